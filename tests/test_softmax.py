@@ -1,0 +1,177 @@
+"""Repeated softmax: every formula against an independent route."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch.autograd.functional import jacobian
+
+from theory_lib import softmax as sm
+
+
+def test_iterates_shape_index_zero_and_dtype(device):
+    x = torch.randn(3, 5, 4, device=device, dtype=torch.float64)
+    out = sm.iterate_softmax(x, steps=6)
+    assert out.shape == (7, 3, 5, 4)
+    assert out.dtype == torch.float64 and out.device.type == device.type
+    assert torch.equal(out[0], x)
+    assert torch.allclose(out[1:].sum(-1), torch.ones(6, 3, 5, dtype=torch.float64, device=device))
+
+
+def test_iterates_keep_float32_and_accept_lists():
+    assert sm.iterate_softmax(torch.ones(3, dtype=torch.float32), 2).dtype == torch.float32
+    assert sm.iterate_softmax([1, 100], 1).dtype == torch.get_default_dtype()
+
+
+def test_after_one_step_every_entry_is_in_open_unit_interval():
+    x = torch.tensor([-30.0, 0.0, 5.0, 30.0], dtype=torch.float64)
+    p1 = sm.iterate_softmax(x, 1)[1]
+    assert ((p1 > 0) & (p1 < 1)).all()
+    assert sm.spread(p1) < 1
+
+
+def test_two_class_iterates_follow_tanh_map(device):
+    """n = 2 exactly: a_{k+1} = tanh(a_k / (2 tau))."""
+    for tau in (0.3, 1.0, 2.5):
+        x = torch.tensor([1.0, 100.0], dtype=torch.float64, device=device)
+        a = sm.spread(sm.iterate_softmax(x, 15, temperature=tau))
+        predicted = sm.two_class_map(a[:-1], temperature=tau)
+        torch.testing.assert_close(a[1:], predicted, rtol=1e-12, atol=1e-15)
+
+
+def test_two_class_map_is_the_sigmoid_difference():
+    d = torch.linspace(-8, 8, 101, dtype=torch.float64)
+    assert torch.allclose(sm.two_class_map(d), 2 * torch.sigmoid(d) - 1, atol=1e-14)
+
+
+@pytest.mark.parametrize("n", [2, 3, 7, 50])
+@pytest.mark.parametrize("tau", [0.5, 1.0, 3.0])
+def test_local_rate_is_the_jacobian_eigenvalue(n, tau):
+    """Autograd Jacobian of p -> softmax(p/tau) at the uniform point is (1/(n tau))(I - 11^T/n)."""
+    u = torch.full((n,), 1.0 / n, dtype=torch.float64)
+    J = jacobian(lambda p: torch.softmax(p / tau, -1), u)
+    expected = (torch.eye(n, dtype=torch.float64) - 1.0 / n) / (n * tau)
+    torch.testing.assert_close(J, expected, rtol=1e-12, atol=1e-14)
+    eig = torch.linalg.eigvalsh((J + J.T) / 2)
+    assert eig.max().item() == pytest.approx(sm.local_rate(n, tau), rel=1e-10)
+
+
+def test_spread_decays_at_the_local_rate():
+    """Far into the iteration, a_{k+1}/a_k tends to 1/(n tau)."""
+    x = torch.tensor([0.3, -1.2, 2.0, 0.7, 0.1], dtype=torch.float64)
+    for tau in (0.5, 1.0, 2.0):
+        a = sm.spread(sm.iterate_softmax(x, 12, temperature=tau))
+        ratio = (a[12] / a[11]).item()
+        assert ratio == pytest.approx(sm.local_rate(5, tau), rel=1e-3)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(st.floats(-50, 50, allow_nan=False), min_size=2, max_size=40),
+    steps=st.integers(1, 12),
+    tau=st.floats(0.05, 10.0),
+)
+def test_contraction_bound_never_violated(values, steps, tau):
+    x = torch.tensor(values, dtype=torch.float64)
+    n = x.shape[-1]
+    a = sm.spread(sm.iterate_softmax(x, steps, temperature=tau))
+    bound = sm.contraction_bound(a[:-1], n, temperature=tau)
+    assert (a[1:] <= bound * (1 + 1e-12) + 1e-15).all()
+
+
+def test_contraction_bound_values():
+    assert sm.contraction_bound(1.0, 4) == pytest.approx(2 * math.sinh(1.0) / 4)
+    assert sm.contraction_bound(0.5, 3) < 0.5  # a real contraction for small spreads, n >= 3
+
+
+def test_huge_logits_stay_finite(device):
+    x = torch.tensor([1e4, -1e4, 0.0, 1e4], device=device)
+    out = sm.iterate_softmax(x, 20)
+    assert torch.isfinite(out).all()
+    assert sm.steps_to_uniform(x) > 0
+
+
+def test_article_claims():
+    """[1, 100] is about uniform after roughly 10 softmaxes, [1, 2, 3, 4] after roughly 5."""
+    k100 = sm.steps_to_uniform(torch.tensor([1.0, 100.0], dtype=torch.float64))
+    k4 = sm.steps_to_uniform(torch.tensor([1.0, 2.0, 3.0, 4.0], dtype=torch.float64))
+    assert 9 <= k100 <= 12 and 4 <= k4 <= 7
+    # independent count through the exact n = 2 map
+    a, k = 99.0, 0
+    while a >= 1e-3:
+        a, k = math.tanh(a / 2), k + 1
+    assert k == k100
+
+
+def test_steps_to_uniform_batch(device):
+    x = torch.tensor([[1.0, 100.0], [0.0, 0.5]], dtype=torch.float64, device=device)
+    steps = sm.steps_to_uniform(x)
+    assert steps.tolist() == [sm.steps_to_uniform(x[0]), sm.steps_to_uniform(x[1])]
+
+
+def test_small_temperature_reports_the_fixed_point_instead_of_looping():
+    x = torch.tensor([1.0, 2.0, 3.0, 4.0], dtype=torch.float64)
+    with pytest.raises(sm.NotUniformError, match="fixed point") as info:
+        sm.steps_to_uniform(x, temperature=0.1)
+    fp = info.value.fixed_point
+    # it really is a fixed point of p -> softmax(p / tau), and it is not uniform
+    torch.testing.assert_close(torch.softmax(fp / 0.1, -1), fp, atol=1e-12, rtol=0)
+    assert sm.spread(fp) > 0.5
+    assert info.value.steps < 200
+
+
+def test_n2_fixed_point_solves_tanh_equation():
+    tau = 0.3
+    with pytest.raises(sm.NotUniformError) as info:
+        sm.steps_to_uniform(torch.tensor([0.0, 1.0], dtype=torch.float64), temperature=tau)
+    a_star = info.value.spread.item()
+    assert a_star == pytest.approx(math.tanh(a_star / (2 * tau)), abs=1e-12)
+
+
+def test_max_steps_runs_out_cleanly():
+    with pytest.raises(sm.NotUniformError, match="max_steps"):
+        sm.steps_to_uniform(torch.tensor([0.0, 1.0], dtype=torch.float64), temperature=0.51, max_steps=5)
+
+
+def test_critical_temperature_separates_attraction():
+    n = 4
+    tau_c = sm.critical_temperature(n)
+    x = torch.tensor([0.0, 0.1, 0.2, 0.3], dtype=torch.float64)
+    assert isinstance(sm.steps_to_uniform(x, temperature=tau_c * 1.2), int)
+    with pytest.raises(sm.NotUniformError):
+        sm.steps_to_uniform(x, temperature=tau_c * 0.8)
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: sm.iterate_softmax(torch.tensor(1.0), 3), "x"),
+        (lambda: sm.iterate_softmax(torch.empty(0), 3), "x"),
+        (lambda: sm.iterate_softmax(torch.tensor([1.0, float("nan")]), 3), "x"),
+        (lambda: sm.iterate_softmax(torch.tensor([1.0, float("inf")]), 3), "x"),
+        (lambda: sm.iterate_softmax(torch.ones(3), -1), "steps"),
+        (lambda: sm.iterate_softmax(torch.ones(3), 2.5), "steps"),
+        (lambda: sm.iterate_softmax(torch.ones(3), 2, temperature=0), "temperature"),
+        (lambda: sm.iterate_softmax(torch.ones(3), 2, temperature=-1), "temperature"),
+        (lambda: sm.spread(torch.empty(0)), "p"),
+        (lambda: sm.spread(torch.tensor(2.0)), "p"),
+        (lambda: sm.contraction_bound(-0.1, 3), "a"),
+        (lambda: sm.contraction_bound(0.1, 0), "n"),
+        (lambda: sm.contraction_bound(0.1, 3, temperature=0), "temperature"),
+        (lambda: sm.two_class_map(float("nan")), "a"),
+        (lambda: sm.two_class_map(0.5, temperature=-2), "temperature"),
+        (lambda: sm.local_rate(1), "n"),
+        (lambda: sm.critical_temperature(1), "n"),
+        (lambda: sm.steps_to_uniform(torch.ones(3), tol=0), "tol"),
+        (lambda: sm.steps_to_uniform(torch.ones(3), temperature=0), "temperature"),
+        (lambda: sm.steps_to_uniform(torch.ones(3), max_steps=-1), "max_steps"),
+        (lambda: sm.steps_to_uniform(torch.tensor(3.0)), "x"),
+    ],
+)
+def test_bad_input_names_the_parameter(call, name):
+    with pytest.raises(ValueError, match=rf"^{name}\b"):
+        call()

@@ -1,0 +1,12 @@
+"""theory_lib: derivations from Su Jianlin's Scientific Spaces (kexue.fm) as tested torch code.
+
+One module per derivation; every module is plain functions on torch tensors.
+Figures live in ``theory_lib.figures`` and are imported only by the lessons, so
+``import theory_lib`` never pulls in matplotlib or ipywidgets.
+"""
+
+from theory_lib._checks import default_device
+from theory_lib import softmax
+
+__all__ = ["default_device", "softmax"]
+__version__ = "0.1.0"

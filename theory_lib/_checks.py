@@ -1,0 +1,57 @@
+"""Input checks shared by every module: each failure is a ValueError naming the parameter."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import torch
+
+
+def default_device() -> torch.device:
+    """CUDA when present, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def as_float_tensor(name: str, x, *, min_dim: int = 1) -> torch.Tensor:
+    """``x`` as a floating tensor on its own device; rejects empty, too few dims, NaN and inf."""
+    t = x if isinstance(x, torch.Tensor) else torch.as_tensor(x)
+    if not t.is_floating_point():
+        t = t.to(torch.get_default_dtype())
+    if t.dim() < min_dim:
+        raise ValueError(f"{name} must have at least {min_dim} dimension(s), got a {t.dim()}-d tensor")
+    if t.numel() == 0:
+        raise ValueError(f"{name} must not be empty, got shape {tuple(t.shape)}")
+    if not torch.isfinite(t).all():
+        raise ValueError(f"{name} must be finite (no NaN or inf)")
+    return t
+
+
+def positive(name: str, value, *, allow_zero: bool = False) -> float:
+    """A finite real > 0 (or >= 0 with ``allow_zero``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a real number, got {value!r}")
+    v = float(value)
+    ok = math.isfinite(v) and (v >= 0 if allow_zero else v > 0)
+    if not ok:
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be finite and {bound}, got {value!r}")
+    return v
+
+
+def integer(name: str, value, *, minimum: int = 0, maximum: int | None = None) -> int:
+    """An int in [minimum, maximum]."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    v = int(value)
+    if v < minimum or (maximum is not None and v > maximum):
+        upper = "inf" if maximum is None else str(maximum)
+        raise ValueError(f"{name} must be in [{minimum}, {upper}], got {v}")
+    return v
+
+
+def choice(name: str, value, options) -> str:
+    """One of ``options``."""
+    if value not in options:
+        raise ValueError(f"{name} must be one of {sorted(options)}, got {value!r}")
+    return value

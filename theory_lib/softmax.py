@@ -1,0 +1,151 @@
+"""Repeated softmax tends to the uniform distribution.
+
+Su Jianlin, answer on Zhihu to 《softmax到底有哪些作用?》 (point 4), retold in the 2020 post
+《一个分布在多次Softmax后,会趋于相同》. With a_k = max - min of the k-th iterate:
+
+    p_max <= e^{a}/n and p_min >= e^{-a}/n   =>   a_{k+1} <= 2 sinh(a_k / tau) / n
+    n = 2 exactly:                                a_{k+1} = tanh(a_k / (2 tau))
+    Jacobian at the uniform point:                (1/(n tau)) (I - 11^T/n)
+
+so near the uniform point the spread shrinks by the factor 1/(n tau) per step, and for
+tau < 1/n the uniform point repels and other fixed points take over.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from theory_lib._checks import as_float_tensor, integer, positive
+
+__all__ = [
+    "iterate_softmax",
+    "spread",
+    "contraction_bound",
+    "two_class_map",
+    "local_rate",
+    "critical_temperature",
+    "steps_to_uniform",
+    "NotUniformError",
+]
+
+
+def iterate_softmax(x, steps: int, temperature: float = 1.0) -> torch.Tensor:
+    """The iterates x, softmax(x/tau), softmax(softmax(x/tau)/tau), ... along the last dim.
+
+    Returns a tensor of shape ``(steps + 1, *x.shape)``; index 0 is ``x`` itself. Works on
+    batches ``(..., n)``, on the input's device and in its float dtype. torch's softmax
+    subtracts the max first, so logits of +-1e4 stay finite.
+    """
+    x = as_float_tensor("x", x)
+    steps = integer("steps", steps, minimum=0)
+    tau = positive("temperature", temperature)
+    out = torch.empty((steps + 1, *x.shape), dtype=x.dtype, device=x.device)  # (steps+1, ..., n)
+    out[0] = x
+    for k in range(steps):
+        out[k + 1] = torch.softmax(out[k] / tau, dim=-1)  # p_{k+1} = softmax(p_k / tau)
+    return out
+
+
+def spread(p) -> torch.Tensor:
+    """a = max(p) - min(p) along the last dimension."""
+    p = as_float_tensor("p", p)
+    return p.amax(dim=-1) - p.amin(dim=-1)
+
+
+def contraction_bound(a, n: int, temperature: float = 1.0):
+    """One-step bound on the spread: a_{k+1} <= 2 sinh(a_k / tau) / n.
+
+    From p_max <= e^{a/tau}/n and p_min >= e^{-a/tau}/n. It holds for every vector; it is a
+    contraction (bound < a) once the spread is small and n >= 3 (for tau = 1).
+    """
+    a_t = as_float_tensor("a", a, min_dim=0)
+    if (a_t < 0).any():
+        raise ValueError("a must be >= 0 (a spread), got a negative value")
+    n = integer("n", n, minimum=1)
+    tau = positive("temperature", temperature)
+    bound = 2.0 * torch.sinh(a_t / tau) / n
+    return bound if isinstance(a, torch.Tensor) else bound.item() if bound.dim() == 0 else bound
+
+
+def two_class_map(a, temperature: float = 1.0):
+    """Exact map of the spread for n = 2: a_{k+1} = tanh(a_k / (2 tau)).
+
+    softmax([x1, x2]) = [sigmoid(x1 - x2), sigmoid(x2 - x1)] and 2 sigmoid(d) - 1 = tanh(d / 2).
+    """
+    a_t = as_float_tensor("a", a, min_dim=0)
+    tau = positive("temperature", temperature)
+    out = torch.tanh(a_t / (2.0 * tau))
+    return out if isinstance(a, torch.Tensor) else out.item() if out.dim() == 0 else out
+
+
+def local_rate(n: int, temperature: float = 1.0) -> float:
+    """Contraction factor per step near the uniform point: 1/(n tau).
+
+    The Jacobian of softmax(p/tau) at p = 1/n is (1/(n tau))(I - 11^T/n): every direction
+    that keeps the sum (the only ones the iteration can move in) is scaled by 1/(n tau).
+    """
+    n = integer("n", n, minimum=2)
+    return 1.0 / (n * positive("temperature", temperature))
+
+
+def critical_temperature(n: int) -> float:
+    """tau_c = 1/n: below it the uniform point repels (local rate 1/(n tau) > 1)."""
+    return 1.0 / integer("n", n, minimum=2)
+
+
+class NotUniformError(RuntimeError):
+    """The iteration stopped short of the uniform point.
+
+    ``spread`` is the final spread per row, ``fixed_point`` the last iterate, and ``steps`` how
+    many steps were taken. Raised when the iterates stall at a non-uniform fixed point (small
+    temperatures) or when ``max_steps`` runs out.
+    """
+
+    def __init__(self, message: str, spread: torch.Tensor, fixed_point: torch.Tensor, steps: int):
+        super().__init__(message)
+        self.spread = spread
+        self.fixed_point = fixed_point
+        self.steps = steps
+
+
+def steps_to_uniform(x, tol: float = 1e-3, temperature: float = 1.0, max_steps: int = 10_000):
+    """First step k with spread(p_k) < tol, where p_0 = x and p_{k+1} = softmax(p_k / tau).
+
+    Returns an int for a single vector, a LongTensor of shape ``x.shape[:-1]`` for a batch.
+    Raises NotUniformError when some row stalls at a non-uniform fixed point (an iterate that no
+    longer moves, spread still >= tol: this happens for tau < 1/n) or is still short of tol after
+    ``max_steps`` steps, instead of looping forever or returning a wrong count.
+    """
+    x = as_float_tensor("x", x)
+    tol = positive("tol", tol)
+    tau = positive("temperature", temperature)
+    max_steps = integer("max_steps", max_steps, minimum=0)
+    # A fixed point is declared when a step moves no entry by more than a few ulps.
+    stall = 8 * torch.finfo(x.dtype).eps
+    p = x
+    first = torch.full(x.shape[:-1], -1, dtype=torch.long, device=x.device)  # (...,)
+    for k in range(max_steps + 1):
+        a = spread(p)
+        first = torch.where((first < 0) & (a < tol), torch.full_like(first, k), first)
+        if (first >= 0).all():
+            return int(first.item()) if first.dim() == 0 else first
+        if k == max_steps:
+            break
+        nxt = torch.softmax(p / tau, dim=-1)
+        moved = (nxt - p).abs().amax(dim=-1)
+        if k > 0 and ((first >= 0) | (moved <= stall)).all():
+            a = spread(nxt)
+            raise NotUniformError(
+                f"stalled at a non-uniform fixed point after {k + 1} steps: spread "
+                f"{a.max().item():.4g} >= tol {tol:g} (temperature {tau:g} < 1/n = "
+                f"{1 / x.shape[-1]:.4g} makes the uniform point repel)",
+                spread=a, fixed_point=nxt, steps=k + 1,
+            )
+        p = nxt
+    a = spread(p)
+    raise NotUniformError(
+        f"spread {a.max().item():.4g} still >= tol {tol:g} after max_steps={max_steps} steps",
+        spread=a, fixed_point=p, steps=max_steps,
+    )
