@@ -24,7 +24,8 @@ def test_iterates_shape_index_zero_and_dtype(device):
 
 def test_iterates_keep_float32_and_accept_lists():
     assert sm.iterate_softmax(torch.ones(3, dtype=torch.float32), 2).dtype == torch.float32
-    assert sm.iterate_softmax([1, 100], 1).dtype == torch.get_default_dtype()
+    assert sm.iterate_softmax([1, 100], 1).dtype == torch.float64  # lists carry no dtype
+    assert sm.iterate_softmax(torch.tensor([1, 100]), 1).dtype == torch.get_default_dtype()
 
 
 def test_after_one_step_every_entry_is_in_open_unit_interval():
@@ -146,6 +147,49 @@ def test_critical_temperature_separates_attraction():
         sm.steps_to_uniform(x, temperature=tau_c * 0.8)
 
 
+def test_bistability_temperature_against_scipy():
+    from scipy.optimize import minimize_scalar
+
+    for n, m in [(3, 1), (4, 1), (10, 1), (10, 3), (1000, 1)]:
+        def neg_tau(d):
+            return -d / (math.log1p((n - m) * d) - math.log1p(-m * d))
+
+        res = minimize_scalar(neg_tau, bounds=(1e-9, (1 - 1e-9) / m), method="bounded",
+                              options={"xatol": 1e-12})
+        assert sm.bistability_temperature(n, m) == pytest.approx(-res.fun, rel=1e-7)
+    assert sm.bistability_temperature(2) == pytest.approx(0.5, rel=1e-6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(2, 5000), frac=st.floats(0.0, 1.0))
+def test_bistability_temperature_lies_between_one_over_n_and_one_half(n, frac):
+    m = 1 + int(frac * (n - 2))
+    tau_star = sm.bistability_temperature(n, m)
+    assert 1.0 / n * (1 - 1e-9) <= tau_star <= 0.5 * (1 + 1e-9)
+
+
+def test_two_level_point_is_fixed_at_its_temperature():
+    n, m, d = 6, 2, 0.3
+    tau = sm.fixed_point_temperature(d, n, m)
+    lo, hi = (1 - m * d) / n, (1 + (n - m) * d) / n
+    p = torch.tensor([hi] * m + [lo] * (n - m), dtype=torch.float64)
+    torch.testing.assert_close(torch.softmax(p / tau, -1), p, rtol=0, atol=1e-14)
+
+
+def test_bistability_window_iteration():
+    """n = 4: between 1/n and tau* both the uniform point and a one-hot-like point attract."""
+    n = 4
+    tau_star = sm.bistability_temperature(n)
+    near_uniform = torch.tensor([0.0, 0.01, 0.02, 0.03], dtype=torch.float64)
+    peaked = torch.tensor([1.0, 2.0, 3.0, 4.0], dtype=torch.float64)
+    inside = 0.5 * (tau_star + 1.0 / n)
+    assert isinstance(sm.steps_to_uniform(near_uniform, temperature=inside), int)
+    with pytest.raises(sm.NotUniformError):
+        sm.steps_to_uniform(peaked, temperature=inside)
+    # just above tau* no non-uniform fixed point is left: the peaked start becomes uniform too
+    assert isinstance(sm.steps_to_uniform(peaked, temperature=tau_star * 1.02), int)
+
+
 @pytest.mark.parametrize(
     "call, name",
     [
@@ -170,6 +214,12 @@ def test_critical_temperature_separates_attraction():
         (lambda: sm.steps_to_uniform(torch.ones(3), temperature=0), "temperature"),
         (lambda: sm.steps_to_uniform(torch.ones(3), max_steps=-1), "max_steps"),
         (lambda: sm.steps_to_uniform(torch.tensor(3.0)), "x"),
+        (lambda: sm.fixed_point_temperature(0.0, 4), "d"),
+        (lambda: sm.fixed_point_temperature(0.6, 4, 2), "d"),
+        (lambda: sm.fixed_point_temperature(0.1, 1), "n"),
+        (lambda: sm.fixed_point_temperature(0.1, 4, 4), "m"),
+        (lambda: sm.bistability_temperature(4, 0), "m"),
+        (lambda: sm.bistability_temperature(1), "n"),
     ],
 )
 def test_bad_input_names_the_parameter(call, name):

@@ -14,8 +14,12 @@ def default_device() -> torch.device:
 
 
 def as_float_tensor(name: str, x, *, min_dim: int = 1) -> torch.Tensor:
-    """``x`` as a floating tensor on its own device; rejects empty, too few dims, NaN and inf."""
-    t = x if isinstance(x, torch.Tensor) else torch.as_tensor(x)
+    """``x`` as a floating tensor on its own device; rejects empty, too few dims, NaN and inf.
+
+    Python numbers and lists become float64 (they carry no dtype of their own); integer
+    tensors become the default float dtype; float tensors keep theirs.
+    """
+    t = x if isinstance(x, torch.Tensor) else torch.as_tensor(x, dtype=torch.float64)
     if not t.is_floating_point():
         t = t.to(torch.get_default_dtype())
     if t.dim() < min_dim:

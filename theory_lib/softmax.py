@@ -8,7 +8,13 @@ Su Jianlin, answer on Zhihu to 《softmax到底有哪些作用?》 (point 4), re
     Jacobian at the uniform point:                (1/(n tau)) (I - 11^T/n)
 
 so near the uniform point the spread shrinks by the factor 1/(n tau) per step, and for
-tau < 1/n the uniform point repels and other fixed points take over.
+tau < 1/n the uniform point repels. Every fixed point p = softmax(p/tau) has at most two distinct
+values (p_i = C e^{p_i/tau} has at most two roots): m entries h and n - m entries l, gap d = h - l,
+
+    tau(d) = d / [log(1 + (n - m) d) - log(1 - m d)],     0 < d < 1/m,
+
+so non-uniform fixed points exist exactly for tau <= max_d tau(d) <= 1/2. For n >= 3 that maximum
+exceeds 1/n: between the two temperatures both kinds of fixed point attract (bistability).
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ __all__ = [
     "two_class_map",
     "local_rate",
     "critical_temperature",
+    "fixed_point_temperature",
+    "bistability_temperature",
     "steps_to_uniform",
     "NotUniformError",
 ]
@@ -93,6 +101,42 @@ def local_rate(n: int, temperature: float = 1.0) -> float:
 def critical_temperature(n: int) -> float:
     """tau_c = 1/n: below it the uniform point repels (local rate 1/(n tau) > 1)."""
     return 1.0 / integer("n", n, minimum=2)
+
+
+def fixed_point_temperature(d, n: int, m: int = 1):
+    """The temperature at which the two-level point (m entries h, n - m entries l, h - l = d) is fixed.
+
+    h = (1 + (n - m) d)/n and l = (1 - m d)/n; fixed means h/l = e^{d/tau}, so
+    tau(d) = d / [log(1 + (n - m) d) - log(1 - m d)] for 0 < d < 1/m. It tends to 1/n as d -> 0.
+    """
+    n = integer("n", n, minimum=2)
+    m = integer("m", m, minimum=1, maximum=n - 1)
+    d_t = as_float_tensor("d", d, min_dim=0)
+    if ((d_t <= 0) | (d_t >= 1.0 / m)).any():
+        raise ValueError(f"d must be in (0, 1/m) = (0, {1 / m:.6g}), got a value outside")
+    tau = d_t / (torch.log1p((n - m) * d_t) - torch.log1p(-m * d_t))
+    return tau if isinstance(d, torch.Tensor) else tau.item() if tau.dim() == 0 else tau
+
+
+def bistability_temperature(n: int, m: int = 1) -> float:
+    """tau*(n, m) = max over d of fixed_point_temperature(d, n, m).
+
+    Non-uniform fixed points with m high entries exist iff tau <= tau*; tau*(2, 1) = 1/2 = 1/n,
+    and tau* > 1/n for n >= 3. Found by a dense grid and repeated zooming (the curve is smooth
+    and single-peaked on (0, 1/m)).
+    """
+    n = integer("n", n, minimum=2)
+    m = integer("m", m, minimum=1, maximum=n - 1)
+    lo, hi = 1e-9, (1.0 - 1e-12) / m
+    best = 1.0 / n  # the limit d -> 0
+    for _ in range(6):
+        d = torch.linspace(lo, hi, 513, dtype=torch.float64)
+        tau = fixed_point_temperature(d, n, m)
+        i = int(torch.argmax(tau))
+        best = max(best, tau[i].item())
+        step = (hi - lo) / 512
+        lo, hi = max(d[i].item() - step, 1e-12), min(d[i].item() + step, (1.0 - 1e-12) / m)
+    return best
 
 
 class NotUniformError(RuntimeError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 from matplotlib.collections import LineCollection
@@ -27,6 +29,11 @@ def preset_vector(preset: str, vector: str, n: int, seed: int) -> torch.Tensor:
     if len(values) < 2:
         raise ValueError(f"vector needs at least 2 entries, got {vector!r}")
     return as_float_tensor("vector", torch.tensor(values, dtype=torch.float64))
+
+
+@functools.lru_cache(maxsize=None)
+def _tau_star(n: int) -> float:
+    return sm.bistability_temperature(n)
 
 
 def _nice_max(steps: int) -> int:
@@ -126,5 +133,7 @@ class RepeatedSoftmaxFigure(InteractiveFigure):
         except sm.NotUniformError as err:
             fp = np.array2string(err.fixed_point.numpy(), precision=3, max_line_width=80)
             reach = f"<b>never uniform</b>: {err}; fixed point ≈ {fp}"
-        return (f"n = {n}, τ = {temperature:.3g}: {reach}. Local rate 1/(nτ) = {rate:.3g} "
-                f"(uniform point attracts iff τ > 1/n = {tau_c:.3g}); final spread {a[-1]:.3g}.")
+        tau_star = _tau_star(n)
+        return (f"n = {n}, τ = {temperature:.3g}: {reach}. Local rate 1/(nτ) = {rate:.3g}: the "
+                f"uniform point attracts nearby starts iff τ > 1/n = {tau_c:.3g}; a one-hot-like "
+                f"fixed point exists iff τ ≤ τ* = {tau_star:.3g}. Final spread {a[-1]:.3g}.")

@@ -1,0 +1,107 @@
+"""`make bench`: how long one slider move takes, for every figure of every lesson.
+
+For each registered figure, a fixed random walk of slider moves (one control at a time, values
+from the control's own sweep samples) is replayed twice, interleaved move by move:
+  update  - the figure's own path: figure.update(**move) (compute + in-place redraw on Agg)
+  rebuild - the naive path: a new figure with the same parameters, fully drawn, then closed
+and the table gives the median and p95 of each and the ratio rebuild/update of the medians.
+The target is a median update under 50 ms on a 2-core CPU. This reports; it asserts nothing.
+
+    python benchmarks/bench_figures.py [--moves 40] [--only softmax] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import time
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+
+from theory_lib.figures import figure_classes  # noqa: E402
+
+
+def percentile(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def random_walk(cls, moves: int, seed: int = 0):
+    """A reproducible sequence of single-control moves, like a learner dragging sliders."""
+    rng = random.Random(seed)
+    names = list(cls.controls)
+    walk = []
+    for _ in range(moves):
+        name = rng.choice(names)
+        walk.append({name: rng.choice(cls.controls[name].samples(rng, 3))})
+    return walk
+
+
+def bench_figure(cls, moves: int):
+    figure = cls()
+    figure.fig.canvas.draw()  # the first full draw happens when the figure is shown
+    params = dict(figure.params)
+    update_ms, rebuild_ms, full_draws = [], [], [0]
+    figure.fig.canvas.mpl_connect("draw_event", lambda e: full_draws.__setitem__(0, full_draws[0] + 1))
+    for move in random_walk(cls, moves):
+        params.update(move)
+        t0 = time.perf_counter()
+        figure.update(**move)
+        update_ms.append(1e3 * (time.perf_counter() - t0))
+
+        t0 = time.perf_counter()
+        naive = cls(**params)
+        naive.fig.canvas.draw()
+        rebuild_ms.append(1e3 * (time.perf_counter() - t0))
+        naive.close()
+    figure.close()
+    plt.close("all")
+    return {
+        "update_median_ms": statistics.median(update_ms),
+        "update_p95_ms": percentile(update_ms, 0.95),
+        "rebuild_median_ms": statistics.median(rebuild_ms),
+        "rebuild_p95_ms": percentile(rebuild_ms, 0.95),
+        "ratio": statistics.median(rebuild_ms) / statistics.median(update_ms),
+        "full_draws": full_draws[0],
+        "moves": moves,
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--moves", type=int, default=40, help="slider moves per figure (default 40)")
+    parser.add_argument("--only", default="", help="only figures whose name contains this")
+    parser.add_argument("--json", default="", help="also write the results to this file")
+    args = parser.parse_args()
+
+    print(f"# figure update benchmark · {platform.processor() or platform.machine()} · "
+          f"{os.cpu_count()} cores · torch {torch.__version__} · default device "
+          f"{'cuda' if torch.cuda.is_available() else 'cpu'} · Agg backend")
+    header = (f"{'figure':48s} {'update median':>13s} {'p95':>8s} {'rebuild median':>15s} "
+              f"{'p95':>8s} {'ratio':>6s} {'full draws':>10s}")
+    print(header)
+    print("-" * len(header))
+    results = {}
+    for name, cls in sorted(figure_classes().items()):
+        if args.only not in name:
+            continue
+        r = bench_figure(cls, max(1, args.moves // (4 if not cls.continuous else 1)))
+        results[name] = r
+        flag = "" if r["update_median_ms"] < 50 else "  <- over the 50 ms target"
+        print(f"{name:48s} {r['update_median_ms']:10.1f} ms {r['update_p95_ms']:5.1f} ms "
+              f"{r['rebuild_median_ms']:12.1f} ms {r['rebuild_p95_ms']:5.1f} ms {r['ratio']:5.1f}x "
+              f"{r['full_draws']:5d}/{r['moves']}{flag}")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(results, fh, indent=2)
+
+
+if __name__ == "__main__":
+    main()
