@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
-	    --ServerApp.root_dir=lessons --ServerApp.open_browser=False
+	    --ServerApp.root_dir=lessons --ServerApp.open_browser=False --ServerApp.allow_root=True
 
 test: $(STAMP)
 	MPLBACKEND=Agg $(PY) -m pytest
