@@ -57,5 +57,5 @@ def integer(name: str, value, *, minimum: int = 0, maximum: int | None = None) -
 def choice(name: str, value, options) -> str:
     """One of ``options``."""
     if value not in options:
-        raise ValueError(f"{name} must be one of {sorted(options)}, got {value!r}")
+        raise ValueError(f"{name} must be one of {sorted(options, key=repr)}, got {value!r}")
     return value
