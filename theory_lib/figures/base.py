@@ -71,8 +71,13 @@ class LogSlider(Slider):
         return [round(v) if self.integer else v for v in vals]
 
     def check(self, name, v):
-        if self.integer and isinstance(v, float) and math.isfinite(v):
-            v = int(round(v))  # the log slider moves in floats; counts are rounded
+        if isinstance(v, float) and math.isfinite(v):
+            # the browser's slider sends 10**log10(max), which can overshoot a bound by an ulp
+            for bound in (self.min, self.max):
+                if math.isclose(v, bound, rel_tol=1e-9):
+                    v = float(bound)
+            if self.integer:
+                v = int(round(v))  # the log slider moves in floats; counts are rounded
         return super().check(name, v)
 
     def widget(self, name):
@@ -271,6 +276,7 @@ class InteractiveFigure:
         for artist in self._dynamic:
             self.fig.draw_artist(artist)
         canvas.blit(self.fig.bbox)
+        self.fig.stale = False  # or pyplot's interactive mode would redraw it all after the event
 
     def _checked(self, params):
         out = {}
