@@ -6,7 +6,6 @@ import asyncio
 import time
 from queue import Empty
 
-import pytest
 from jupyter_client.channels import AsyncZMQSocketChannel
 
 from conftest import POLL_SLICE_S, slice_polls

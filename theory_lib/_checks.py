@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 
@@ -11,6 +12,30 @@ import torch
 def default_device() -> torch.device:
     """CUDA when present, else the CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+class one_cpu_thread(contextlib.ContextDecorator):
+    """Run small CPU work on one intra-op thread, restoring the caller's count on exit.
+
+    For the H x H matrices and few-hundred-step loops of the lessons a second thread only adds
+    synchronisation; on a busy 2-core machine each op's OpenMP wake-up made runs 10-40x slower
+    (measured in lessons 04, 06 and 07). ``device`` other than the CPU leaves threads alone.
+    Usable as ``with one_cpu_thread(device):`` or as a decorator ``@one_cpu_thread()``.
+    """
+
+    def __init__(self, device=None):
+        self.cpu = torch.device(device or "cpu").type == "cpu"
+        self.saved = []
+
+    def __enter__(self):
+        self.saved.append(torch.get_num_threads())
+        if self.cpu:
+            torch.set_num_threads(1)
+        return self
+
+    def __exit__(self, *exc):
+        torch.set_num_threads(self.saved.pop())
+        return False
 
 
 def as_float_tensor(name: str, x, *, min_dim: int = 1) -> torch.Tensor:

@@ -23,7 +23,7 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
-from theory_lib._checks import as_float_tensor, choice, integer, positive
+from theory_lib._checks import as_float_tensor, choice, integer, one_cpu_thread, positive
 
 __all__ = [
     "second_moment",
@@ -346,22 +346,7 @@ def _loss_and_grad(params, x, y, n_layers, bn):
     return losses.detach(), grads
 
 
-class one_thread:
-    """Tiny matrices gain nothing from intra-op threads on the CPU, and on a busy machine the
-    thread handshakes cost far more than the arithmetic (measured: 30-40x slower with 2 threads
-    on a loaded 2-core box). Restores the caller's setting."""
-
-    def __init__(self, device):
-        self.cpu = torch.device(device).type == "cpu"
-
-    def __enter__(self):
-        if self.cpu:
-            self.saved = torch.get_num_threads()
-            torch.set_num_threads(1)
-
-    def __exit__(self, *exc):
-        if self.cpu:
-            torch.set_num_threads(self.saved)
+one_thread = one_cpu_thread  # kept under its lesson-06 name
 
 
 def landscape_probe(x, y, *, hidden=(32, 32), bn: str = "none", lr: float = 0.05, steps: int = 200,

@@ -15,13 +15,12 @@ and a few hundred Adam steps with and without warmup.
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 import torch
 from torch import nn
 
-from theory_lib._checks import choice, integer, positive
+from theory_lib._checks import choice, integer, one_cpu_thread, positive
 
 __all__ = [
     "truncation_factor",
@@ -151,20 +150,6 @@ def _std_list(std) -> list[float]:
     return [positive("std", std)]
 
 
-@contextlib.contextmanager
-def _one_thread(device):
-    """Tiny matrices on the CPU: one thread, no OpenMP hand-offs (several times faster on a busy CPU)."""
-    if torch.device(device or "cpu").type != "cpu":
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 class ResidualStack(nn.Module):
     """``depth`` residual blocks of width ``width``, with branch F(x) = W2 relu(W1 x + b1) + b2.
 
@@ -287,7 +272,7 @@ def layer_gradient_norms(width: int = 32, depth: int = 12, norm: str = "post", s
     """
     wrt = choice("wrt", wrt, ("weights", "states"))
     seed = integer("seed", seed, minimum=0)
-    with _one_thread(device):
+    with one_cpu_thread(device):
         g = torch.Generator(device=device or "cpu").manual_seed(seed)
         model = ResidualStack(width, depth, norm, std, hidden=hidden, bound=bound, generator=g, device=device)
         u, y = synthetic_task(n, seed=seed + 1, device=device)
@@ -341,7 +326,7 @@ def train_loss_curves(width: int = 32, depth: int = 12, norm: str = "post", std=
     schedules = torch.stack([warmup_schedule(steps, w, decay) for w in warmups])  # (W, steps)
     seed = integer("seed", seed, minimum=0)
     S, W = len(stds), len(warmups)
-    with _one_thread(device):
+    with one_cpu_thread(device):
         g = torch.Generator(device=device or "cpu").manual_seed(seed)
         model = ResidualStack(width, depth, norm, [s for s in stds for _ in warmups], hidden=hidden,
                               bound=bound, generator=g, device=device, dtype=dtype)

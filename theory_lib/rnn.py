@@ -19,7 +19,6 @@ The state s is h for the RNNs and the GRU, and (h, c) stacked (size 2H) for the 
 
 from __future__ import annotations
 
-import functools
 import math
 import numbers
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from typing import NamedTuple
 
 import torch
 
-from theory_lib._checks import as_float_tensor, choice, integer, positive
+from theory_lib._checks import as_float_tensor, choice, integer, one_cpu_thread, positive
 
 __all__ = [
     "CELLS",
@@ -83,25 +82,6 @@ def _check_params(cell: str, params) -> dict:
             raise ValueError(f"params[{key!r}] must have shape ({rows},), got {tuple(b.shape)}")
         out[key] = b.to(w_ih.dtype)
     return out
-
-
-def _one_thread(fn):
-    """Run ``fn`` on one CPU thread (restored on exit). Every op here is small (H x H matrices, a
-    few hundred steps at a time): a second thread only adds synchronisation, and on a busy 2-core
-    machine an OpenMP wake-up per op, which made a T = 2000 run 30x slower in our measurements."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        n = torch.get_num_threads()
-        if n == 1:
-            return fn(*args, **kwargs)
-        torch.set_num_threads(1)
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            torch.set_num_threads(n)
-
-    return wrapper
 
 
 def _generator(seed, generator, device):
@@ -309,7 +289,7 @@ def _initial(name, v, B, H, like):
     return v.expand(B, H)
 
 
-@_one_thread
+@one_cpu_thread()
 def state_jacobians(cell: str, inputs, params, h0=None, c0=None) -> StepJacobians:
     """∂s_t/∂s_{t-1} at every step, analytic and batched.
 
@@ -390,7 +370,7 @@ class _LogProduct:
         self.M, self.logacc = M, suffix[0] + acc
 
 
-@_one_thread
+@one_cpu_thread()
 def log_product_norms(jacobians, norm: str = "rms") -> torch.Tensor:
     """log‖J_T J_{T-1} ⋯ J_{t+1}‖ for t = 0 .. T, from ``jacobians`` (T, *batch, S, S) holding J_1 .. J_T.
 
@@ -430,7 +410,7 @@ class GradientProfile(NamedTuple):
     max_abs_c: float | None    # LSTM: the largest |c_t| met on the run; else None
 
 
-@_one_thread
+@one_cpu_thread()
 def gradient_profiles(T: int, hidden: int, weight_scale: float, forget_bias: float = 0.0,
                       seed: int | None = None, device=None, *, cells=CELLS, norm: str = "rms",
                       batch: int | None = None, input_scale: float = 1.0, dtype=torch.float64,
@@ -583,7 +563,7 @@ class LSTMTerms(NamedTuple):
     c_prev: torch.Tensor         # (T-1, B, H)     c_{t-1}
 
 
-@_one_thread
+@one_cpu_thread()
 def lstm_terms(inputs, params, h0=None, c0=None) -> LSTMTerms:
     """∂c_t/∂c_{t-1} = f_t + c_{t-1} ∂f_t/∂c_{t-1} + g_t ∂i_t/∂c_{t-1} + i_t ∂g_t/∂c_{t-1}, split term by term.
 
@@ -664,7 +644,7 @@ class TrainResult(NamedTuple):
                            # to ``state_jacobians`` to see how far gradients reached at the start
 
 
-@_one_thread
+@one_cpu_thread()
 def train_adding(cell: str, T: int, *, hidden: int = 32, steps: int = 300, batch: int = 64, lr: float = 1e-2,
                  clip: float = 1.0, forget_bias: float = 0.0, seed: int = 0, device=None) -> TrainResult:
     """Train a one-layer ``cell`` plus a linear read-out of h_T on ``adding_task(T)`` with Adam.

@@ -19,7 +19,6 @@ exceeds 1/n: between the two temperatures both kinds of fixed point attract (bis
 
 from __future__ import annotations
 
-import math
 
 import torch
 

@@ -52,7 +52,7 @@ class RepeatedSoftmaxFigure(InteractiveFigure):
         "steps": Slider(1, 60, 15, integer=True),
         "temperature": LogSlider(0.02, 5.0, 1.0, label="temperature τ"),
     }
-    figsize = (11.0, 4.2)
+    figsize = (9.6, 4.0)
 
     def build(self):
         ax_it, ax_sp, ax_cw = self.fig.subplots(1, 3)
