@@ -6,7 +6,26 @@ Figures live in ``theory_lib.figures`` and are imported only by the lessons, so
 """
 
 from theory_lib._checks import default_device
-from theory_lib import softmax
+from theory_lib import (
+    angles,
+    batchnorm,
+    embedding,
+    initialization,
+    residual,
+    rnn,
+    smoothing,
+    softmax,
+)
 
-__all__ = ["default_device", "softmax"]
+__all__ = [
+    "default_device",
+    "angles",
+    "batchnorm",
+    "embedding",
+    "initialization",
+    "residual",
+    "rnn",
+    "smoothing",
+    "softmax",
+]
 __version__ = "0.1.0"

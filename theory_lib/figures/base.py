@@ -234,6 +234,8 @@ class InteractiveFigure:
             for patch in ax.patches:
                 if hasattr(patch, "get_height"):
                     yield np.asarray([patch.get_x(), patch.get_width(), patch.get_y(), patch.get_height()], dtype=float)
+                elif hasattr(patch, "get_xy"):  # polygons (step histograms)
+                    yield np.asarray(patch.get_xy(), dtype=float)
             for img in ax.images:
                 yield np.asarray(img.get_array(), dtype=float)
 

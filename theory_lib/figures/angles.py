@@ -1,0 +1,184 @@
+"""Lesson 02 figure: the angle between two random vectors, sampled against its exact law."""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+import torch
+from matplotlib.patches import Polygon, Rectangle
+from matplotlib.transforms import blended_transform_factory
+
+from theory_lib import angles as ag
+from theory_lib._checks import default_device
+from theory_lib.figures.base import Choice, InteractiveFigure, LogSlider, Slider
+
+N_MAX = 10_000
+VECTOR_BUDGET = 1 << 20  # "vectors" draws at most this many Gaussian coordinates per update
+BINS = 48
+# half-widths of the angle window in degrees, and the tick step for each
+WINDOWS = ((90, 30), (45, 15), (20, 10), (10, 5), (5, 2), (2, 1))
+# the article's own table of Var(theta) (quoted, not computed)
+ARTICLE_VAR = {3: 0.467401, 10: 0.110661, 20: 0.0525832, 50: 0.0204053, 100: 0.0101007,
+               200: 0.00502508, 1000: 0.001001}
+
+
+def _ladder(x: float) -> float:
+    """The smallest of 1, 2, 5 times a power of ten that is >= x (quantised axis limits)."""
+    k = math.floor(math.log10(x))
+    return next(m * 10.0 ** k for m in (1, 2, 5, 10) if m * 10.0 ** k >= x * (1 - 1e-12))
+
+
+def step_outline(edges: np.ndarray, heights: np.ndarray) -> np.ndarray:
+    """Vertices (2B + 2, 2) of a histogram drawn as one closed step polygon (one artist, not B bars)."""
+    x = np.repeat(edges, 2)  # e0 e0 e1 e1 ... eB eB
+    y = np.concatenate([[0.0], np.repeat(heights, 2), [0.0]])
+    return np.column_stack([x, y])
+
+
+def vector_pairs(n: int, samples: int) -> int:
+    """Pairs the "vectors" sampler draws per update: all asked for, within VECTOR_BUDGET coordinates."""
+    return max(1, min(samples, VECTOR_BUDGET // (2 * n)))
+
+
+@functools.lru_cache(maxsize=16)
+def sampled_angles(n: int, samples: int, method: str, seed: int = 0) -> np.ndarray:
+    """Angles drawn once per (n, samples, method) and kept, so moving eps costs nothing."""
+    device = default_device()
+    g = torch.Generator(device=device).manual_seed(seed)
+    count = samples if method == "beta" else vector_pairs(n, samples)
+    # float32 halves the cost of "vectors" (beta computes in float64 whatever the output dtype)
+    theta = ag.sample_angles(n, count, method=method, device=device, generator=g, dtype=torch.float32)
+    return theta.cpu().numpy().astype(np.float64)
+
+
+def window(n: int):
+    """Half-width (degrees) and tick step of the angle window: the narrowest that holds +-4 s.d."""
+    sd_deg = math.degrees(math.sqrt(ag.angle_variance(n)))
+    return next(((w, s) for w, s in reversed(WINDOWS) if w >= 4 * sd_deg), WINDOWS[0])
+
+
+@functools.lru_cache(maxsize=16)
+def sample_summary(n: int, samples: int, method: str):
+    """What the figure draws from one sample: histogram in the window, Var with its s.e., and
+    |theta - pi/2| (for the sampled P(|theta - pi/2| < eps))."""
+    theta = sampled_angles(n, samples, method)
+    half_deg, _ = window(n)
+    edges = np.linspace(math.radians(90 - half_deg), math.radians(90 + half_deg), BINS + 1)
+    counts, _ = np.histogram(theta, bins=edges)
+    dens = counts / (theta.size * (edges[1] - edges[0]))
+    dev = np.abs(theta - math.pi / 2)
+    dev2 = dev ** 2
+    se = math.sqrt(dev2.var() / theta.size)  # s.e. of the sample variance ~ sqrt(Var(dev^2) / N)
+    return edges, dens, float(dev2.mean()), se, dev
+
+
+@functools.lru_cache(maxsize=1)
+def _variance_curve():
+    ns = np.unique(np.round(np.logspace(np.log10(2), np.log10(N_MAX), 160)).astype(int))
+    return ns, np.array([ag.angle_variance(int(k)) for k in ns])
+
+
+class AngleDistributionFigure(InteractiveFigure):
+    """Histogram of sampled angles over p_n(theta) and N(pi/2, 1/(n-2)); Var and P(near 90°) against n."""
+
+    controls = {
+        "n": LogSlider(2, N_MAX, 10, integer=True, label="dimension n"),
+        "samples": LogSlider(1_000, 200_000, 20_000, integer=True, label="sampled pairs"),
+        "method": Choice(["beta", "vectors"], "beta", label="sampler"),
+        "eps_deg": Slider(0.5, 30.0, 5.0, step=0.5, label="ε (degrees)"),
+    }
+    figsize = (11.5, 4.2)
+
+    def build(self):
+        ax_h, ax_v, ax_p = self.fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.35, 1, 1]})
+        self.ax_h, self.ax_v, self.ax_p = ax_h, ax_v, ax_p
+
+        # 1. the angle: histogram, exact density, Laplace's normal, the eps band
+        band_tf = blended_transform_factory(ax_h.transData, ax_h.transAxes)
+        self.band = Rectangle((0, 0), 0, 1, transform=band_tf, color="C2", alpha=0.15, lw=0, zorder=0.5)
+        ax_h.add_patch(self.band)
+        self.hist = Polygon(np.zeros((2, 2)), closed=True, color="C0", alpha=0.45, lw=0, label="sampled")
+        ax_h.add_patch(self.hist)
+        (self.hist_edge,) = ax_h.plot([], [], color="C0", lw=0.8, alpha=0.8)
+        (self.exact,) = ax_h.plot([], [], color="C0", lw=2, label=r"exact $p_n(\theta)$")
+        (self.laplace,) = ax_h.plot([], [], "--", color="C3", lw=1.5, label="Laplace N(π/2, 1/(n−2))")
+        ax_h.set(xlabel="angle θ (density per radian)", ylabel="density", title="the angle between two random vectors")
+        ax_h.legend(loc="upper left", fontsize=8, framealpha=0.9)
+
+        # 2. Var(theta) against n
+        ns, var = _variance_curve()
+        ax_v.loglog(ns, var, color="C0", lw=2, label=r"exact $\psi'(n/2)/2$")
+        m = ns[ns >= 3]
+        ax_v.loglog(m, 1.0 / (m - 2), "--", color="C3", lw=1.5, label="Laplace 1/(n−2)")
+        ax_v.loglog(list(ARTICLE_VAR), list(ARTICLE_VAR.values()), "x", color="k", ms=6, label="article's table")
+        (self.var_err,) = ax_v.plot([], [], color="C1", lw=2)
+        (self.var_pt,) = ax_v.plot([], [], "o", color="C1", ms=6, label="sampled (±2 s.e.)")
+        ax_v.set(xlim=(1.7, 1.3 * N_MAX), ylim=(5e-5, 2.0), xlabel="n", ylabel="Var(θ)  [rad²]",
+                 title="Var(θ) shrinks like 1/n")
+        ax_v.legend(loc="lower left", fontsize=8, framealpha=0.9)
+
+        # 3. P(|theta - pi/2| < eps) against n
+        self.ns_curve = torch.unique(torch.round(torch.logspace(math.log10(2), math.log10(N_MAX), 90))).long()
+        (self.p_exact,) = ax_p.plot([], [], color="C2", lw=2, label="exact")
+        (self.p_normal,) = ax_p.plot([], [], "--", color="C3", lw=1.5, label=r"Laplace $2\Phi(\varepsilon\sqrt{n-2})-1$")
+        (self.p_pt,) = ax_p.plot([], [], "o", color="C1", ms=6, label="sampled")
+        ax_p.set(xscale="log", xlim=(1.7, 1.3 * N_MAX), ylim=(-0.02, 1.02), xlabel="n",
+                 ylabel="P(|θ − 90°| < ε)", title="almost orthogonal")
+        ax_p.legend(loc="upper left", fontsize=8, framealpha=0.9)
+
+    def draw(self, n, samples, method, eps_deg):
+        edges, dens, var_s, se, dev = sample_summary(n, samples, method)
+        count = dev.size
+        eps = math.radians(eps_deg)
+        var_exact = ag.angle_variance(n)
+
+        # histogram, exact density and Laplace's normal in a window of +-4 s.d. (fixed ladder)
+        half_deg, step = window(n)
+        lo, hi = edges[0], edges[-1]
+        outline = step_outline(edges, dens)
+        self.hist.set_xy(outline)
+        self.hist_edge.set_data(outline[:, 0], outline[:, 1])
+        grid = np.linspace(lo, hi, 400)
+        pdf = ag.angle_pdf(torch.from_numpy(grid), n).numpy()
+        self.exact.set_data(grid, pdf)
+        if n >= 3:
+            self.laplace.set_data(grid, ag.laplace_pdf(torch.from_numpy(grid), n).numpy())
+        else:
+            self.laplace.set_data([], [])
+        self.band.set_x(math.pi / 2 - eps)
+        self.band.set_width(2 * eps)
+        ticks = np.arange(90 - half_deg, 90 + half_deg + 1e-9, step)
+        self.ax_h.set_xlim(lo, hi)
+        if half_deg == WINDOWS[0][0]:  # the whole range [0, 180 deg]: scale to the peak C_n
+            top = _ladder(1.25 * pdf.max())
+        else:  # peak ~ 0.4/sd with sd in [w/10, w/4) (w the half-width): tie the top to the window
+            top = 4.4 / math.radians(half_deg)
+        self.ax_h.set_ylim(0, top)
+        if list(self.ax_h.get_xticks()) != list(np.radians(ticks)):
+            self.ax_h.set_xticks(np.radians(ticks), [f"{t:g}°" for t in ticks])
+
+        # variance: sampled point with +-2 standard errors
+        self.var_pt.set_data([n], [var_s])
+        self.var_err.set_data([n, n], [max(var_s - 2 * se, 1e-6), var_s + 2 * se])
+
+        # near-orthogonality against n for this eps, and at this n (one vectorised call)
+        p_all = ag.prob_near_orthogonal(torch.cat([self.ns_curve, torch.tensor([n])]), eps).numpy()
+        p_curve, p_exact = p_all[:-1], float(p_all[-1])
+        ns = self.ns_curve.numpy()
+        self.p_exact.set_data(ns, p_curve)
+        m = ns[ns >= 3]
+        self.p_normal.set_data(m, np.array([math.erf(eps * math.sqrt((k - 2) / 2)) for k in m]))
+        p_s = np.count_nonzero(dev < eps) / count
+        self.p_pt.set_data([n], [p_s])
+
+        laplace = f"{1 / (n - 2):.4g}" if n >= 3 else "∞"
+        capped = "" if method == "beta" or count == samples else (
+            f" (capped at {VECTOR_BUDGET:,} Gaussian coordinates per update)")
+        self.readout = (
+            f"n = {n}, {count:,} pairs by <b>{method}</b>{capped}. "
+            f"Var(θ): exact ψ′(n/2)/2 = <b>{var_exact:.4g}</b>, sampled {var_s:.4g} ± {se:.1g}, "
+            f"Laplace 1/(n−2) = {laplace}, 1/(n−1) = {1 / (n - 1):.4g}. "
+            f"P(|θ − 90°| < {eps_deg:g}°): exact <b>{p_exact:.4f}</b>, sampled {p_s:.4f}."
+        )

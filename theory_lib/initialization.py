@@ -1,0 +1,91 @@
+"""Initialisation from a geometric view.
+
+Su Jianlin, 《从几何视角来理解模型参数的初始化策略》, kexue.fm/archives/7180 (2020-01-16). The n
+columns of an m x n matrix with i.i.d. zero-mean entries of variance 1/m are random vectors of
+squared norm about 1 and, in high dimension, almost orthogonal to each other, so
+
+    W^T W ~ I   and   ||W x|| ~ ||x||,   mean((W^T W - I)^2) = (kappa + n - 2) / (m n) -> 0 like 1/n,
+
+kappa = E[w^4] / E[w^2]^2 (3 normal, 9/5 uniform, 1 Rademacher): only the variance matters to
+leading order. Xavier: std sqrt(2 / (fan_in + fan_out)); He (ReLU zeroes half the units): sqrt(2 / fan_in).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from theory_lib._checks import choice, integer
+
+__all__ = ["DISTRIBUTIONS", "orthogonality_error", "xavier_std", "he_std"]
+
+DISTRIBUTIONS = ("normal", "uniform", "rademacher")
+
+
+def _random_matrix(m: int, n: int, distribution: str, *, std: float = 1.0, batch: tuple = (),
+                   generator=None, device=None, dtype=torch.float64) -> torch.Tensor:
+    """(*batch, m, n) i.i.d. zero-mean entries of standard deviation ``std``.
+
+    normal N(0, std^2); uniform on [-sqrt(3) std, sqrt(3) std]; rademacher +-std with prob 1/2.
+    """
+    shape = (*batch, m, n)
+    if distribution == "normal":
+        w = torch.randn(shape, generator=generator, device=device, dtype=dtype)
+    elif distribution == "uniform":
+        w = (2 * torch.rand(shape, generator=generator, device=device, dtype=dtype) - 1) * math.sqrt(3.0)
+    else:
+        w = 2 * torch.randint(0, 2, shape, generator=generator, device=device).to(dtype) - 1
+    return w * std
+
+
+def orthogonality_error(n: int, m: int | None = None, distribution: str = "normal", trials: int = 1,
+                        generator=None, *, device=None) -> torch.Tensor:
+    """mean((W^T W - I)^2) for ``trials`` random m x n matrices W with entries of variance 1/m.
+
+    Returns a float64 tensor of shape (trials,), one value per matrix. Its expectation is
+    (kappa + n - 2) / (m n), which the lesson derives: diagonal entries of W^T W have variance
+    (kappa - 1)/m, off-diagonal ones 1/m. m defaults to n and must be >= n: for m < n the n
+    columns live in R^m, W^T W has rank m < n and cannot approach the identity.
+    """
+    n = integer("n", n, minimum=1)
+    m = n if m is None else integer("m", m, minimum=1)
+    if m < n:
+        raise ValueError(f"m must be >= n (n columns in R^m can be near-orthonormal only if m >= n), "
+                         f"got m={m} < n={n}")
+    distribution = choice("distribution", distribution, DISTRIBUTIONS)
+    trials = integer("trials", trials, minimum=1)
+    if generator is not None and device is None:
+        device = generator.device
+    w = _random_matrix(m, n, distribution, std=1 / math.sqrt(m), batch=(trials,),
+                       generator=generator, device=device)  # (trials, m, n)
+    gram = w.transpose(-1, -2) @ w  # (trials, n, n) = W^T W
+    eye = torch.eye(n, dtype=gram.dtype, device=gram.device)
+    return ((gram - eye) ** 2).mean(dim=(-2, -1))  # (trials,)
+
+
+def xavier_std(fan_in: int, fan_out: int) -> float:
+    """Xavier (Glorot) normal: std = sqrt(2 / (fan_in + fan_out)), the compromise between
+    1/sqrt(fan_in) (keeps forward norms) and 1/sqrt(fan_out) (keeps backward norms)."""
+    fan_in = integer("fan_in", fan_in, minimum=1)
+    fan_out = integer("fan_out", fan_out, minimum=1)
+    return math.sqrt(2.0 / (fan_in + fan_out))
+
+
+def he_std(fan_in: int) -> float:
+    """He (Kaiming) normal for ReLU: std = sqrt(2 / fan_in). ReLU zeroes about half of the
+    pre-activations, so E||relu(Wx)||^2 = ||Wx||^2 / 2; the factor sqrt(2) puts the norm back."""
+    fan_in = integer("fan_in", fan_in, minimum=1)
+    return math.sqrt(2.0 / fan_in)
+
+
+# The BERT lesson's initialisation maths (issue 4) lives in theory_lib.residual, next to the
+# residual stack it needs; it is re-exported here so that both initialisation lessons share a home.
+from theory_lib.residual import (  # noqa: E402
+    post_norm_weights,
+    pre_norm_weights,
+    truncated_normal_std,
+    truncation_factor,
+)
+
+__all__ += ["truncation_factor", "truncated_normal_std", "post_norm_weights", "pre_norm_weights"]
