@@ -7,7 +7,10 @@ from the control's own sweep samples) is replayed twice, interleaved move by mov
 and the table gives the median and p95 of each and the ratio rebuild/update of the medians.
 The target is a median update under 50 ms on a 2-core CPU. This reports; it asserts nothing.
 
-    python benchmarks/bench_figures.py [--moves 40] [--only softmax] [--json out.json]
+    python benchmarks/bench_figures.py [--moves 40] [--only softmax] [--by-control] [--json out.json]
+
+--by-control adds, under each figure, the median update per control: a text box or a control
+that changes the axes' limits costs a full draw, while a slider within the same axes is blitted.
 """
 
 from __future__ import annotations
@@ -49,12 +52,14 @@ def bench_figure(cls, moves: int):
     figure.fig.canvas.draw()  # the first full draw happens when the figure is shown
     params = dict(figure.params)
     update_ms, rebuild_ms, full_draws = [], [], [0]
+    per_control = {}
     figure.fig.canvas.mpl_connect("draw_event", lambda e: full_draws.__setitem__(0, full_draws[0] + 1))
     for move in random_walk(cls, moves):
         params.update(move)
         t0 = time.perf_counter()
         figure.update(**move)
         update_ms.append(1e3 * (time.perf_counter() - t0))
+        per_control.setdefault(next(iter(move)), []).append(update_ms[-1])
 
         t0 = time.perf_counter()
         naive = cls(**params)
@@ -70,6 +75,7 @@ def bench_figure(cls, moves: int):
         "rebuild_p95_ms": percentile(rebuild_ms, 0.95),
         "ratio": statistics.median(rebuild_ms) / statistics.median(update_ms),
         "full_draws": full_draws[0],
+        "per_control_median_ms": {k: statistics.median(v) for k, v in per_control.items()},
         "moves": moves,
     }
 
@@ -78,6 +84,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--moves", type=int, default=40, help="slider moves per figure (default 40)")
     parser.add_argument("--only", default="", help="only figures whose name contains this")
+    parser.add_argument("--by-control", action="store_true", help="median update per control too")
     parser.add_argument("--json", default="", help="also write the results to this file")
     args = parser.parse_args()
 
@@ -98,6 +105,9 @@ def main():
         print(f"{name:48s} {r['update_median_ms']:10.1f} ms {r['update_p95_ms']:5.1f} ms "
               f"{r['rebuild_median_ms']:12.1f} ms {r['rebuild_p95_ms']:5.1f} ms {r['ratio']:5.1f}x "
               f"{r['full_draws']:5d}/{r['moves']}{flag}")
+        if args.by_control:
+            for control, ms in sorted(r["per_control_median_ms"].items()):
+                print(f"    {control:44s} {ms:10.1f} ms")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=2)
