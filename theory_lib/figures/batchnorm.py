@@ -73,7 +73,7 @@ class LeastSquaresBNFigure(InteractiveFigure):
         "lr": LogSlider(0.01, 3.0, 0.2, label="learning rate η"),
         "steps": Slider(1, 100, 30, integer=True, label="steps"),
     }
-    figsize = (13.0, 4.3)
+    figsize = (12.0, 4.4)
 
     def build(self):
         axes = self.fig.subplots(1, 4, gridspec_kw={"width_ratios": [1, 1, 1, 1.15]})
@@ -199,7 +199,7 @@ class LandscapeBNFigure(InteractiveFigure):
         "placement": Choice(["after", "before"], "after", label="BN placement"),
         "mean": Slider(0.0, 5.0, 3.0, step=0.5, label="input mean"),
     }
-    figsize = (13.0, 3.9)
+    figsize = (12.0, 4.0)
     continuous = False  # each update trains two networks (about a second on the CPU)
 
     TITLES = ("loss on all data", "loss variation", "gradient change", r"effective $\beta$-smoothness")
