@@ -17,7 +17,8 @@ For each ``lessons/*.ipynb`` (found by glob: a new lesson needs no edit here) th
    blitted or fully redrawn, so the log shows blitted updates reaching the browser,
 4. asserts that the browser console shows no error and no uncaught exception.
 
-Canvas screenshots before and after each move, a widget screenshot and a log go to
+Canvas screenshots before and after each move, widget screenshots, a screenshot of the page
+(``page.png``) and a log go to
 ``artifacts/browser/<lesson>/<app>/``; timings per lesson to ``artifacts/browser/timings.json``.
 The servers (with their kernels) and the browser are stopped in fixture teardowns, also when a
 test fails. Chromium is Debian's ``/usr/bin/chromium`` (``make test`` installs it when missing);
@@ -492,6 +493,9 @@ def _exercise_figures(session: Session, at_least: int, every_slider: bool):
                 "figure stale (set_xlim/set_ylim mark it stale even when the limits do not change). "
                 "Fix: `self.fig.stale = False` right after `canvas.blit(self.fig.bbox)` in InteractiveFigure._redraw.")
     session.times["moves_s"] = time.monotonic() - t0
+    if count:  # what a learner (or a class, in Voila) sees: the page around the first figure
+        figures.first.scroll_into_view_if_needed(timeout=RENDER_S * 1000)
+        session.save("page.png", page.screenshot(timeout=RENDER_S * 1000))
     assert not problems, f"{session.lesson.name} in {session.app}:\n" + "\n".join(problems) + (
         f"\n(every move, its pixels and redraw path: {session.out / 'log.txt'})")
 
