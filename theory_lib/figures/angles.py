@@ -173,12 +173,12 @@ class AngleDistributionFigure(InteractiveFigure):
         p_s = np.count_nonzero(dev < eps) / count
         self.p_pt.set_data([n], [p_s])
 
-        laplace = f"{1 / (n - 2):.4g}" if n >= 3 else "∞"
+        laplace = f"{1 / (n - 2):.5g}" if n >= 3 else "∞"
         capped = "" if method == "beta" or count == samples else (
             f" (capped at {VECTOR_BUDGET:,} Gaussian coordinates per update)")
         self.readout = (
             f"n = {n}, {count:,} pairs by <b>{method}</b>{capped}. "
-            f"Var(θ): exact ψ′(n/2)/2 = <b>{var_exact:.4g}</b>, sampled {var_s:.4g} ± {se:.1g}, "
-            f"Laplace 1/(n−2) = {laplace}, 1/(n−1) = {1 / (n - 1):.4g}. "
+            f"Var(θ): exact ψ′(n/2)/2 = <b>{var_exact:.5g}</b>, sampled {var_s:.4g} ± {se:.1g}, "
+            f"Laplace 1/(n−2) = {laplace}, 1/(n−1) = {1 / (n - 1):.5g}. "
             f"P(|θ − 90°| < {eps_deg:g}°): exact <b>{p_exact:.4f}</b>, sampled {p_s:.4f}."
         )
