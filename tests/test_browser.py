@@ -117,6 +117,12 @@ class Server:
         self._log.flush()
         return self.log_path.read_text(errors="replace")
 
+    def __enter__(self) -> "Server":
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
     def stop(self):
         pid = self.proc.pid
         if self.proc.poll() is None:
@@ -368,6 +374,13 @@ print(_tl_json.dumps(_TL._tl_log)); _TL._tl_log.clear()
                   f"screenshots and log in {self.out}")
 
 
+def _open_session(browser, server: Server, app: str, lesson: Path, **context_kw):
+    """A fresh browser context and page, watched by a Session for this lesson in this app."""
+    context = _open_context(browser, **context_kw)
+    page = context.new_page()
+    return context, page, Session(page, server, app, lesson)
+
+
 def _readout(slider) -> str:
     return slider.locator(".widget-readout").inner_text(timeout=10_000).strip()
 
@@ -503,27 +516,22 @@ def _exercise_figures(session: Session, at_least: int, every_slider: bool):
 # ---------------------------------------------------------------- JupyterLab
 @pytest.fixture(scope="class")
 def lab(workdir):
-    server = Server("jupyterlab", [
+    with Server("jupyterlab", [
         str(VENV_BIN / "python"), "-m", "jupyterlab", "--no-browser",
         "--ServerApp.ip=127.0.0.1", "--ServerApp.port={port}", "--ServerApp.port_retries=0",
         "--IdentityProvider.token={token}", f"--ServerApp.root_dir={workdir / 'lessons'}",
         "--ServerApp.allow_root=True",  # CI runs as root
         "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: run all cells, find the kernel
         f"--LabApp.user_settings_dir={workdir / 'settings'}", f"--LabApp.workspaces_dir={workdir / 'workspaces'}",
-    ], workdir, probe="/api/status")
-    try:
+    ], workdir, probe="/api/status") as server:
         yield server
-    finally:
-        server.stop()
 
 
 class TestJupyterLab:
     @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
     def test_lesson_in_jupyterlab(self, lesson, lab, browser, capsys):
         started = time.monotonic()
-        context = _open_context(browser)
-        page = context.new_page()
-        session = Session(page, lab, "jupyterlab", lesson)
+        context, page, session = _open_session(browser, lab, "jupyterlab", lesson)
         try:
             t0 = time.monotonic()
             page.goto(lab.url(f"/lab/tree/{lesson.name}"), timeout=OPEN_S * 1000)
@@ -579,14 +587,11 @@ class TestJupyterLab:
 # ---------------------------------------------------------------- Voila (`make app`)
 @pytest.fixture(scope="class")
 def voila(workdir):
-    server = Server("voila", [
+    with Server("voila", [
         str(VENV_BIN / "voila"), "--no-browser", "--Voila.ip=127.0.0.1", "--port={port}",
         "--Voila.token={token}", "--show_tracebacks=True", str(workdir / "lessons"),
-    ], workdir, probe="/")
-    try:
+    ], workdir, probe="/") as server:
         yield server
-    finally:
-        server.stop()
 
 
 class TestVoila:
@@ -594,9 +599,7 @@ class TestVoila:
     def test_lesson_in_voila(self, lesson, voila, browser, capsys):
         started = time.monotonic()
         # A HiDPI screen here (JupyterLab runs at 1x): ipympl draws at twice the dpi.
-        context = _open_context(browser, device_scale_factor=2)
-        page = context.new_page()
-        session = Session(page, voila, "voila", lesson)
+        context, page, session = _open_session(browser, voila, "voila", lesson, device_scale_factor=2)
         try:
             t0 = time.monotonic()
             # Voila executes every cell on the server while it streams the page: "load" means done.
