@@ -1,17 +1,56 @@
 """Every figure of every lesson, driven headless: each control at its minimum, maximum and
-random interior values; no exception and finite drawn data. New figure modules are found
-through the registry, so this file needs no edit when a lesson is added."""
+random interior values; no exception, finite drawn data, and no readout that contradicts its own
+numbers; the live (blitted) canvas equals a fresh render of the same state; every default and
+every value the lesson names is reachable on the control's widget; a rejected value leaves the
+figure working; every enabled control does something. New figure modules are found through the
+registry, so this file needs no edit when a lesson is added."""
 
 from __future__ import annotations
 
+import html
+import json
+import operator
 import random
+import re
 
 import numpy as np
 import pytest
 
-from theory_lib.figures import InteractiveFigure, Slider, figure_classes
+from theory_lib.figures import Choice, InteractiveFigure, LogSlider, Slider, Text, figure_classes
 
 FIGURES = figure_classes()
+
+# ---------------------------------------------------------------- readouts say what their numbers say
+NUMBER = r"[-−]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+−]?\d+)?"
+OPS = {"<": operator.lt, ">": operator.gt, "≤": operator.le, "≥": operator.ge}
+# "0.3 < 0.25", "τ = 0.3 < 1/n = 0.25", "a_T = 1e-5 ≤ tol": a number, an operator, then either a
+# number or a short label "= number". Readouts write every comparison they state this way.
+# A number inside an expression ("ηL/2 < 1", "< 1/n" with no "= value") is no operand.
+OPERAND = rf"(?<![\w/.*^·×]){NUMBER}(?![\w/.^·×])"
+COMPARISON = re.compile(rf"({OPERAND})\s*([<>≤≥])\s*(?:([^<>≤≥=;:,()]{{0,24}}?)=\s*)?({OPERAND})")
+
+
+def _number(text: str) -> float:
+    return float(text.replace("−", "-"))
+
+
+def readout_contradictions(readout: str) -> list[str]:
+    """Every comparison "x op y" stated in the readout (HTML stripped) that its numbers make false."""
+    text = html.unescape(re.sub(r"<[^>]+>", "", readout))
+    wrong = []
+    for m in COMPARISON.finditer(text):
+        lhs, op, rhs = _number(m.group(1)), m.group(2), _number(m.group(4))
+        if not OPS[op](lhs, rhs):
+            wrong.append(f"{m.group(0)!r} is false ({lhs} {op} {rhs})")
+    return wrong
+
+
+def test_readout_checker_finds_a_false_comparison():
+    assert readout_contradictions("temperature 0.3 &lt; 1/n = 0.25 makes it repel")
+    assert readout_contradictions("<b>0.5</b> ≥ 1e-3") == []
+    assert readout_contradictions("τ = 0.3 > 1/n = 0.25; λ &gt; 0 vanishes") == []
+    assert readout_contradictions("gap 2.4e−4 > 3e-4")
+    assert readout_contradictions("converges iff ηL/2 < 1, here 2.5 < 1/n = 0.25") == ["'2.5 < 1/n = 0.25' is false (2.5 < 0.25)"]
 
 
 def test_registry_is_not_empty():
@@ -31,10 +70,127 @@ def test_sweep_every_control(name):
     try:
         fig.fig.canvas.draw()
         assert_finite(fig, "build")
+        assert not readout_contradictions(fig.readout), f"{name} at build: {readout_contradictions(fig.readout)}"
         for control, spec in cls.controls.items():
             for value in spec.samples(rng, 2):
                 fig.update(**{control: value})
                 assert_finite(fig, f"{control}={value!r}")
+                wrong = readout_contradictions(fig.readout)
+                assert not wrong, f"{name} at {fig.params}: the readout contradicts itself: {wrong}"
+    finally:
+        fig.close()
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_live_canvas_equals_a_fresh_render(name):
+    """After moves (blitted or fully redrawn), the live canvas shows exactly what a figure built
+    from scratch for the same parameters shows: no stale pixels, legends or limits."""
+    cls = FIGURES[name]
+    rng = random.Random(1)
+    fig = cls()
+    try:
+        fig.fig.canvas.draw()
+        sliders = [c for c, spec in cls.controls.items() if isinstance(spec, Slider)]
+        moves = [{c: rng.choice(cls.controls[c].samples(rng, 2))} for c in (sliders * 2)[:3]]
+        for move in moves:
+            fig.update(**move)
+            live = np.asarray(fig.fig.canvas.buffer_rgba())
+            ref = cls.render(fig.params, dpi=fig.fig.dpi)
+            assert live.shape == ref.shape, f"{name} after {move}: size {live.shape} != {ref.shape}"
+            differ = np.any(live != ref, axis=-1).mean()
+            assert differ == 0, f"{name} after {move}: {differ:.3%} of the pixels differ from a fresh render"
+    finally:
+        fig.close()
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_controls_reach_the_values_the_lesson_names(name):
+    """Defaults and named values lie exactly on the widget's grid; counts move in integers."""
+    for control, spec in FIGURES[name].controls.items():
+        for v in (spec.value, *getattr(spec, "named", ())):
+            assert spec.reachable(v), f"{name}.{control}: {v!r} cannot be set exactly on its widget"
+        widget = spec.widget(control)
+        assert widget.value == spec.value, f"{name}.{control}: the widget opens at {widget.value!r}, not {spec.value!r}"
+        if isinstance(spec, LogSlider):
+            values = [v for _, v in widget.options]
+            assert all(spec.min <= v <= spec.max for v in values)
+            if spec.integer:
+                assert all(isinstance(v, int) for v in values), f"{name}.{control}: a count offers fractions"
+                assert all(str(v) == label for label, v in widget.options)
+        elif isinstance(spec, Slider) and spec.integer:
+            assert type(widget).__name__ == "IntSlider", f"{name}.{control}: a count on a float slider"
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_a_rejected_value_leaves_the_figure_working(name):
+    """Bad values raise ValueError naming the control; the figure keeps its state and keeps moving."""
+    cls = FIGURES[name]
+    fig = cls()
+    try:
+        fig.fig.canvas.draw()
+        bad = {}
+        for control, spec in cls.controls.items():
+            if isinstance(spec, Text):
+                bad[control] = ["abc", "", "1, 1", "1e308, -1e308", "nan, 1", "inf, 0", "1,,2", "1e400, 0"]
+            elif isinstance(spec, Slider):
+                bad[control] = [float("nan"), spec.max * 10 + 1, "3"]
+            elif isinstance(spec, Choice):
+                bad[control] = ["no such option"]
+        for control, values in bad.items():
+            for value in values:
+                before, readout = dict(fig.params), fig.readout
+                pixels = np.asarray(fig.fig.canvas.buffer_rgba()).copy()
+                try:
+                    fig.update(**{control: value})
+                except ValueError as err:
+                    assert control in str(err) or cls.controls[control].label in str(err), (
+                        f"{name}: the error for {control}={value!r} does not name the control: {err}")
+                    assert fig.params == before and fig.readout == readout, f"{name}: {control}={value!r} changed the state"
+                    assert np.array_equal(pixels, np.asarray(fig.fig.canvas.buffer_rgba())), (
+                        f"{name}: the refused {control}={value!r} changed the pixels")
+                else:  # accepted (a vector that is unusual but valid): it must draw finite data
+                    assert_finite(fig, f"{control}={value!r}")
+                    fig.update(**{control: before[control]})
+        for control, spec in cls.controls.items():  # every control still moves the figure
+            if isinstance(spec, Slider):
+                fig.update(**{control: spec.min})
+                fig.update(**{control: spec.value})
+    finally:
+        fig.close()
+
+
+def _what_is_shown(fig: InteractiveFigure):
+    return [a.copy() for a in fig.drawn_arrays()], fig.readout
+
+
+def _same(a, b) -> bool:
+    (arrays_a, text_a), (arrays_b, text_b) = a, b
+    return text_a == text_b and len(arrays_a) == len(arrays_b) and all(
+        x.shape == y.shape and np.array_equal(x, y, equal_nan=True) for x, y in zip(arrays_a, arrays_b))
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_every_enabled_control_does_something(name):
+    """At the defaults, moving an enabled control changes what is drawn or said; a control the
+    figure declares inactive changes nothing (and its widget is disabled)."""
+    cls = FIGURES[name]
+    fig = cls()
+    try:
+        box = fig.widget()
+        widgets = dict(zip(cls.controls, box.children[0].children))
+        idle = fig.inactive()
+        for control, spec in cls.controls.items():
+            assert widgets[control].disabled == (control in idle), f"{name}.{control}: disabled state"
+            values = [v for v in (spec.samples(random.Random(0), 0) if not isinstance(spec, Text) else spec.examples)
+                      if v != fig.params[control]]
+            shown = _what_is_shown(fig)
+            fig.update(**{control: values[0]})
+            changed = not _same(shown, _what_is_shown(fig))
+            fig.update(**{control: spec.value})
+            if control in idle:
+                assert not changed, f"{name}.{control} is declared inactive but changed the figure"
+            else:
+                assert changed, f"{name}.{control}={values[0]!r} changed nothing: disable it where it does nothing"
     finally:
         fig.close()
 
@@ -49,13 +205,23 @@ def test_widget_drives_the_figure(name):
         controls = box.children[0].children
         assert len(controls) == len(cls.controls)
         for widget, (control, spec) in zip(controls, cls.controls.items()):
-            if isinstance(spec, Slider) and not hasattr(widget, "base"):
+            if isinstance(spec, LogSlider):
+                assert (widget.options[0][1], widget.options[-1][1]) == (spec.min, spec.max), control
+            elif isinstance(spec, Slider):
                 assert (widget.min, widget.max) == (spec.min, spec.max), control
         # move the last slider-like control to its maximum through the widget itself
         for widget, (control, spec) in reversed(list(zip(controls, cls.controls.items()))):
             if isinstance(spec, Slider):
-                widget.value = spec.max  # FloatLogSlider's own max is log10 of it
-                assert fig.params[control] == pytest.approx(spec.max, rel=1e-6), control
+                widget.value = spec.max
+                assert fig.params[control] == spec.max, control
+                break
+        # an update from code shows on the widgets, and the hidden state follows
+        for widget, (control, spec) in zip(controls, cls.controls.items()):
+            if isinstance(spec, Slider):
+                fig.update(**{control: spec.min})
+                assert widget.value == spec.min, control
+                state = json.loads(html.unescape(box.children[3].value))
+                assert state["params"][control] == fig.params[control] == spec.min, control
                 break
     finally:
         fig.close()

@@ -9,6 +9,11 @@ the same declaration builds the ipywidgets, validates ``update(**params)``, and 
 test and the benchmark which values to try. Subclasses implement ``build()`` (make axes and
 artists) and ``draw(**params)`` (set their data with ``set_data``/``set_ydata``/``set_height``).
 Every subclass registers itself in ``FIGURES`` so tests and ``make bench`` find it unedited.
+
+What the learner sees is held to the figure's state: ``render(params, dpi)`` draws any state from
+scratch on a plain Agg canvas, and the tests compare it with the live, blitted canvas (in the
+kernel and in the browser). A rejected value (``ValueError`` naming the control) leaves the figure
+as it was, so later moves keep working.
 """
 
 from __future__ import annotations
@@ -19,16 +24,75 @@ import numbers
 import random
 from dataclasses import dataclass, field
 
+import json
+
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 FIGURES: dict[str, type["InteractiveFigure"]] = {}
+
+# Okabe & Ito's colour-blind-safe palette, as "C0".."C7" in every figure. The rest pins what a
+# figure's pixels depend on, so the kernel (whatever its rc) and a reference render agree.
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+STYLE = {
+    "axes.prop_cycle": mpl.cycler(color=OKABE_ITO),
+    "figure.dpi": 100.0,
+    "figure.facecolor": "white",  # opaque: the browser composites each frame over the last
+    "savefig.facecolor": "white",
+    "font.size": 10.0,
+}
+
+
+class StyledFigure(Figure):
+    """A matplotlib Figure that draws under ``STYLE``: colours such as "C0" are looked up when an
+    artist is drawn, so the palette must hold at draw time, whoever triggers the draw."""
+
+    def draw(self, renderer):
+        with mpl.rc_context(STYLE):
+            return super().draw(renderer)
+
+    def draw_artist(self, a):
+        with mpl.rc_context(STYLE):
+            return super().draw_artist(a)
+
+
+def nice_ceil(value: float, mantissas=(1, 2, 5)) -> float:
+    """The smallest m·10^e (m in ``mantissas``) that is >= value: axis limits that move in brackets,
+    so that most slider moves keep the axes (and are blitted) while the data still fills them."""
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"value must be a finite positive number, got {value!r}")
+    e = math.floor(math.log10(value))
+    for exp in (e - 1, e, e + 1):
+        for m in sorted(mantissas):
+            candidate = float(f"{m}e{exp}")
+            if candidate >= value * (1 - 1e-12):
+                return candidate
+    return float(f"{min(mantissas)}e{e + 2}")  # unreachable for mantissas starting at 1
+
+
+def nice_floor(value: float, mantissas=(1, 2, 5)) -> float:
+    """The largest m·10^e (m in ``mantissas``) that is <= value (value > 0)."""
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"value must be a finite positive number, got {value!r}")
+    e = math.floor(math.log10(value))
+    for exp in (e + 1, e, e - 1):
+        for m in sorted(mantissas, reverse=True):
+            candidate = float(f"{m}e{exp}")
+            if candidate <= value * (1 + 1e-12):
+                return candidate
+    return float(f"{max(mantissas)}e{e - 2}")
 
 
 # ---------------------------------------------------------------- controls, declared as data
 @dataclass
 class Slider:
-    """A linear slider; ``integer=True`` for counts."""
+    """A linear slider; ``integer=True`` for counts.
+
+    ``named``: the values the lesson's prose or exercises name; with the default they must lie on
+    the slider's grid (min + k·step), so the learner can set each of them exactly (tested).
+    """
 
     min: float
     max: float
@@ -36,6 +100,18 @@ class Slider:
     step: float | None = None
     integer: bool = False
     label: str = ""
+    named: tuple = ()
+
+    def grid_step(self) -> float:
+        """The browser slider's step: ipywidgets' default (1 for integers, 0.1 for floats) unless given."""
+        return self.step if self.step is not None else (1 if self.integer else 0.1)
+
+    def reachable(self, v) -> bool:
+        """Can the learner set exactly ``v`` with this control's widget?"""
+        if not self.min <= v <= self.max:
+            return False
+        k = (v - self.min) / self.grid_step()
+        return abs(k - round(k)) < 1e-9 and (not self.integer or int(v) == v)
 
     def check(self, name, v):
         if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
@@ -60,34 +136,70 @@ class Slider:
         return cls(min=self.min, max=self.max, value=self.value, description=self.label or name,
                    continuous_update=True, style={"description_width": "initial"}, **kw)
 
+    def show(self, ctrl, v):
+        """Put ``v`` on the widget (after an ``update`` from code)."""
+        ctrl.value = v
+
+
+# Round mantissas for a log slider: about 12 per decade, each one a number a person would type.
+LOG_MANTISSAS = (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9)
+
 
 @dataclass
 class LogSlider(Slider):
-    """A slider uniform in log10 of the value (n from 2 to 10^4, tau from 0.01 to 10 ...)."""
+    """A slider uniform in log10 of the value (n from 2 to 10^4, tau from 0.01 to 10 ...).
+
+    It moves over a grid of round numbers (``LOG_MANTISSAS`` times powers of ten) within
+    [min, max], plus min, max, the default and every ``named`` value, each of them exact: the
+    widget is a selection slider over that grid, so the browser sends exactly these numbers (a
+    FloatLogSlider would send base**(min + k·step): 0.0198 for 0.02, 765 for 768). Counts
+    (``integer=True``) are rounded and never repeat.
+    """
+
+    def grid(self) -> list:
+        lo, hi = math.log10(self.min), math.log10(self.max)
+        values = {self.min, self.max, self.value, *self.named}
+        for e in range(math.floor(lo) - 1, math.ceil(hi) + 1):
+            for m in LOG_MANTISSAS:
+                v = float(f"{m}e{e}")
+                if self.min <= v <= self.max:
+                    values.add(v)
+        if self.integer:
+            values = {int(round(v)) for v in values}
+        return sorted(float(v) if not self.integer else v for v in values)
+
+    def reachable(self, v) -> bool:
+        return v in self.grid()
 
     def samples(self, rng, k):
-        lo, hi = math.log10(self.min), math.log10(self.max)
-        vals = [self.min, self.max] + [10 ** rng.uniform(lo, hi) for _ in range(k)]
-        return [round(v) if self.integer else v for v in vals]
+        grid = self.grid()
+        return [self.min, self.max] + [rng.choice(grid) for _ in range(k)]
 
     def check(self, name, v):
         if isinstance(v, float) and math.isfinite(v):
-            # the browser's slider sends 10**log10(max), which can overshoot a bound by an ulp
-            for bound in (self.min, self.max):
+            for bound in (self.min, self.max):  # 10**log10(max) can overshoot a bound by an ulp
                 if math.isclose(v, bound, rel_tol=1e-9):
                     v = float(bound)
-            if self.integer:
-                v = int(round(v))  # the log slider moves in floats; counts are rounded
+            if self.integer and v == int(v):
+                v = int(v)
         return super().check(name, v)
 
     def widget(self, name):
         import ipywidgets as w
 
-        lo, hi = math.log10(self.min), math.log10(self.max)
-        return w.FloatLogSlider(min=lo, max=hi, value=self.value, base=10,
-                                step=self.step or (hi - lo) / 200, description=self.label or name,
-                                readout_format=".3g", continuous_update=True,
-                                style={"description_width": "initial"})
+        return w.SelectionSlider(options=self._options(self.grid()), value=self.value,
+                                 description=self.label or name, continuous_update=True,
+                                 style={"description_width": "initial"})
+
+    def _options(self, grid):
+        return [(str(v) if self.integer else f"{v:.4g}", v) for v in grid]
+
+    def show(self, ctrl, v):
+        """Put ``v`` on the widget, adding it to the grid if a lesson set a value off the grid."""
+        grid = self.grid()
+        if v not in grid:
+            ctrl.options = self._options(sorted({*grid, v}))
+        ctrl.value = v
 
 
 @dataclass
@@ -112,6 +224,12 @@ class Choice:
         return w.Dropdown(options=self.options, value=self.value, description=self.label or name,
                           style={"description_width": "initial"})
 
+    def reachable(self, v) -> bool:
+        return v in self.options
+
+    def show(self, ctrl, v):
+        ctrl.value = v
+
 
 @dataclass
 class Text:
@@ -135,6 +253,12 @@ class Text:
         return w.Text(value=self.value, description=self.label or name, continuous_update=False,
                       style={"description_width": "initial"})
 
+    def reachable(self, v) -> bool:
+        return isinstance(v, str)
+
+    def show(self, ctrl, v):
+        ctrl.value = v
+
 
 # ---------------------------------------------------------------- the figure
 class InteractiveFigure:
@@ -153,19 +277,64 @@ class InteractiveFigure:
         if cls.controls:  # abstract helpers without controls are not registered
             FIGURES[f"{cls.__module__.rsplit('.', 1)[-1]}.{cls.__name__}"] = cls
 
-    def __init__(self, **params):
+    def __init__(self, *, offscreen: bool = False, dpi: float | None = None, **params):
+        """Build the figure for ``params`` (defaults for the rest).
+
+        ``offscreen=True`` draws on a plain Agg canvas outside pyplot (a reference render, an
+        export); ``dpi`` overrides the style's 100 (a HiDPI browser has ipympl draw at 200).
+        """
         self.params = {name: c.value for name, c in self.controls.items()}
         self.params.update(self._checked(params))
         self.readout = ""  # HTML shown under the figure; draw() may set it
-        with plt.ioff():
-            self.fig = plt.figure(figsize=self.figsize, layout="constrained")
-        self.build()
+        self._widget = None
+        with mpl.rc_context(STYLE):
+            if offscreen:
+                from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+                self.fig = StyledFigure(figsize=self.figsize, layout="constrained")
+                FigureCanvasAgg(self.fig)
+            else:
+                with plt.ioff():
+                    self.fig = plt.figure(figsize=self.figsize, layout="constrained", FigureClass=StyledFigure)
+            if dpi is not None:
+                self.fig.set_dpi(dpi)
+            self.build()
         self._dynamic = self._animate_artists()
         self._background = None  # pixels of everything static, captured at each full draw
         self._signature = None
+        self._layout_params = None  # the parameters at the first full draw, which fixed the layout
         self.fig.canvas.mpl_connect("draw_event", self._on_full_draw)
+        self._frames_over_the_last(self.fig.canvas)
         self.draw(**self.params)
-        self._widget = None
+
+    @classmethod
+    def render(cls, params: dict, dpi: float = 100.0, layout_params: dict | None = None) -> np.ndarray:
+        """The figure for ``params`` drawn from scratch on Agg: RGBA pixels, (height, width, 4).
+
+        This is what the live canvas must show after any sequence of moves that ends at
+        ``params``; the tests compare the two, in the kernel and in the browser. The layout is
+        the one a live figure fixes at its first full draw, at ``layout_params`` (the defaults
+        unless given: see ``_on_full_draw``)."""
+        ref = cls(offscreen=True, dpi=dpi, **(layout_params or {}))
+        try:
+            ref.fig.canvas.draw()
+            ref.update(**params)
+            ref.fig.canvas.draw()
+            return np.asarray(ref.fig.canvas.buffer_rgba()).copy()
+        finally:
+            ref.close()
+
+    def inactive(self) -> set:
+        """Controls that do nothing in the current state (disabled in the widget); none by default."""
+        return set()
+
+    def state(self) -> dict:
+        """What the figure shows, as JSON-able data: its registry name, parameters and pixel size.
+
+        The widget carries it (hidden) so that a browser test can render the same state on Agg."""
+        name = f"{type(self).__module__.rsplit('.', 1)[-1]}.{type(self).__name__}"
+        return {"figure": name, "params": self.params, "dpi": float(self.fig.dpi),
+                "size": [int(round(v)) for v in self.fig.bbox.size], "layout_params": self._layout_params}
 
     # subclasses ---------------------------------------------------------------------------
     def build(self) -> None:
@@ -178,12 +347,20 @@ class InteractiveFigure:
 
     # public -------------------------------------------------------------------------------
     def update(self, **params) -> "InteractiveFigure":
-        """Change some parameters, update the artists in place and redraw the canvas."""
-        self.params.update(self._checked(params))
-        self.draw(**self.params)
+        """Change some parameters, update the artists in place and redraw the canvas.
+
+        A rejected value raises ``ValueError`` naming the control and changes nothing: the
+        parameters, the artists and the readout stay those of the last good state."""
+        new = {**self.params, **self._checked(params)}
+        try:
+            self.draw(**new)
+        except ValueError:
+            self.draw(**self.params)  # put back the artists the failed draw may have touched
+            raise
+        self.params = new
         self._redraw()
         if self._widget is not None:
-            self._readout_widget.value = self.readout
+            self._sync_widgets()
         return self
 
     def widget(self):
@@ -194,14 +371,16 @@ class InteractiveFigure:
         if self._widget is not None:
             return self._widget
         self._readout_widget = w.HTML(self.readout)
-        boxes = []
+        self._state_widget = w.HTML(layout=w.Layout(display="none"))  # for the browser test
+        self._state_widget.add_class("tl-figure-state")
+        self._controls = {}
         for name, spec in self.controls.items():
             ctrl = spec.widget(name)
-            ctrl.value = self.params[name]
+            spec.show(ctrl, self.params[name])
             if hasattr(ctrl, "continuous_update") and not isinstance(spec, Text):
                 ctrl.continuous_update = self.continuous
             ctrl.observe(self._on_change(name), names="value")
-            boxes.append(ctrl)
+            self._controls[name] = ctrl
         canvas = self.fig.canvas
         if isinstance(canvas, w.DOMWidget):  # ipympl: the canvas is itself a widget
             canvas.header_visible = False
@@ -213,8 +392,10 @@ class InteractiveFigure:
             with view:
                 display(self.fig)
             self._static_view = view
-        controls = w.GridBox(boxes, layout=w.Layout(grid_template_columns="repeat(auto-fill, minmax(290px, 1fr))"))
-        self._widget = w.VBox([controls, view, self._readout_widget])
+        controls = w.GridBox(list(self._controls.values()),
+                             layout=w.Layout(grid_template_columns="repeat(auto-fill, minmax(290px, 1fr))"))
+        self._widget = w.VBox([controls, view, self._readout_widget, self._state_widget])
+        self._sync_widgets()
         return self._widget
 
     def drawn_arrays(self):
@@ -263,6 +444,13 @@ class InteractiveFigure:
 
     def _on_full_draw(self, event):
         canvas = self.fig.canvas
+        if self._layout_params is None:
+            # The constrained layout ran once, for this first draw; keep it. Run again, it would
+            # start from the positions the last state left (a legend below an axes moves with
+            # it), so what a state looks like would depend on the moves before it. Fixed, every
+            # state has one picture (and a full draw skips the layout's cost).
+            self._layout_params = dict(self.params)
+            self.fig.set_layout_engine("none")
         self._background = canvas.copy_from_bbox(self.fig.bbox)
         self._signature = self._static_signature()
         for artist in self._dynamic:
@@ -280,6 +468,41 @@ class InteractiveFigure:
         canvas.blit(self.fig.bbox)
         self.fig.stale = False  # or pyplot's interactive mode would redraw it all after the event
 
+    @staticmethod
+    def _frames_over_the_last(canvas):
+        """ipympl: draw every frame over the last one; never switch the image mode.
+
+        matplotlib's web canvas sends a whole frame after a resize or a refresh and otherwise
+        only the changed pixels, and switches the mode ("full": clear, then draw; "diff": draw
+        over) through a synced widget trait. The browser handles trait updates through a promise
+        chain but the frame itself at once, and reads the mode only when the PNG has decoded: a
+        changed-pixels frame decoded while the mode still read "full" cleared the canvas first,
+        leaving only the pixels that changed (lesson 07: no axes, titles or legends, "500" read as
+        "5"; intermittent, as a race is). Our frames are opaque (white facecolor), so drawing a
+        whole frame over the last is the same as clearing first: fix the mode at "diff" and keep
+        it there. Whole frames are still sent whenever the web canvas wants one.
+        """
+        if not hasattr(canvas, "_current_image_mode"):  # not a web canvas (Agg, inline)
+            return
+        canvas.set_image_mode = lambda mode: None
+        canvas._current_image_mode = "diff"
+        if hasattr(canvas, "_image_mode"):  # ipympl's synced trait, before any view exists
+            canvas._image_mode = "diff"
+
+    def _sync_widgets(self):
+        """The widgets show the figure's parameters, readout and state; idle controls are disabled."""
+        self._syncing = True
+        try:
+            idle = self.inactive()
+            for name, ctrl in self._controls.items():
+                if ctrl.value != self.params[name]:
+                    self.controls[name].show(ctrl, self.params[name])
+                ctrl.disabled = name in idle
+        finally:
+            self._syncing = False
+        self._readout_widget.value = self.readout
+        self._state_widget.value = html.escape(json.dumps(self.state()))
+
     def _checked(self, params):
         out = {}
         for name, value in params.items():
@@ -290,6 +513,8 @@ class InteractiveFigure:
 
     def _on_change(self, name):
         def handler(change):
+            if getattr(self, "_syncing", False):  # the figure itself put this value on the widget
+                return
             try:
                 self.update(**{name: change["new"]})
             except ValueError as err:  # bad text in a box: say so, keep the last good figure
