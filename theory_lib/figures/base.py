@@ -302,25 +302,39 @@ class InteractiveFigure:
         self._dynamic = self._animate_artists()
         self._background = None  # pixels of everything static, captured at each full draw
         self._signature = None
-        self._layout_params = None  # the parameters at the first full draw, which fixed the layout
+        self._layout_params = self._layout_dpi = None  # at the first full draw, which fixed the layout
         self.fig.canvas.mpl_connect("draw_event", self._on_full_draw)
         self._frames_over_the_last(self.fig.canvas)
         self.draw(**self.params)
 
     @classmethod
-    def render(cls, params: dict, dpi: float = 100.0, layout_params: dict | None = None) -> np.ndarray:
+    def reference(cls, dpi: float = 100.0, layout_params: dict | None = None,
+                  layout_dpi: float | None = None) -> "InteractiveFigure":
+        """An offscreen figure laid out as a live one was: at ``layout_params`` (the defaults
+        unless given) and ``layout_dpi`` (its first full draw), then set to ``dpi``. Update it and
+        draw it in full to get the picture of any state (see ``render``)."""
+        ref = cls(offscreen=True, dpi=layout_dpi or dpi, **(layout_params or {}))
+        ref.fig.canvas.draw()  # fixes the layout, as a live figure's first draw does
+        if ref.fig.dpi != dpi:
+            ref.fig.set_dpi(dpi)
+        return ref
+
+    def pixels(self, **params) -> np.ndarray:
+        """Set ``params``, draw in full (no blit) and return the RGBA pixels, (height, width, 4)."""
+        self.update(**params)
+        self.fig.canvas.draw()
+        return np.asarray(self.fig.canvas.buffer_rgba()).copy()
+
+    @classmethod
+    def render(cls, params: dict, dpi: float = 100.0, layout_params: dict | None = None,
+               layout_dpi: float | None = None) -> np.ndarray:
         """The figure for ``params`` drawn from scratch on Agg: RGBA pixels, (height, width, 4).
 
         This is what the live canvas must show after any sequence of moves that ends at
-        ``params``; the tests compare the two, in the kernel and in the browser. The layout is
-        the one a live figure fixes at its first full draw, at ``layout_params`` (the defaults
-        unless given: see ``_on_full_draw``)."""
-        ref = cls(offscreen=True, dpi=dpi, **(layout_params or {}))
+        ``params``; the tests compare the two, in the kernel and in the browser."""
+        ref = cls.reference(dpi, layout_params, layout_dpi)
         try:
-            ref.fig.canvas.draw()
-            ref.update(**params)
-            ref.fig.canvas.draw()
-            return np.asarray(ref.fig.canvas.buffer_rgba()).copy()
+            return ref.pixels(**params)
         finally:
             ref.close()
 
@@ -334,7 +348,8 @@ class InteractiveFigure:
         The widget carries it (hidden) so that a browser test can render the same state on Agg."""
         name = f"{type(self).__module__.rsplit('.', 1)[-1]}.{type(self).__name__}"
         return {"figure": name, "params": self.params, "dpi": float(self.fig.dpi),
-                "size": [int(round(v)) for v in self.fig.bbox.size], "layout_params": self._layout_params}
+                "size": [int(round(v)) for v in self.fig.bbox.size], "layout_params": self._layout_params,
+                "layout_dpi": self._layout_dpi}
 
     # subclasses ---------------------------------------------------------------------------
     def build(self) -> None:
@@ -438,9 +453,16 @@ class InteractiveFigure:
         return dynamic
 
     def _static_signature(self):
-        axes = tuple((ax.get_xlim(), ax.get_ylim(), ax.get_title(), ax.get_xlabel(),
-                      ax.get_ylabel(), ax.get_xscale(), ax.get_yscale()) for ax in self.fig.axes)
-        return axes + (tuple(self.fig.bbox.bounds), self.fig.dpi)
+        """Everything static that a draw() may change: when it differs, the cached background is stale."""
+        def legend(ax):
+            leg = ax.get_legend()
+            return None if leg is None else (leg.get_visible(), tuple(t.get_text() for t in leg.get_texts()))
+
+        axes = tuple((ax.get_xlim(), ax.get_ylim(), ax.get_title(), ax.get_title("left"), ax.get_xlabel(),
+                      ax.get_ylabel(), ax.get_xscale(), ax.get_yscale(), ax.get_visible(), legend(ax))
+                     for ax in self.fig.axes)
+        texts = tuple(t.get_text() for t in self.fig.texts)
+        return axes + (texts, tuple(self.fig.bbox.bounds), self.fig.dpi)
 
     def _on_full_draw(self, event):
         canvas = self.fig.canvas
@@ -449,7 +471,7 @@ class InteractiveFigure:
             # start from the positions the last state left (a legend below an axes moves with
             # it), so what a state looks like would depend on the moves before it. Fixed, every
             # state has one picture (and a full draw skips the layout's cost).
-            self._layout_params = dict(self.params)
+            self._layout_params, self._layout_dpi = dict(self.params), float(self.fig.dpi)
             self.fig.set_layout_engine("none")
         self._background = canvas.copy_from_bbox(self.fig.bbox)
         self._signature = self._static_signature()
