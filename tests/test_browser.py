@@ -63,8 +63,17 @@ OPEN_S = 120          # page loaded and kernel idle (Voila: every cell executed 
 RUN_ALL_S = 300       # JupyterLab "run all cells" (nbmake's per-cell timeout is 300 s as well)
 RENDER_S = 60         # widgets displayed, canvas painted and steady
 KERNEL_S = 60         # the kernel has handled a slider move
-QUIET_S = 0.5         # after a move the kernel stays idle this long: its redraws have arrived
-STEADY_S = 0.3        # two reads of the canvas this far apart are equal: the canvas is steady
+FRAME_S = 20         # after a move: the canvas shows the figure's new state (polled, not slept)
+POLL_S = 0.1          # between two reads of the canvas while waiting for the right picture
+
+# Fidelity: the canvas must show what a from-scratch Agg render of the figure's state shows. A
+# pixel counts as different when a colour channel is off by more than DIFF_LEVEL (of 255), and
+# at most FIDELITY_TOL of the pixels may differ. The browser decodes ipympl's PNG frames without
+# colour management, so a correct canvas matches to the level (measured: 0 differing pixels in
+# every lesson); the tolerance leaves room for a browser that dithers or resamples, while the
+# failure modes it must catch change whole axes, labels and legends (lesson 07's race: 9-12 %).
+DIFF_LEVEL = 24
+FIDELITY_TOL = 0.002
 
 # Console errors that are not ours: Voila's page template links Font Awesome from a CDN, and the
 # test blocks every request that would leave the machine.
@@ -213,18 +222,96 @@ def _canvas_pixels(canvas) -> np.ndarray:
     return _png(base64.b64decode(url.split(",", 1)[1]))
 
 
-def _steady_pixels(canvas, timeout: float = RENDER_S) -> np.ndarray:
-    """The canvas's pixels once painted (not one flat colour) and no longer changing."""
-    deadline = time.monotonic() + timeout
-    last = _canvas_pixels(canvas)
+def _mismatch(a: np.ndarray, b: np.ndarray) -> float:
+    """Fraction of pixels whose colour differs by more than DIFF_LEVEL in some channel (1.0 if sizes differ)."""
+    if a.shape != b.shape:
+        return 1.0
+    return float((np.abs(a[..., :3].astype(np.int16) - b[..., :3]).max(axis=-1) > DIFF_LEVEL).mean())
+
+
+def _png_bytes(pixels: np.ndarray) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="png")
+    return buf.getvalue()
+
+
+def _diff_image(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Where a and b differ, in red over a faded b."""
+    out = (255 - (255 - b[..., :3].astype(np.int16)) // 4).astype(np.uint8)
+    bad = np.abs(a[..., :3].astype(np.int16) - b[..., :3]).max(axis=-1) > DIFF_LEVEL
+    out[bad] = (220, 0, 0)
+    return np.dstack([out, np.full(out.shape[:2], 255, np.uint8)])
+
+
+class References:
+    """What each live canvas must show: the figure's state drawn on Agg in this process.
+
+    The page carries each figure's state (``InteractiveFigure.state()``: registry name,
+    parameters, dpi, and the parameters and dpi at its first full draw, which fixed its layout);
+    one offscreen figure per (class, layout, dpi) is updated to that state and drawn in full."""
+
+    def __init__(self):
+        from theory_lib.figures import figure_classes
+
+        self.classes = figure_classes()
+        self.figures = {}
+
+    def pixels(self, state: dict) -> np.ndarray:
+        key = json.dumps([state["figure"], state["dpi"], state["layout_params"], state["layout_dpi"]], sort_keys=True)
+        if key not in self.figures:
+            self.figures[key] = self.classes[state["figure"]].reference(
+                state["dpi"], state["layout_params"], state["layout_dpi"])
+        return self.figures[key].pixels(**state["params"])
+
+    def close(self):
+        for fig in self.figures.values():
+            fig.close()
+
+
+def _figure_state(fig) -> dict | None:
+    """The state the kernel says this figure shows (its hidden state widget), or None before the first draw."""
+    text = fig.locator(".tl-figure-state").first.text_content(timeout=10_000) or ""
+    state = json.loads(text) if text.strip() else None
+    return state if state and state.get("layout_params") is not None else None
+
+
+def _await_truth(session: "Session", fig, fig_no: int, what: str, timeout: float = FRAME_S) -> dict:
+    """Poll the canvas until it shows what a fresh Agg render of the figure's state shows.
+
+    Returns the pixels, the time it took and the mismatch; on timeout the browser's picture, the
+    reference and their difference are saved next to the screenshots and ``ok`` is False."""
+    canvas = fig.locator(".jupyter-matplotlib-canvas-div").first
+    t0, deadline = time.monotonic(), time.monotonic() + timeout
+    refs: dict[str, np.ndarray] = {}
     while True:
-        time.sleep(STEADY_S)
-        now = _canvas_pixels(canvas)
-        if now.shape == last.shape and np.array_equal(now, last) and np.ptp(now[..., :3]) > 0:
-            return now
+        state = _figure_state(fig)
+        pixels = _canvas_pixels(canvas)
+        if state is not None:
+            key = json.dumps(state, sort_keys=True)
+            if key not in refs:
+                refs[key] = session.references.pixels(state)
+            ref = refs[key]
+            bad = _mismatch(pixels, ref)
+            if bad <= FIDELITY_TOL:
+                return {"ok": True, "pixels": pixels, "mismatch": bad, "wait_s": time.monotonic() - t0, "state": state}
         if time.monotonic() > deadline:
-            raise AssertionError(f"the figure's canvas was still blank or changing after {timeout} s")
-        last = now
+            break
+        time.sleep(POLL_S)
+    stem = f"fig{fig_no}-{_slug(what)}"
+    if state is None:
+        return {"ok": False, "pixels": pixels, "mismatch": 1.0, "wait_s": timeout, "state": None,
+                "problem": f"figure {fig_no} after {what}: the kernel never reported a drawn state"}
+    session.save(f"{stem}-MISMATCH-browser.png", _png_bytes(pixels))
+    session.save(f"{stem}-MISMATCH-reference.png", _png_bytes(ref))
+    if pixels.shape == ref.shape:
+        session.save(f"{stem}-MISMATCH-diff.png", _png_bytes(_diff_image(pixels, ref)))
+    return {"ok": False, "pixels": pixels, "mismatch": bad, "wait_s": timeout, "state": state,
+            "problem": (f"figure {fig_no} after {what}: the browser's canvas {pixels.shape[1]}x{pixels.shape[0]} differs "
+                        f"from the Agg render of its state {ref.shape[1]}x{ref.shape[0]} in {bad:.2%} of the pixels "
+                        f"(tolerance {FIDELITY_TOL:.2%}) after {timeout} s; state {state['params']}; images: "
+                        f"{session.out / (stem + '-MISMATCH-*.png')}")}
 
 
 def _slug(text: str) -> str:
@@ -326,12 +413,11 @@ print(_tl_json.dumps(_TL._tl_log)); _TL._tl_log.clear()
                  const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('the kernel did not answer')), ms));
                  await Promise.race([future.done, timeout]); return out; }""", [self.KERNEL_JS, code, KERNEL_S * 1000])
 
-    def wait_kernel_settled(self, idle_before: int):
-        """The kernel has handled the move and stayed idle for QUIET_S since (bounded wait)."""
+    def wait_kernel_idle(self, idle_before: int):
+        """The kernel has handled the move: it went idle since ``idle_before`` and is idle now."""
         self.page.wait_for_function(
-            """([kernelJs, before, quiet]) => { const k = eval(kernelJs)();
-                 return window.__tlIdle > before && k.status === 'idle' && performance.now() - window.__tlIdleAt > quiet; }""",
-            arg=[self.KERNEL_JS, idle_before, QUIET_S * 1000], timeout=(KERNEL_S + QUIET_S) * 1000)
+            """([kernelJs, before]) => { const k = eval(kernelJs)(); return window.__tlIdle > before && k.status === 'idle'; }""",
+            arg=[self.KERNEL_JS, idle_before], timeout=KERNEL_S * 1000, polling=20)
 
     # checks ---------------------------------------------------------------------------------
     def check_outputs(self):
@@ -374,11 +460,20 @@ print(_tl_json.dumps(_TL._tl_log)); _TL._tl_log.clear()
                   f"screenshots and log in {self.out}")
 
 
-def _open_session(browser, server: Server, app: str, lesson: Path, **context_kw):
+@pytest.fixture(scope="module")
+def references():
+    refs = References()
+    yield refs
+    refs.close()
+
+
+def _open_session(browser, server: Server, app: str, lesson: Path, references: References, **context_kw):
     """A fresh browser context and page, watched by a Session for this lesson in this app."""
     context = _open_context(browser, **context_kw)
     page = context.new_page()
-    return context, page, Session(page, server, app, lesson)
+    session = Session(page, server, app, lesson)
+    session.references = references
+    return context, page, session
 
 
 def _readout(slider) -> str:
@@ -401,22 +496,23 @@ def _press(session: Session, slider, keys: tuple[str, ...]) -> str | None:
 
 
 def _move(session: Session, fig, fig_no: int, slider, label: str, keys, before: np.ndarray, shot_no: int) -> dict:
-    """One keyboard move: wait for the kernel and the paint, save a screenshot, measure the change."""
+    """One keyboard move: wait for the kernel, then for the canvas to show the new state's picture."""
     canvas = fig.locator(".jupyter-matplotlib-canvas-div").first
     idle_before = session.page.evaluate("() => window.__tlIdle")
     t0 = time.monotonic()
     key = _press(session, slider, keys)
     if key is None:  # at the end of its range already (End after End): nothing to measure
         return {"label": label, "key": "/".join(keys), "value": _readout(slider), "frac": 0.0, "pixels": before,
-                "shot": "", "seconds": 0.0, "refused": "", "skipped": True}
-    session.wait_kernel_settled(idle_before)
-    after = _steady_pixels(canvas)
+                "shot": "", "seconds": 0.0, "refused": "", "skipped": True, "truth": None}
+    session.wait_kernel_idle(idle_before)
+    value = _readout(slider)
+    truth = _await_truth(session, fig, fig_no, f"{shot_no:02d} {label} {key}")
     seconds = time.monotonic() - t0
     shot = session.save(f"fig{fig_no}-{shot_no:02d}-{_slug(label)}-{key}.png",
                         canvas.screenshot(timeout=RENDER_S * 1000))
     refused = fig.locator(REFUSED_CSS)
-    return {"label": label, "key": key, "value": _readout(slider), "frac": _changed(before, after),
-            "pixels": after, "shot": shot.name, "seconds": seconds, "skipped": False,
+    return {"label": label, "key": key, "value": value, "frac": _changed(before, truth["pixels"]),
+            "pixels": truth["pixels"], "shot": shot.name, "seconds": seconds, "skipped": False, "truth": truth,
             "refused": refused.first.inner_text() if refused.count() else ""}
 
 
@@ -463,7 +559,12 @@ def _exercise_figures(session: Session, at_least: int, every_slider: bool):
                      + (": CUT OFF" if width > room else ""))
         sliders = fig.locator(".widget-gridbox").first.locator(".widget-slider")
         assert sliders.count(), f"figure {fig_no} has no slider to move"
-        before = _steady_pixels(canvas)
+        first = _await_truth(session, fig, fig_no, "first render", timeout=RENDER_S)
+        if not first["ok"]:
+            problems.append(first["problem"])
+        session.note(f"figure {fig_no}: first render {'matches' if first['ok'] else 'DOES NOT MATCH'} the Agg render "
+                     f"of its state ({first['mismatch']:.3%} of pixels differ) after {first['wait_s']:.2f} s")
+        before = first["pixels"]
         session.save(f"fig{fig_no}-00-before.png", canvas.screenshot(timeout=RENDER_S * 1000))
         session.save(f"fig{fig_no}-widget-before.png", fig.screenshot(timeout=RENDER_S * 1000))
         moves: list[dict] = []
@@ -486,9 +587,13 @@ def _exercise_figures(session: Session, at_least: int, every_slider: bool):
         for k, m in enumerate(made):
             how = "; ".join(paths[k][1:]) if paths else "not recorded in Voila"
             m["how"] = how
+            truth = m["truth"]
             session.note(f"figure {fig_no}: {m['label']} {m['key']} -> {m['value']}: {m['frac']:.2%} of the canvas "
-                         f"pixels changed; kernel: {how}; {m['seconds']:.2f} s incl. {QUIET_S} s quiet -> {m['shot']}"
+                         f"pixels changed; kernel: {how}; matches its Agg render: {truth['ok']} "
+                         f"({truth['mismatch']:.3%} differ); {m['seconds']:.2f} s -> {m['shot']}"
                          + (f"; REFUSED: {m['refused']}" if m["refused"] else ""))
+            if not truth["ok"]:
+                problems.append(truth["problem"])
         if paths:
             blits = [m for m in made if m["how"] == "blit" and m["frac"] > 0]
             session.note(f"figure {fig_no}: {len(blits)} move(s) redrawn by blitting alone changed the canvas pixels")
@@ -529,9 +634,9 @@ def lab(workdir):
 
 class TestJupyterLab:
     @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
-    def test_lesson_in_jupyterlab(self, lesson, lab, browser, capsys):
+    def test_lesson_in_jupyterlab(self, lesson, lab, browser, references, capsys):
         started = time.monotonic()
-        context, page, session = _open_session(browser, lab, "jupyterlab", lesson)
+        context, page, session = _open_session(browser, lab, "jupyterlab", lesson, references)
         try:
             t0 = time.monotonic()
             page.goto(lab.url(f"/lab/tree/{lesson.name}"), timeout=OPEN_S * 1000)
@@ -596,10 +701,10 @@ def voila(workdir):
 
 class TestVoila:
     @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
-    def test_lesson_in_voila(self, lesson, voila, browser, capsys):
+    def test_lesson_in_voila(self, lesson, voila, browser, references, capsys):
         started = time.monotonic()
         # A HiDPI screen here (JupyterLab runs at 1x): ipympl draws at twice the dpi.
-        context, page, session = _open_session(browser, voila, "voila", lesson, device_scale_factor=2)
+        context, page, session = _open_session(browser, voila, "voila", lesson, references, device_scale_factor=2)
         try:
             t0 = time.monotonic()
             # Voila executes every cell on the server while it streams the page: "load" means done.

@@ -475,6 +475,8 @@ class InteractiveFigure:
             self.fig.set_layout_engine("none")
         self._background = canvas.copy_from_bbox(self.fig.bbox)
         self._signature = self._static_signature()
+        if self._widget is not None:  # the state now has its layout (and a new dpi, if the screen changed)
+            self._state_widget.value = html.escape(json.dumps(self.state()))
         for artist in self._dynamic:
             self.fig.draw_artist(artist)
 
