@@ -332,6 +332,29 @@ def test_decay_rate_batches_and_zero_products():
     assert rnn.decay_rate(dead) == math.inf
 
 
+def test_decay_fit_window_halves_and_verdicts():
+    """λ with its window; growth that levels off is "saturates", not a rate; too slow to see is "flat"."""
+    T = 500
+    lag = torch.arange(T, -1, -1, dtype=F64)                                   # time first: lag T - t
+    straight = rnn.decay_fit(1.0 - 0.02 * lag)
+    assert straight.verdict == "vanishes" and straight.lags == (50, 500)
+    assert straight.rate == pytest.approx(0.02) == straight.first == pytest.approx(straight.second)
+    assert straight.rate == rnn.decay_rate(1.0 - 0.02 * lag)
+    assert rnn.decay_fit(0.03 * lag).verdict == "explodes"
+    grows_then_stops = 5.0 * (1 - torch.exp(-lag / 60))                        # bounded: up by e^5, then flat
+    fit = rnn.decay_fit(grows_then_stops)
+    assert fit.verdict == "saturates" and fit.first < 0 and abs(fit.second) < abs(fit.first) / 4
+    rises_then_falls = torch.minimum(0.02 * lag, 4.0 - 0.004 * (lag - 200).clamp_min(0))
+    assert rnn.decay_fit(rises_then_falls).verdict == "saturates"
+    slow = rnn.decay_fit(-0.001 * lag)                                          # |λ| (T - k0) = 0.45 < log 2
+    assert slow.verdict == "flat" and slow.rate == pytest.approx(0.001)
+    dead = 1.0 - 0.02 * lag
+    dead[:3] = -math.inf
+    assert rnn.decay_fit(dead).verdict == "zero"
+    with pytest.raises(ValueError, match="^log_norms"):
+        rnn.decay_fit(torch.zeros(4, dtype=F64))
+
+
 def test_forget_bias_slows_the_decay_towards_the_gate_rate():
     """The article: the forget gate decides how fast memory fades. With f_t ≈ σ(b) the main term alone
     decays at about -log σ(b); the exact rate follows it down as b grows."""
@@ -437,14 +460,14 @@ def test_figure_slices_a_cached_run_and_blits_cell_and_length_moves():
         fig.fig.canvas.mpl_connect("draw_event", full.append)
         hits = fig_rnn.profiles.cache_info().hits
         fig.update(cell="gru")
-        fig.update(T=180)                  # same x bracket (up to 200) as the default T = 150
+        fig.update(T=120)                  # same x bracket (up to 150) as the default T = 150
         assert not full, "changing the cell or T within a bracket should only blit"
         assert fig_rnn.profiles.cache_info().hits > hits
         # what is drawn is the library's profile, sliced: lags 0..T of one run of length T_MAX
         prof = rnn.gradient_profile("gru", fig_rnn.T_MAX, fig_rnn.HIDDEN, 1.0, 0.0, seed=fig_rnn.SEED)
         x, y = fig.lines["gru"].get_data()
-        np.testing.assert_array_equal(x, np.arange(181))
-        np.testing.assert_allclose(y, torch.flip(prof.state, [0])[:181].numpy() / math.log(10), rtol=1e-12)
+        np.testing.assert_array_equal(x, np.arange(121))
+        np.testing.assert_allclose(y, torch.flip(prof.state, [0])[:121].numpy() / math.log(10), rtol=1e-12)
         assert "gru" in fig.readout and "<b>gru" in fig.readout
     finally:
         fig.close()
@@ -458,3 +481,48 @@ def test_figure_rates_are_the_library_decay_rates():
     slope, _ = fig_rnn.fit_line(prof[:T + 1] / math.log(10))
     expected = rnn.decay_rate(torch.from_numpy(prof[:T + 1][::-1].copy()))
     assert -slope * math.log(10) == pytest.approx(expected, rel=1e-10)
+
+
+def test_figure_states_lambda_with_its_window_and_says_saturates():
+    """Issue 15: λ depends on T; the readout quotes T and the window, the table helper agrees with the
+    figure, and growth that levels off is called "saturates" with no slope line drawn."""
+    from theory_lib.figures import rnn as fig_rnn
+
+    fig = fig_rnn.RNNGradientFigure()
+    try:
+        assert fig.params["T"] == 150 and fig.controls["T"].value == 150
+        lam = fig_rnn.fits(1.0, 0.0, 150)["lstm"]
+        assert "T = 150, fit over lags 15–150" in fig.readout and f"λ = <b>{lam.rate:.3g}</b>" in fig.readout
+        fig.update(gate_bias=6.0, T=500)
+        sat = fig_rnn.fits(1.0, 6.0, 500)["lstm"]
+        assert sat.verdict == "saturates"
+        assert "lstm saturates" in fig.readout and "doubles every" not in fig.readout
+        assert len(fig.fit.get_xdata()) == 0, "no slope line where there is no rate"
+        # the same cell and settings at another T give another λ: both are quoted with their T
+        fig.update(gate_bias=4.0, T=150)
+        short = fig_rnn.fits(1.0, 4.0, 150)["lstm"].rate
+        long = fig_rnn.fits(1.0, 4.0, 2000)["lstm"].rate
+        assert f"{short:.3g}" in fig.readout and short != long
+        fig.update(T=2000)
+        assert f"T = 2000, fit over lags 200–2000" in fig.readout and f"{long:.3g}" in fig.readout
+    finally:
+        fig.close()
+
+
+def test_figure_axes_fit_the_data_and_every_cell_stays_visible():
+    from theory_lib.figures import rnn as fig_rnn
+
+    fig = fig_rnn.RNNGradientFigure()
+    try:
+        fig.fig.canvas.draw()
+        assert fig.ax.get_xlim() == (0.0, 150.0) and fig.ax2.get_xlim() == (0.0, 150.0)
+        for ax in (fig.ax, fig.ax2):                 # the floor is within a bracket (+4 % pad) of the data
+            low = min(np.nanmin(line.get_ydata()) for line in ax.lines if len(line.get_ydata()) > 2)
+            bottom, top = ax.get_ylim()
+            assert bottom <= low and (top - bottom) <= 1.3 * (top - low), (ax.get_title(), bottom, low)
+        styles = {(line.get_marker(), line.get_linestyle()) for line in fig.lines.values()}
+        assert len(styles) == 4, "the four cells differ by marker as well as colour"
+        for line in fig.lines.values():
+            assert line.get_alpha() in (None, 1.0) and line.get_linewidth() >= 1.0
+    finally:
+        fig.close()

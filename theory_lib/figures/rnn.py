@@ -1,10 +1,11 @@
 """Lesson 07 figures: how fast ‖∂s_T/∂s_t‖ vanishes or explodes in RNN, LSTM and GRU.
 
-Every curve comes from ``theory_lib.rnn.gradient_profile`` on one random sequence of length
-``T_MAX`` (hidden size ``HIDDEN``, seed ``SEED``), computed once per (cell, weight scale, gate
-bias) and cached; the sequence-length slider only slices the lags 0 .. T of that run. A change of
-scale or bias that misses the cache recomputes the cells it affects (the plain RNNs ignore the
-bias), which is the only slow move.
+Every curve comes from ``theory_lib.rnn.gradient_profiles`` on one random sequence of length
+``T_MAX`` (hidden size ``HIDDEN``, seed ``SEED``), computed once per (weight scale, gate bias) and
+cached; the sequence-length slider only slices the lags 0 .. T of that run. A change of scale or
+bias that misses the cache recomputes the four cells (about 0.4 s), which is the only slow move.
+``fits(s, b, T)`` gives the rates the readout shows; the lesson's tables call it too, so a rate
+in a table is the one the figure shows at the same (s, b, T).
 """
 
 from __future__ import annotations
@@ -16,15 +17,17 @@ import numpy as np
 import torch
 
 from theory_lib import rnn
-from theory_lib.figures.base import Choice, InteractiveFigure, LogSlider, Slider
+from theory_lib.figures.base import Choice, InteractiveFigure, LogSlider, Slider, nice_ceil
 
-T_MAX = 500
+T_MAX = 2000
 HIDDEN = 16
 SEED = 0
 SCALE_STEP, BIAS_STEP = 0.05, 0.25
 COLORS = {"rnn-tanh": "C0", "rnn-relu": "C1", "lstm": "C2", "gru": "C3"}
+MARKERS = {"rnn-tanh": "o", "rnn-relu": "s", "lstm": "^", "gru": "D"}   # cells differ by more than colour
 LN10 = math.log(10.0)
-_LADDER = tuple(m * 10 ** e for e in range(5) for m in (1, 1.5, 2, 3, 5, 7))
+_LADDER = tuple(m * 10 ** e for e in range(5) for m in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8))  # y brackets: at most 20 % empty
+X_BRACKETS = (1, 1.5, 2, 3, 5, 7)      # the x axis ends at the first m·10^e >= T: T = 150 shows 150 lags
 
 
 def quantise(weight_scale: float, gate_bias: float) -> tuple[float, float]:
@@ -33,7 +36,7 @@ def quantise(weight_scale: float, gate_bias: float) -> tuple[float, float]:
             round(round(gate_bias / BIAS_STEP) * BIAS_STEP, 10))
 
 
-@functools.lru_cache(maxsize=128)
+@functools.lru_cache(maxsize=64)
 def profiles(weight_scale: float, gate_bias: float) -> dict:
     """Natural-log profiles against the lag k = T_MAX - t (index k), per cell; numpy arrays.
 
@@ -48,13 +51,32 @@ def profiles(weight_scale: float, gate_bias: float) -> dict:
     return out
 
 
-def _nice(v: float) -> float:
-    return next((m for m in _LADDER if m >= v), v)
+def _fit(by_lag: np.ndarray) -> rnn.DecayFit:
+    return rnn.decay_fit(torch.from_numpy(by_lag[::-1].copy()))
+
+
+def fits(weight_scale: float, gate_bias: float, T: int, kind: str = "state") -> dict:
+    """{cell: rnn.DecayFit} over lags ceil(0.1 T) .. T of the figure's run at (s, b): what the
+    figure shows at these settings. ``kind`` "state" (the exact product), "main" (∏ f, ∏ z) or
+    "chain" (the LSTM's product of the article's ∂c/∂c; LSTM only)."""
+    if not (isinstance(T, int) and 4 <= T <= T_MAX - (kind == "chain")):
+        raise ValueError(f"T must be an integer in [4, {T_MAX - (kind == 'chain')}], got {T!r}")
+    profs = profiles(*quantise(weight_scale, gate_bias))
+    return {cell: _fit(pr[kind][:T + 1]) for cell, pr in profs.items() if pr[kind] is not None}
+
+
+def rate_text(fit: rnn.DecayFit, digits: int = 3) -> str:
+    """λ as a table or the readout shows it: the number, or "saturates" where the change is bounded."""
+    if fit.verdict == "saturates":
+        return "saturates"
+    if fit.verdict == "zero":
+        return "∞ (exactly 0)"
+    return f"{fit.rate:+.{digits}g}"
 
 
 def x_extent(T: int) -> int:
-    """The x-axis right end for a sequence length T: 10, 20, 50, 100, 200 or 500 (coarse, few redraws)."""
-    return next(m for m in (10, 20, 50, 100, 200, T_MAX) if m >= T)
+    """The x-axis right end for a sequence length T: the first m·10^e >= T, m in 1, 1.5, 2, 3, 5, 7."""
+    return min(int(nice_ceil(T, X_BRACKETS)), T_MAX)
 
 
 def _limits(lo: float, hi: float) -> tuple[float, float]:
@@ -63,6 +85,10 @@ def _limits(lo: float, hi: float) -> tuple[float, float]:
     top = _nice(hi) if hi > 1 else 1.0
     pad = 0.04 * (top - bottom)
     return bottom - pad, top + pad
+
+
+def _nice(v: float) -> float:
+    return next((m for m in _LADDER if m >= v), v)
 
 
 def fit_line(y: np.ndarray, skip: float = 0.1):
@@ -86,48 +112,54 @@ class RNNGradientFigure(InteractiveFigure):
     its fitted slope. Right: the gated cells' exact products against their main terms alone (LSTM:
     ∏ diag f and the article's ∂c_t/∂c_{t-1} chain; GRU: ∏ diag z).
 
-    The y-limits follow all four cells together (quantised), so changing the cell only restyles
-    lines and is blitted; scale and bias recompute on a cache miss (see the module docstring).
+    The y-limits follow all four cells together over the x bracket (quantised), so changing the
+    cell only restyles lines, and T moves within a bracket keep the axes: both are blitted. Scale
+    and bias recompute on a cache miss (see the module docstring).
     """
 
     controls = {
         "cell": Choice(list(rnn.CELLS), "lstm"),
-        "weight_scale": Slider(0.1, 5.0, 1.0, step=SCALE_STEP, label="weight scale s"),
-        "gate_bias": Slider(-3.0, 6.0, 0.0, step=BIAS_STEP, label="gate bias b"),
-        "T": LogSlider(10, T_MAX, 150, integer=True, label="length T"),
+        "weight_scale": Slider(0.1, 5.0, 1.0, step=SCALE_STEP, label="weight scale s",
+                               named=(0.5, 1.0, 1.5, 2.0, 3.0, 5.0)),
+        "gate_bias": Slider(-3.0, 6.0, 0.0, step=BIAS_STEP, label="gate bias b",
+                            named=(-2.0, 0.0, 1.0, 2.0, 3.0, 4.0, 6.0)),
+        "T": LogSlider(10, T_MAX, 150, integer=True, label="length T", named=(150, 500, 1000, 2000)),
     }
-    figsize = (9.6, 4.5)
+    figsize = (9.6, 4.1)
 
     def build(self):
         # fixed margins instead of the constrained layout: a full redraw (new limits) costs half as much
         self.fig.set_layout_engine(None)
         ax, ax2 = self.fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
-        self.fig.subplots_adjust(left=0.08, right=0.985, top=0.93, bottom=0.31, wspace=0.24)
+        self.fig.subplots_adjust(left=0.08, right=0.985, top=0.93, bottom=0.30, wspace=0.24)
         self.ax, self.ax2 = ax, ax2
-        self.lines = {cell: ax.plot([], [], color=COLORS[cell], label=cell)[0] for cell in rnn.CELLS}
-        (self.fit,) = ax.plot([], [], "k--", lw=1, label="fitted slope")
+        mark = dict(markevery=0.08, ms=4.5, mfc="white")    # markers evenly spaced along the drawn line
+        self.lines = {cell: ax.plot([], [], color=COLORS[cell], marker=MARKERS[cell], label=cell, **mark)[0]
+                      for cell in rnn.CELLS}
+        (self.fit,) = ax.plot([], [], color="k", ls=(0, (4, 2)), lw=1, label="fitted slope (window)")
         ax.axhline(0, color="0.8", lw=0.8, zorder=0)
         ax.set_xlabel("lag T − t (steps)")
         ax.set_ylabel(r"$\log_{10}\,\|\partial s_T/\partial s_t\|$  (rms)")
         ax.set_title("all four cells", loc="left", fontsize=10)
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8, frameon=False,
-                  handlelength=1.5, columnspacing=1.0)
+                  handlelength=2.2, columnspacing=1.0)
 
         lstm, gru = COLORS["lstm"], COLORS["gru"]
+        ml, mg = dict(marker=MARKERS["lstm"], **mark), dict(marker=MARKERS["gru"], **mark)
         self.gated = {
-            ("lstm", "state"): ax2.plot([], [], lw=2, color=lstm, label="LSTM exact (h, c)")[0],
-            ("lstm", "main"): ax2.plot([], [], "--", lw=1.5, color=lstm, label=r"LSTM $\prod f_t$ alone")[0],
+            ("lstm", "state"): ax2.plot([], [], lw=2, color=lstm, label="LSTM exact (h, c)", **ml)[0],
+            ("lstm", "main"): ax2.plot([], [], "--", lw=1.5, color=lstm, label=r"LSTM $\prod f_t$ alone", **ml)[0],
             ("lstm", "chain"): ax2.plot([], [], ":", lw=2.2, color="C4",
                                         label=r"LSTM article's $\partial c_t/\partial c_{t-1}$")[0],
-            ("gru", "state"): ax2.plot([], [], lw=2, color=gru, label="GRU exact")[0],
-            ("gru", "main"): ax2.plot([], [], "--", lw=1.5, color=gru, label=r"GRU $\prod z_t$ alone")[0],
+            ("gru", "state"): ax2.plot([], [], lw=2, color=gru, label="GRU exact", **mg)[0],
+            ("gru", "main"): ax2.plot([], [], "--", lw=1.5, color=gru, label=r"GRU $\prod z_t$ alone", **mg)[0],
         }
         ax2.axhline(0, color="0.8", lw=0.8, zorder=0)
         ax2.set_xlabel("lag T − t (steps)")
         ax2.set_ylabel(r"$\log_{10}$ norm  (rms)")
         ax2.set_title("gated cells: main term alone vs exact", loc="left", fontsize=10)
         ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8, frameon=False,
-                   handlelength=1.8, columnspacing=0.8)  # column 1 LSTM, column 2 GRU
+                   handlelength=2.2, columnspacing=0.8)  # column 1 LSTM, column 2 GRU
 
     @staticmethod
     def _show(line, x, y, ylim):
@@ -141,28 +173,49 @@ class RNNGradientFigure(InteractiveFigure):
         allc = allc[np.isfinite(allc)]
         return _limits(allc.min(initial=0.0), allc.max(initial=0.0))
 
+    @staticmethod
+    def _verdict(fit: rnn.DecayFit) -> str:
+        """What the chosen cell's gradient does over the window, computed from the fit."""
+        (k0, T), n = fit.lags, fit.lags[1] - fit.lags[0]
+        half = (k0 + T) // 2 - k0                                    # the first half's length, as decay_fit splits
+        if fit.verdict == "zero":
+            return "the gradient is exactly zero (a dead product)"
+        if fit.verdict == "saturates":
+            ratio = fit.second / fit.first
+            return (f"the gradient <b>saturates</b>: it changes by a factor {math.exp(abs(fit.first) * half):.3g} over the "
+                    f"window's first half (λ₁ = {fit.first:.3g}) and then at a fraction λ₂/λ₁ = {ratio:.3g} "
+                    f"&lt; 0.25 of that pace (λ₂ = {fit.second:.3g}): a bounded change, not exponential")
+        if fit.verdict == "flat":
+            change = abs(fit.rate) * n
+            return (f"the gradient is <b>flat</b> at this T: λ = {fit.rate:.3g} moves the fitted line by |λ|·{n} = {change:.3g} "
+                    f"&lt; log 2 = {math.log(2):.3f} over the window, less than a factor 2; raise T to measure it")
+        verb = "halves" if fit.rate > 0 else "doubles"
+        return (f"λ = <b>{fit.rate:.3g}</b> per step: the gradient {verb} every "
+                f"{math.log(2) / abs(fit.rate):.3g} steps")
+
     def draw(self, cell, weight_scale, gate_bias, T):
         s, b = quantise(weight_scale, gate_bias)
         lag = np.arange(T + 1)
-        k0 = math.ceil(0.1 * T)
         profs = profiles(s, b)
         X = x_extent(T)  # the limits follow the lags up to X, not T: moving T within a bracket is blitted
         curves = {name: pr["state"][:T + 1] / LN10 for name, pr in profs.items()}      # log10, by lag
-        rates = {name: -fit_line(y)[0] * LN10 for name, y in curves.items()}          # natural log per step
+        fitted = fits(s, b, T)
+        chosen = fitted[cell]
+        k0 = chosen.lags[0]
 
         ylim = self._range([pr["state"][:X + 1] / LN10 for pr in profs.values()])
         self.ax.set_ylim(*ylim)
         self.ax.set_xlim(0, X)
         for name, line in self.lines.items():
-            line.set_linewidth(2.6 if name == cell else 1.1)
-            line.set_alpha(1.0 if name == cell else 0.4)
+            line.set_linewidth(2.6 if name == cell else 1.0)
+            line.set_zorder(3 if name == cell else 2)
+            line.set_markersize(5.5 if name == cell else 4)
             self._show(line, lag, curves[name], ylim)
-        slope, icpt = fit_line(curves[cell])
-        self._show(self.fit, [k0, T], [icpt + slope * k0, icpt + slope * T], ylim)
-        lam = rates[cell]
-        span = (f"halves every {math.log(2) / lam:.3g} steps" if 0 < lam < math.inf else
-                f"doubles every {math.log(2) / -lam:.3g} steps" if lam < 0 else
-                "exactly zero" if lam == math.inf else "flat")
+        if chosen.verdict in ("vanishes", "explodes", "flat"):      # a straight line says what λ says
+            slope, icpt = fit_line(curves[cell])
+            self._show(self.fit, [k0, T], [icpt + slope * k0, icpt + slope * T], ylim)
+        else:                                                        # saturates or zero: no rate to draw
+            self.fit.set_data([], [])
 
         gated, wide = {}, []
         for (name, kind), line in self.gated.items():
@@ -175,16 +228,19 @@ class RNNGradientFigure(InteractiveFigure):
         self.ax2.set_xlim(0, X)
         for key, line in self.gated.items():
             self._show(line, np.arange(len(gated[key])), gated[key], ylim2)
-        grate = {key: -fit_line(v)[0] * LN10 for key, v in gated.items()}
+        gfit = {key: _fit(v * LN10) for key, v in gated.items()}
 
-        cells = " · ".join(f"<b>{n} {r:.3g}</b>" if n == cell else f"{n} {r:.3g}" for n, r in rates.items())
+        cells = " · ".join(f"<b>{n} {rate_text(f)}</b>" if n == cell else f"{n} {rate_text(f)}"
+                           for n, f in fitted.items())
+        g = lambda key: rate_text(gfit[key])
         self.readout = (
-            f"<b>{cell}</b>: λ = {lam:.3g} per step, the gradient {span}. "
-            f"H = {HIDDEN}, s = {s:.2f}, b = {b:.2f}, T = {T}. Decay rate λ per step (natural log, fit over "
-            f"lags {k0}–{T}; λ &gt; 0 vanishes, λ &lt; 0 explodes): {cells}.<br>"
-            f"Right: LSTM exact {grate['lstm', 'state']:.3g}, its ∏ f alone {grate['lstm', 'main']:.3g}, "
-            f"the article's ∂c/∂c chain {grate['lstm', 'chain']:.3g} (max |c_t| = {profs['lstm']['max_c']:.3g}); "
-            f"GRU exact {grate['gru', 'state']:.3g}, its ∏ z alone {grate['gru', 'main']:.3g} "
+            f"<b>{cell}</b> at T = {T}, fit over lags {k0}–{T}: {self._verdict(chosen)}. "
+            f"H = {HIDDEN}, s = {s:.2f}, b = {b:.2f}. λ is the slope of the natural log per step over this "
+            f"window (λ &gt; 0 vanishes, λ &lt; 0 explodes); it depends on the window, so it is quoted "
+            f"with T. All four cells: {cells}.<br>"
+            f"Right, same window: LSTM exact {g(('lstm', 'state'))}, its ∏ f alone {g(('lstm', 'main'))}, "
+            f"the article's ∂c/∂c chain {g(('lstm', 'chain'))} (max |c_t| = {profs['lstm']['max_c']:.3g}); "
+            f"GRU exact {g(('gru', 'state'))}, its ∏ z alone {g(('gru', 'main'))} "
             f"(torch's z is Su's 1 − z).")
 
 
