@@ -37,8 +37,9 @@ browser:
 	    || echo "make: installing chromium failed: the browser test will be skipped"; \
 	else echo "make: $(CHROMIUM) is missing (installing it needs root and apt-get): the browser test will be skipped"; fi
 
+# Two workers (the machine has two cores): the browser test on one, everything else on the other.
 test: $(STAMP) browser
-	MPLBACKEND=Agg $(PY) -m pytest
+	MPLBACKEND=Agg $(PY) -m pytest -n 2 --dist loadgroup
 
 bench: $(STAMP)
 	MPLBACKEND=Agg $(PY) benchmarks/bench_figures.py --by-control

@@ -13,6 +13,8 @@ import pytest
 import torch
 
 os.environ.setdefault("MPLBACKEND", "Agg")  # interactive backends can hang a headless kernel
+if os.environ.get("PYTEST_XDIST_WORKER"):  # `make test` runs two workers on two cores: one thread each
+    torch.set_num_threads(1)
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 

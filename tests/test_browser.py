@@ -79,7 +79,9 @@ FIDELITY_TOL = 0.002
 # test blocks every request that would leave the machine.
 BENIGN_CONSOLE = ("Failed to load resource: net::ERR_FAILED",)
 
-pytestmark = pytest.mark.slow
+# One worker runs every browser test (with `pytest -n 2 --dist loadgroup`, as `make test` does):
+# one JupyterLab, one Voila and one Chromium for all lessons, while the other worker runs the rest.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
 
 # ---------------------------------------------------------------- servers and browser
@@ -217,9 +219,13 @@ def _changed(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _canvas_pixels(canvas) -> np.ndarray:
-    """The pixels ipympl drew: the canvas's own backing store, whatever the page's scroll."""
+    """The pixels ipympl drew, as the learner sees them: the canvas's own backing store (whatever
+    the page's scroll), composited over the page's white (a cleared canvas is transparent)."""
     url = canvas.evaluate("(div) => div.querySelector('canvas').toDataURL('image/png')")
-    return _png(base64.b64decode(url.split(",", 1)[1]))
+    rgba = _png(base64.b64decode(url.split(",", 1)[1])).astype(np.float32)
+    alpha = rgba[..., 3:] / 255.0
+    rgb = rgba[..., :3] * alpha + 255.0 * (1.0 - alpha)
+    return np.dstack([np.rint(rgb), np.full(rgb.shape[:2] + (1,), 255.0)]).astype(np.uint8)
 
 
 def _mismatch(a: np.ndarray, b: np.ndarray) -> float:
@@ -724,4 +730,76 @@ class TestVoila:
             session.check_kernel_and_console()
         finally:
             context.close()  # Voila shuts the kernel down when its page goes
+            session.finish(capsys, started)
+
+
+# ---------------------------------------------------------------- the check itself must see the failure
+PROBE = {
+    "cells": [
+        {"cell_type": "code", "execution_count": None, "id": "probe-1", "metadata": {}, "outputs": [],
+         "source": ["%matplotlib widget\n", "from theory_lib.figures.rnn import RNNGradientFigure\n",
+                    "figure = RNNGradientFigure()\n", "figure.widget()"]},
+    ],
+    "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+    "nbformat": 4, "nbformat_minor": 5,
+}
+
+# Lesson 07's intermittent picture, made certain: the kernel sends changed-pixels frames while the
+# browser's image mode reads "full", so each frame clears the canvas before it is drawn (what the
+# race between ipympl's image-mode trait and its frames did; see InteractiveFigure._frames_over_the_last).
+BREAK_FRAMES = """
+_c = figure.fig.canvas
+_c._image_mode = "full"
+print("broken")
+"""
+HEAL_FRAMES = """
+_c = figure.fig.canvas
+_c._image_mode = "diff"
+_c._force_full = True
+figure.fig.canvas.draw_idle()
+print("healed")
+"""
+
+
+class TestFidelityCheck:
+    def test_a_frame_drawn_over_a_cleared_canvas_fails_the_check(self, lab, browser, references, workdir, capsys):
+        """Inject lesson 07's failure mode into a live figure: the fidelity check must flag the
+        broken canvas (and save the images), and pass again once whole frames are restored."""
+        started = time.monotonic()
+        probe = workdir / "lessons" / "_fidelity_probe.ipynb"
+        probe.write_text(json.dumps(PROBE))
+        context, page, session = _open_session(browser, lab, "jupyterlab", probe, references)
+        try:
+            page.goto(lab.url(f"/lab/tree/{probe.name}"), timeout=OPEN_S * 1000)
+            page.wait_for_function(
+                """(name) => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+                     const k = w && w.context && w.context.path === name && w.sessionContext.session && w.sessionContext.session.kernel;
+                     if (!k || k.connectionStatus !== 'connected' || k.status !== 'idle') return false;
+                     window.__tlPanel = w; return true; }""", arg=probe.name, timeout=OPEN_S * 1000)
+            session.watch_kernel()
+            page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            fig = page.locator(FIGURE_CSS).first
+            fig.locator(".jupyter-matplotlib-canvas-div").first.wait_for(timeout=RENDER_S * 1000)
+            assert _await_truth(session, fig, 1, "first render", timeout=RENDER_S)["ok"]
+            slider = fig.locator(".widget-gridbox").first.locator(".widget-slider").nth(0)  # weight scale
+
+            assert "broken" in session.execute(BREAK_FRAMES)
+            idle = page.evaluate("() => window.__tlIdle")
+            assert _press(session, slider, ("ArrowRight",)) == "ArrowRight"
+            session.wait_kernel_idle(idle)
+            broken = _await_truth(session, fig, 1, "injected cleared canvas", timeout=3)
+            assert not broken["ok"], "the fidelity check did not see a canvas cleared before a changed-pixels frame"
+            assert broken["mismatch"] > 0.02, broken["mismatch"]
+            assert list(session.out.glob("*MISMATCH-diff.png")), "the mismatch images were not saved"
+
+            assert "healed" in session.execute(HEAL_FRAMES)
+            healed = _await_truth(session, fig, 1, "whole frame restored")
+            assert healed["ok"], healed.get("problem")
+            session.note(f"injected: {broken['mismatch']:.2%} of the pixels differ; healed: {healed['mismatch']:.3%}")
+        finally:
+            try:
+                page.evaluate("() => window.__tlPanel && window.__tlPanel.sessionContext.shutdown()")
+            except Exception:
+                pass
+            context.close()
             session.finish(capsys, started)
