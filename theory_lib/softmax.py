@@ -141,16 +141,45 @@ def bistability_temperature(n: int, m: int = 1) -> float:
 class NotUniformError(RuntimeError):
     """The iteration stopped short of the uniform point.
 
-    ``spread`` is the final spread per row, ``fixed_point`` the last iterate, and ``steps`` how
-    many steps were taken. Raised when the iterates stall at a non-uniform fixed point (small
-    temperatures) or when ``max_steps`` runs out.
+    ``spread`` is the final spread per row, ``fixed_point`` the last iterate, ``steps`` how many
+    steps were taken, and ``stalled`` whether the iterates stopped moving (True) or ``max_steps``
+    ran out while they still moved (False). A stall at a non-uniform fixed point needs
+    tau <= tau*(n, 1) (``bistability_temperature``): for tau < 1/n every start except the uniform
+    point itself stalls, since the uniform point repels; for 1/n < tau <= tau*(n, 1) (the bistable
+    window, n >= 3) the uniform point attracts nearby starts and only starts far enough from it
+    stall; for tau > tau*(n, 1) no non-uniform fixed point exists.
     """
 
-    def __init__(self, message: str, spread: torch.Tensor, fixed_point: torch.Tensor, steps: int):
+    def __init__(self, message: str, spread: torch.Tensor, fixed_point: torch.Tensor, steps: int,
+                 stalled: bool = True):
         super().__init__(message)
         self.spread = spread
         self.fixed_point = fixed_point
         self.steps = steps
+        self.stalled = stalled
+
+
+def _why_stalled(p: torch.Tensor, tau: float) -> str:
+    """Why a non-uniform fixed point p (one row) can hold at this temperature, with the numbers.
+
+    The uniform point repels (tau < 1/n), is marginal (tau = 1/n), or attracts only nearby starts
+    while p lies in the bistable window 1/n < tau <= tau*(n, m), m the number of high entries of p.
+    """
+    n = p.shape[-1]
+    tau_c = 1.0 / n
+    if tau < tau_c:
+        return f"temperature {tau:.6g} < 1/n = {tau_c:.6g}: the uniform point repels"
+    if tau == tau_c:
+        return f"temperature {tau:.6g} = 1/n: the uniform point is marginal, local rate 1"
+    m = min(max(int((p > tau_c).sum().item()), 1), n - 1)  # high entries of the two-level point
+    tau_star = bistability_temperature(n, m)
+    high = f"{m} high entr{'y' if m == 1 else 'ies'}"
+    if tau <= tau_star:
+        return (f"temperature {tau:.6g} > 1/n = {tau_c:.6g} but {tau:.6g} ≤ τ* = {tau_star:.6g} "
+                f"for {high}: the bistable window, where the uniform point attracts "
+                f"only nearby starts")
+    return (f"temperature {tau:.6g} > τ* = {tau_star:.6g} for {high}, above which no "
+            f"such fixed point exists: a numerical stall")
 
 
 def steps_to_uniform(x, tol: float = 1e-3, temperature: float = 1.0, max_steps: int = 10_000):
@@ -158,8 +187,10 @@ def steps_to_uniform(x, tol: float = 1e-3, temperature: float = 1.0, max_steps: 
 
     Returns an int for a single vector, a LongTensor of shape ``x.shape[:-1]`` for a batch.
     Raises NotUniformError when some row stalls at a non-uniform fixed point (an iterate that no
-    longer moves, spread still >= tol: this happens for tau < 1/n) or is still short of tol after
-    ``max_steps`` steps, instead of looping forever or returning a wrong count.
+    longer moves, spread still >= tol: possible only for tau <= tau*(n, 1), for every start when
+    tau < 1/n and for starts far from uniform in the bistable window 1/n < tau <= tau*; see
+    ``NotUniformError``) or is still short of tol after ``max_steps`` steps, instead of looping
+    forever or returning a wrong count. The message says which case holds, with its numbers.
     """
     x = as_float_tensor("x", x)
     tol = positive("tol", tol)
@@ -180,15 +211,15 @@ def steps_to_uniform(x, tol: float = 1e-3, temperature: float = 1.0, max_steps: 
         moved = (nxt - p).abs().amax(dim=-1)
         if k > 0 and ((first >= 0) | (moved <= stall)).all():
             a = spread(nxt)
+            row = nxt.reshape(-1, nxt.shape[-1])[int(a.reshape(-1).argmax())]  # (n,) the widest
             raise NotUniformError(
                 f"stalled at a non-uniform fixed point after {k + 1} steps: spread "
-                f"{a.max().item():.4g} >= tol {tol:g} (temperature {tau:g} < 1/n = "
-                f"{1 / x.shape[-1]:.4g} makes the uniform point repel)",
+                f"{a.max().item():.4g} >= tol {tol:g} ({_why_stalled(row, tau)})",
                 spread=a, fixed_point=nxt, steps=k + 1,
             )
         p = nxt
     a = spread(p)
     raise NotUniformError(
         f"spread {a.max().item():.4g} still >= tol {tol:g} after max_steps={max_steps} steps",
-        spread=a, fixed_point=p, steps=max_steps,
+        spread=a, fixed_point=p, steps=max_steps, stalled=False,
     )
