@@ -30,6 +30,7 @@ __all__ = [
     "cosine_pdf",
     "laplace_pdf",
     "angle_variance",
+    "variance_relative_errors",
     "prob_near_orthogonal",
     "sample_angles",
     "METHODS",
@@ -245,6 +246,20 @@ def angle_variance(n: int) -> float:
     """
     n = integer("n", n, minimum=2)
     return 0.5 * _trigamma(n / 2)
+
+
+def variance_relative_errors(n: int) -> tuple[float, float]:
+    """Relative errors of the two one-line formulas for Var(theta) against the exact psi'(n/2)/2:
+
+        Laplace:  (1/(n-2)) / Var - 1 = 1/n + O(n^-2)      (math.inf at n = 2)
+        1/(n-1):  (1/(n-1)) / Var - 1 = 1/(3 n^2) + O(n^-3)
+
+    from Var = 1/n + 1/n^2 + 2/(3 n^3) + ...; both are positive (each formula overstates Var).
+    """
+    n = integer("n", n, minimum=2)
+    var = angle_variance(n)
+    laplace = math.inf if n == 2 else 1.0 / ((n - 2) * var) - 1.0
+    return laplace, 1.0 / ((n - 1) * var) - 1.0
 
 
 # ---------------------------------------------------------------------------- sampling

@@ -12,22 +12,18 @@ from matplotlib.transforms import blended_transform_factory
 
 from theory_lib import angles as ag
 from theory_lib._checks import default_device
-from theory_lib.figures.base import Choice, InteractiveFigure, LogSlider, Slider
+from theory_lib.figures.base import Choice, InteractiveFigure, LogSlider, Slider, nice_ceil
 
 N_MAX = 10_000
 VECTOR_BUDGET = 1 << 20  # "vectors" draws at most this many Gaussian coordinates per update
 BINS = 48
+FINE = (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8)  # mantissas of the density axis' top
+ERR_LIM = (1e-9, 5.0)  # relative errors drawn: 1/(n-1)'s is 3e-9 at n = 10^4, Laplace's 1.14 at n = 3
 # half-widths of the angle window in degrees, and the tick step for each
 WINDOWS = ((90, 30), (45, 15), (20, 10), (10, 5), (5, 2), (2, 1))
 # the article's own table of Var(theta) (quoted, not computed)
 ARTICLE_VAR = {3: 0.467401, 10: 0.110661, 20: 0.0525832, 50: 0.0204053, 100: 0.0101007,
                200: 0.00502508, 1000: 0.001001}
-
-
-def _ladder(x: float) -> float:
-    """The smallest of 1, 2, 5 times a power of ten that is >= x (quantised axis limits)."""
-    k = math.floor(math.log10(x))
-    return next(m * 10.0 ** k for m in (1, 2, 5, 10) if m * 10.0 ** k >= x * (1 - 1e-12))
 
 
 def step_outline(edges: np.ndarray, heights: np.ndarray) -> np.ndarray:
@@ -53,6 +49,11 @@ def sampled_angles(n: int, samples: int, method: str, seed: int = 0) -> np.ndarr
     return theta.cpu().numpy().astype(np.float64)
 
 
+def _percent(x: float) -> str:
+    """A relative error in percent, three significant digits (scientific when tiny)."""
+    return f"{100 * x:+.3g}%"
+
+
 def window(n: int):
     """Half-width (degrees) and tick step of the angle window: the narrowest that holds +-4 s.d."""
     sd_deg = math.degrees(math.sqrt(ag.angle_variance(n)))
@@ -75,49 +76,58 @@ def sample_summary(n: int, samples: int, method: str):
 
 
 @functools.lru_cache(maxsize=1)
-def _variance_curve():
+def _error_curves():
+    """n on a log grid and the relative errors of Laplace's 1/(n-2) and of 1/(n-1) there."""
     ns = np.unique(np.round(np.logspace(np.log10(2), np.log10(N_MAX), 160)).astype(int))
-    return ns, np.array([ag.angle_variance(int(k)) for k in ns])
+    errors = np.array([ag.variance_relative_errors(int(k)) for k in ns])  # (len(ns), 2)
+    return ns, errors[:, 0], errors[:, 1]
 
 
 class AngleDistributionFigure(InteractiveFigure):
-    """Histogram of sampled angles over p_n(theta) and N(pi/2, 1/(n-2)); Var and P(near 90°) against n."""
+    """Histogram of sampled angles over p_n(theta) and N(pi/2, 1/(n-2)); how far the one-line
+    formulas for Var(theta) are off; P(near 90°) against n."""
 
     controls = {
-        "n": LogSlider(2, N_MAX, 10, integer=True, label="dimension n"),
+        # named: the dimensions of the article's table and of the lesson's exercises
+        "n": LogSlider(2, N_MAX, 10, integer=True, label="dimension n",
+                       named=(3, 10, 20, 50, 100, 200, 1000, 10_000)),
         "samples": LogSlider(1_000, 200_000, 20_000, integer=True, label="sampled pairs"),
         "method": Choice(["beta", "vectors"], "beta", label="sampler"),
-        "eps_deg": Slider(0.5, 30.0, 5.0, step=0.5, label="ε (degrees)"),
+        "eps_deg": Slider(0.5, 30.0, 5.0, step=0.5, label="ε (degrees)", named=(1.0, 5.0, 10.0)),
     }
-    figsize = (11.5, 4.2)
+    figsize = (11.5, 4.6)
 
     def build(self):
         ax_h, ax_v, ax_p = self.fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.35, 1, 1]})
         self.ax_h, self.ax_v, self.ax_p = ax_h, ax_v, ax_p
+        self._legend_keys = {}
 
         # 1. the angle: histogram, exact density, Laplace's normal, the eps band
         band_tf = blended_transform_factory(ax_h.transData, ax_h.transAxes)
-        self.band = Rectangle((0, 0), 0, 1, transform=band_tf, color="C2", alpha=0.15, lw=0, zorder=0.5)
+        self.band = Rectangle((0, 0), 0, 1, transform=band_tf, color="C2", alpha=0.15, lw=0, zorder=0.5,
+                              label="|θ − 90°| < ε")
         ax_h.add_patch(self.band)
         self.hist = Polygon(np.zeros((2, 2)), closed=True, color="C0", alpha=0.45, lw=0, label="sampled")
         ax_h.add_patch(self.hist)
         (self.hist_edge,) = ax_h.plot([], [], color="C0", lw=0.8, alpha=0.8)
-        (self.exact,) = ax_h.plot([], [], color="C0", lw=2, label=r"exact $p_n(\theta)$")
+        (self.exact,) = ax_h.plot([], [], color="C7", lw=1.8, label=r"exact $p_n(\theta)$")
         (self.laplace,) = ax_h.plot([], [], "--", color="C3", lw=1.5, label="Laplace N(π/2, 1/(n−2))")
         ax_h.set(xlabel="angle θ (density per radian)", ylabel="density", title="the angle between two random vectors")
-        ax_h.legend(loc="upper left", fontsize=8, framealpha=0.9)
+        ax_h.yaxis.set_label_coords(-0.1, 0.5)  # clear of the widest tick labels ("0.35"), whatever n
+        self._legend(ax_h, [self.hist, self.exact, self.laplace, self.band])
 
-        # 2. Var(theta) against n
-        ns, var = _variance_curve()
-        ax_v.loglog(ns, var, color="C0", lw=2, label=r"exact $\psi'(n/2)/2$")
-        m = ns[ns >= 3]
-        ax_v.loglog(m, 1.0 / (m - 2), "--", color="C3", lw=1.5, label="Laplace 1/(n−2)")
-        ax_v.loglog(list(ARTICLE_VAR), list(ARTICLE_VAR.values()), "x", color="k", ms=6, label="article's table")
+        # 2. how far the one-line formulas for Var(theta) are from the exact psi'(n/2)/2
+        ns, laplace_err, nm1_err = _error_curves()
+        ax_v.loglog(ns[ns >= 3], laplace_err[ns >= 3], "--", color="C3", lw=1.5, label="Laplace 1/(n−2)")
+        ax_v.loglog(ns, nm1_err, "-.", color="C4", lw=1.5, label="1/(n−1)")
+        article = np.array([abs(q / ag.angle_variance(k) - 1) for k, q in ARTICLE_VAR.items()])
+        (self.article_pts,) = ax_v.plot(list(ARTICLE_VAR), article, "x", color="k", ms=6,
+                                        label="article's table (6 digits)")
         (self.var_err,) = ax_v.plot([], [], color="C1", lw=2)
-        (self.var_pt,) = ax_v.plot([], [], "o", color="C1", ms=6, label="sampled (±2 s.e.)")
-        ax_v.set(xlim=(1.7, 1.3 * N_MAX), ylim=(5e-5, 2.0), xlabel="n", ylabel="Var(θ)  [rad²]",
-                 title="Var(θ) shrinks like 1/n")
-        ax_v.legend(loc="lower left", fontsize=8, framealpha=0.9)
+        (self.var_pt,) = ax_v.plot([], [], "o", color="C1", ms=6, label="sampled |error| (±2 s.e.)")
+        ax_v.set(xlim=(1.7, 1.3 * N_MAX), ylim=ERR_LIM, xlabel="n", ylabel="relative error vs ψ′(n/2)/2",
+                 title="Var(θ): error of the one-line formulas")
+        self._legend(ax_v, [ax_v.lines[0], ax_v.lines[1], self.article_pts, self.var_pt])
 
         # 3. P(|theta - pi/2| < eps) against n
         self.ns_curve = torch.unique(torch.round(torch.logspace(math.log10(2), math.log10(N_MAX), 90))).long()
@@ -126,7 +136,22 @@ class AngleDistributionFigure(InteractiveFigure):
         (self.p_pt,) = ax_p.plot([], [], "o", color="C1", ms=6, label="sampled")
         ax_p.set(xscale="log", xlim=(1.7, 1.3 * N_MAX), ylim=(-0.02, 1.02), xlabel="n",
                  ylabel="P(|θ − 90°| < ε)", title="almost orthogonal")
-        ax_p.legend(loc="upper left", fontsize=8, framealpha=0.9)
+        self._legend(ax_p, [self.p_exact, self.p_normal, self.p_pt])
+
+    def _legend(self, ax, artists):
+        """A legend below ``ax`` for the artists that draw something; rebuilt only when that set changes."""
+        shown = [a for a in artists if not hasattr(a, "get_xdata") or len(a.get_xdata())] \
+            if ax in self._legend_keys else artists
+        key = tuple(a.get_label() for a in shown)
+        if self._legend_keys.get(ax) == key:
+            return
+        self._legend_keys[ax] = key
+        ax.legend(handles=shown, loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=8, ncol=2,
+                  frameon=False)
+
+    def _static_signature(self):
+        # a legend that changed its entries needs a full draw (legends are static pixels)
+        return super()._static_signature() + tuple(self._legend_keys.values())
 
     def draw(self, n, samples, method, eps_deg):
         edges, dens, var_s, se, dev = sample_summary(n, samples, method)
@@ -145,23 +170,22 @@ class AngleDistributionFigure(InteractiveFigure):
         self.exact.set_data(grid, pdf)
         if n >= 3:
             self.laplace.set_data(grid, ag.laplace_pdf(torch.from_numpy(grid), n).numpy())
-        else:
+        else:  # 1/(n-2) is infinite: no normal law to draw
             self.laplace.set_data([], [])
+        self._legend(self.ax_h, [self.hist, self.exact, self.laplace, self.band])
         self.band.set_x(math.pi / 2 - eps)
         self.band.set_width(2 * eps)
         ticks = np.arange(90 - half_deg, 90 + half_deg + 1e-9, step)
         self.ax_h.set_xlim(lo, hi)
-        if half_deg == WINDOWS[0][0]:  # the whole range [0, 180 deg]: scale to the peak C_n
-            top = _ladder(1.25 * pdf.max())
-        else:  # peak ~ 0.4/sd with sd in [w/10, w/4) (w the half-width): tie the top to the window
-            top = 4.4 / math.radians(half_deg)
-        self.ax_h.set_ylim(0, top)
+        self.ax_h.set_ylim(0, nice_ceil(max(1.08 * pdf.max(), 1.02 * dens.max()), FINE))
         if list(self.ax_h.get_xticks()) != list(np.radians(ticks)):
             self.ax_h.set_xticks(np.radians(ticks), [f"{t:g}°" for t in ticks])
 
-        # variance: sampled point with +-2 standard errors
-        self.var_pt.set_data([n], [var_s])
-        self.var_err.set_data([n, n], [max(var_s - 2 * se, 1e-6), var_s + 2 * se])
+        # the sample's own relative error |Var_sampled / Var - 1|, with +-2 standard errors
+        rel, rel_se = abs(var_s / var_exact - 1), se / var_exact
+        floor = ERR_LIM[0]
+        self.var_pt.set_data([n], [max(rel, floor)])
+        self.var_err.set_data([n, n], [max(rel - 2 * rel_se, floor), max(rel + 2 * rel_se, floor)])
 
         # near-orthogonality against n for this eps, and at this n (one vectorised call)
         p_all = ag.prob_near_orthogonal(torch.cat([self.ns_curve, torch.tensor([n])]), eps).numpy()
@@ -173,12 +197,14 @@ class AngleDistributionFigure(InteractiveFigure):
         p_s = np.count_nonzero(dev < eps) / count
         self.p_pt.set_data([n], [p_s])
 
-        laplace = f"{1 / (n - 2):.5g}" if n >= 3 else "∞"
+        laplace_err, nm1_err = ag.variance_relative_errors(n)
+        laplace = f"{1 / (n - 2):.5g} (off by {_percent(laplace_err)})" if n >= 3 else "∞"
         capped = "" if method == "beta" or count == samples else (
             f" (capped at {VECTOR_BUDGET:,} Gaussian coordinates per update)")
         self.readout = (
             f"n = {n}, {count:,} pairs by <b>{method}</b>{capped}. "
-            f"Var(θ): exact ψ′(n/2)/2 = <b>{var_exact:.5g}</b>, sampled {var_s:.4g} ± {se:.1g}, "
-            f"Laplace 1/(n−2) = {laplace}, 1/(n−1) = {1 / (n - 1):.5g}. "
+            f"Var(θ): exact ψ′(n/2)/2 = <b>{var_exact:.5g}</b>, sampled {var_s:.4g} ± {se:.1g} "
+            f"(off by {_percent(var_s / var_exact - 1)}), Laplace 1/(n−2) = {laplace}, "
+            f"1/(n−1) = {1 / (n - 1):.5g} (off by {_percent(nm1_err)}). "
             f"P(|θ − 90°| < {eps_deg:g}°): exact <b>{p_exact:.4f}</b>, sampled {p_s:.4f}."
         )
