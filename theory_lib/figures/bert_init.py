@@ -31,12 +31,14 @@ class TruncationFigure(InteractiveFigure):
     """BERT's initialiser: N(0, std^2) cut at +-b std, its real std, and Xavier's 1/sqrt(d)."""
 
     controls = {
-        "d": LogSlider(16, 8192, 768, integer=True, label="hidden size d"),
-        "std": LogSlider(0.002, 0.5, 0.02, label="nominal std"),
-        "bound": Slider(0.25, 4.0, 2.0, step=0.05, label="truncation b (in stds)"),
+        # named: the sizes of the lesson's table (BERT-base 768, BERT-large 1024, ...) and "try this"
+        "d": LogSlider(16, 8192, 768, integer=True, label="hidden size d", named=(256, 768, 1024, 4096)),
+        "std": LogSlider(0.002, 0.5, 0.02, label="nominal std", named=(0.02,)),
+        "bound": Slider(0.25, 4.0, 2.0, step=0.05, label="truncation b (in stds)", named=(1.0, 2.0)),
     }
     figsize = (11.5, 3.9)
     XLIM, YLIM = 4.0, 1.5
+    D_LIM = (10.0, 10 ** 4.2)  # the right panel's d axis
 
     def build(self):
         ax_h, ax_f, ax_d = self.fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.25, 1, 1]})
@@ -73,7 +75,8 @@ class TruncationFigure(InteractiveFigure):
         (self.d_points,) = ax_d.plot([], [], "o", color="k", ms=5)
         (self.d_line,) = ax_d.plot([], [], color="0.6", lw=0.8)
         (self.cross_point,) = ax_d.plot([], [], "x", color="C2", ms=9, mew=2, label="actual = Xavier")
-        ax_d.set(xscale="log", yscale="log", xlim=(10, 10 ** 4.2), ylim=(1e-3, 1.0), xlabel="hidden size d",
+        self.cross_text = ax_d.text(0, 0, "", fontsize=8, color="C2", va="bottom")
+        ax_d.set(xscale="log", yscale="log", xlim=self.D_LIM, ylim=(1e-3, 1.0), xlabel="hidden size d",
                  ylabel="std", title="against Xavier")
         ax_d.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, ncol=2, frameon=False)
 
@@ -105,12 +108,24 @@ class TruncationFigure(InteractiveFigure):
         self.d_points.set_data([d, d], [xavier, actual])
         self.d_line.set_data([d, d], [1e-3, 1.0])
         d_star = 1 / actual ** 2  # where the truncated std equals Xavier's 1/sqrt(d)
-        self.cross_point.set_data([d_star], [actual])
+        self._mark_crossing(d_star, actual)
 
         self.readout = (f"nominal std {std:.4g}, cut at ±{bound:.2f}σ → actual std <b>{actual:.4g}</b> "
                         f"(factor {factor:.4f} = 1/{1 / factor:.4f}); Xavier 1/√{d} = <b>{xavier:.4g}</b>; "
                         f"ratio actual/Xavier = <b>{actual / xavier:.3f}</b>. This std would be Xavier's "
                         f"value at d ≈ {d_star:,.0f}.")
+
+    def _mark_crossing(self, d_star, actual):
+        """The cross where actual std = Xavier's; off the d axis, an arrow head at the edge says where."""
+        lo, hi = self.D_LIM
+        if lo <= d_star <= hi:
+            self.cross_point.set(data=([d_star], [actual]), marker="x")
+            self.cross_text.set_text("")
+            return
+        edge, marker, ha = (hi, ">", "right") if d_star > hi else (lo, "<", "left")
+        self.cross_point.set(data=([edge], [actual]), marker=marker)
+        self.cross_text.set(position=(edge / 1.3 if d_star > hi else edge * 1.3, actual * 1.25), ha=ha,
+                            text=f"meets Xavier at d ≈ {d_star:,.0f}")
 
 
 # ---------------------------------------------------------------- 2. the residual path
@@ -118,8 +133,9 @@ class ResidualWeightsFigure(InteractiveFigure):
     """Weights of x_0 and F_0..F_{l-1} in x_l: Post Norm (1+σ²)^{-(l-k)/2} against Pre Norm's equal ones."""
 
     controls = {
-        "depth": Slider(1, 48, 12, integer=True, label="depth l"),
-        "sigma": LogSlider(0.01, 10.0, 1.0, label="branch std σ"),
+        "depth": Slider(1, 48, 12, integer=True, label="depth l", named=(12, 24)),
+        # 0.49: a 768 x 768 layer at BERT's real std ("try this" 2)
+        "sigma": LogSlider(0.01, 10.0, 1.0, label="branch std σ", named=(0.49, 1.0)),
     }
     figsize = (11.0, 3.9)
     MAX_DEPTH = 48
@@ -128,16 +144,17 @@ class ResidualWeightsFigure(InteractiveFigure):
         ax_w, ax_x = self.fig.subplots(1, 2)
         self.ax_w, self.ax_x = ax_w, ax_x
         (self.post_w,) = ax_w.plot([], [], "o-", color="C3", ms=3.5, label="Post Norm")
-        (self.pre_w,) = ax_w.plot([], [], "s-", color="C0", ms=3, label="Pre Norm (after final Norm)")
+        (self.pre_w,) = ax_w.plot([], [], "s--", color="C0", ms=5, mfc="none", label="Pre Norm (after final Norm)")
         (self.x0_marks,) = ax_w.plot([], [], "D", color="k", ms=6, label="$x_0$ (at 0)")
         ax_w.set(yscale="log", ylim=(1e-6, 2.0), xlabel="source: 0 = $x_0$, k+1 = branch $F_k$",
                  ylabel="weight in $x_l$", title="what reaches the output")
         ax_w.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, ncol=3, frameon=False)
 
         ls = np.arange(1, self.MAX_DEPTH + 1)
-        ax_x.plot(ls, 2.0 ** (-ls / 2), ":", color="0.5", label=r"article: $2^{-l/2}$ (σ = 1)")
-        (self.post_x0,) = ax_x.plot([], [], color="C3", label="Post Norm")
-        (self.pre_x0,) = ax_x.plot([], [], color="C0", label="Pre Norm")
+        # the article's line on top (dotted): at σ = 1 it lies exactly on the Post Norm curve
+        ax_x.plot(ls, 2.0 ** (-ls / 2), ":", color="0.3", lw=1.5, zorder=3, label=r"article: $2^{-l/2}$ (σ = 1)")
+        (self.post_x0,) = ax_x.plot([], [], "-", color="C3", label="Post Norm")
+        (self.pre_x0,) = ax_x.plot([], [], "--", color="C0", label="Pre Norm")
         (self.here,) = ax_x.plot([], [], "o", color="k", ms=6)
         self.here_text = ax_x.text(0.97, 0.05, "", transform=ax_x.transAxes, ha="right", fontsize=9)
         ax_x.set(yscale="log", xlim=(0, self.MAX_DEPTH + 1), ylim=(1e-8, 2.0), xlabel="depth l",
@@ -192,39 +209,48 @@ class ToyStackFigure(InteractiveFigure):
     controls = {
         "norm": Choice(["post", "pre"], "post", label="Norm"),
         "depth": Slider(2, 16, 12, integer=True, label="depth"),
-        "lr": LogSlider(1e-3, 3e-2, 1e-2, label="peak learning rate"),
-        "warmup": Slider(10, 100, 40, step=10, integer=True, label="warmup steps"),
+        "lr": LogSlider(1e-3, 3e-2, 1e-2, label="peak learning rate", named=(1e-2, 3e-2)),
+        "warmup": Slider(10, 100, 40, step=10, integer=True, label="warmup steps", named=(10, 40)),
     }
     continuous = False  # every change trains 6 small networks (about a second): update on release
     figsize = (11.5, 4.2)
     NAMES = ("std 0.02", "Xavier 1/√32", "std 1")
-    FLOOR, CEIL = 1e-7, 30.0
+    MARKERS = ("o", "s", "^")
+    FLOOR, CEIL = 1e-10, 30.0
+    collapse = 1 - 1 / N_TRAIN  # the MSE of the constant predictor (targets standardised)
 
     def build(self):
         ax_g, ax_l = self.fig.subplots(1, 2)
         self.ax_g, self.ax_l = ax_g, ax_l
-        # the constant predictor's loss, (n-1)/n, drawn first so that stuck curves show on top of it
-        (self.constant,) = ax_l.plot([0, STEPS], [1 - 1 / N_TRAIN] * 2, color="0.75", lw=3, zorder=1)
-        self.constant_text = ax_l.text(STEPS * 0.98, 1.35, "loss of predicting the mean", ha="right",
-                                       fontsize=8, color="0.4")
+        # the constant predictor's loss, (n-1)/n: thin and behind, so that runs stuck on it stay visible
+        (self.constant,) = ax_l.plot([0, STEPS], [self.collapse] * 2, "-.", color="0.45", lw=1.0, zorder=1)
+        self.constant_text = ax_l.text(STEPS * 0.98, self.collapse * 1.45, "", ha="right", va="bottom", fontsize=8,
+                                       color="0.25")
         self.grad_lines, self.theory_lines, self.warm_lines, self.cold_lines = [], [], [], []
         for i, name in enumerate(self.NAMES):
             (g,) = ax_g.plot([], [], "o-", color=f"C{i}", ms=3.5, label=name)
             (t,) = ax_g.plot([], [], ":", color=f"C{i}", lw=1.2)
-            (w,) = ax_l.plot([], [], "-", color=f"C{i}", lw=1.6, label=f"{name}, warmup")
-            (c,) = ax_l.plot([], [], "--", color=f"C{i}", lw=1.2, label=f"{name}, none")
+            # markers staggered along the curve (each run its own offset), filled = warmup, hollow = none:
+            # runs that collapse onto the same line (the mean's loss) stay visible and tell apart
+            mark = self.MARKERS[i]
+            (w,) = ax_l.plot([], [], "-", color=f"C{i}", lw=1.6, marker=mark, ms=6, zorder=3,
+                             markevery=(4 + 8 * i, 25), label=f"{name}, warmup")
+            (c,) = ax_l.plot([], [], "--", color=f"C{i}", lw=1.2, marker=mark, ms=6, mfc="white", zorder=4,
+                             markevery=(16 + 8 * i, 25), label=f"{name}, none")
             self.grad_lines.append(g)
             self.theory_lines.append(t)
             self.warm_lines.append(w)
             self.cold_lines.append(c)
         (self.warm_end,) = ax_l.plot([], [], color="0.5", lw=0.8)
+        self.warm_text = ax_l.text(0, 0.98, "", transform=ax_l.get_xaxis_transform(), fontsize=8, color="0.4",
+                                   ha="left", va="top")
         self.diverged_text = ax_l.text(0.02, 0.03, "", transform=ax_l.transAxes, fontsize=8, color="C3")
         self.theory_text = ax_g.text(0.02, 0.03, "", transform=ax_g.transAxes, fontsize=8, color="0.3")
         ax_g.set(yscale="log", ylim=(1e-2, 50), xlabel="block k (0 = nearest the input)",
                  ylabel=r"$\|\partial L/\partial W_k\|$ at init", title="gradient per layer, before training")
         ax_g.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, ncol=3, frameon=False)
         ax_l.set(yscale="log", xlim=(0, STEPS), ylim=(self.FLOOR, self.CEIL), xlabel="Adam step",
-                 ylabel="training loss (MSE)", title="training: solid = warmup, dashed = none")
+                 ylabel="training loss (MSE)", title="training: solid, filled = warmup; dashed, hollow = none")
         ax_l.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=7.5, ncol=3, frameon=False)
 
     def draw(self, norm, depth, lr, warmup):
@@ -242,26 +268,51 @@ class ToyStackFigure(InteractiveFigure):
                                   if norm == "post" else "Pre Norm: every branch has the same path weight")
         self.ax_g.set_xlim(-0.5, (8 if depth <= 8 else 16) - 0.5)
 
+        floor = self.floor(losses)
+        self.ax_l.set_ylim(floor, self.CEIL)
         t = np.arange(STEPS)
-        diverged = []
+        diverged, collapsed = [], []
         for i, name in enumerate(self.NAMES):
             for line, curve, tag in ((self.cold_lines[i], losses[i, 0], "none"), (self.warm_lines[i], losses[i, 1], "warmup")):
                 ok = np.isfinite(curve)
                 if not ok.all():
                     diverged.append(f"{name} ({tag}) at step {int(np.argmin(ok))}")
-                line.set_data(t[ok], np.clip(curve[ok], self.FLOOR, self.CEIL))
-        self.warm_end.set_data([warmup, warmup], [self.FLOOR, self.CEIL])
+                elif self.is_collapsed(curve):
+                    collapsed.append(f"{name} ({tag})")
+                line.set_data(t[ok], np.clip(curve[ok], floor, self.CEIL))
+        self.warm_end.set_data([warmup, warmup], [floor, self.CEIL])
+        self.warm_text.set(x=warmup + 2, text=f"end of warmup ({warmup} steps)")
         self.diverged_text.set_text("diverged: " + "; ".join(diverged) if diverged else "")
+        n = len(collapsed)
+        self.constant_text.set_text(f"loss of predicting the mean, {self.collapse:.3f}"
+                                    + (f": {n} run{'s' * (n > 1)} collapsed onto it" if n else ""))
         self.readout = self._readout(norm, depth, lr, warmup, grads, losses)
+
+    @classmethod
+    def is_collapsed(cls, curve) -> bool:
+        """A run whose mean loss over its last 10 steps is above 0.9 × the constant predictor's."""
+        return bool(np.isfinite(curve[-10:]).all() and curve[-10:].mean() > 0.9 * cls.collapse)
+
+    @classmethod
+    def floor(cls, losses) -> float:
+        """The loss axis' bottom: the decade below the smallest finite loss, not below FLOOR."""
+        finite = losses[np.isfinite(losses) & (losses > 0)]
+        low = finite.min() if finite.size else 1.0
+        return max(cls.FLOOR, min(1e-2, 10.0 ** math.floor(math.log10(low))))
 
     def _readout(self, norm, depth, lr, warmup, grads, losses):
         rows = []
         for i, name in enumerate(self.NAMES):
             ratio = grads[i, 0] / grads[i, -1]
-            final = [np.nanmean(c[-10:]) if np.isfinite(c[-10:]).all() else float("nan") for c in losses[i]]
-            rows.append(f"<tr><td>{name}</td><td>{ratio:.2f}</td><td>{final[0]:.2g}</td><td>{final[1]:.2g}</td></tr>")
+            cells = []
+            for c in losses[i]:
+                if not np.isfinite(c[-10:]).all():
+                    cells.append("diverged")
+                else:
+                    cells.append(f"{c[-10:].mean():.2g}" + (" (collapsed)" if self.is_collapsed(c) else ""))
+            rows.append(f"<tr><td>{name}</td><td>{ratio:.2f}</td><td>{cells[0]}</td><td>{cells[1]}</td></tr>")
         return (f"<b>{norm} Norm, {depth} blocks, lr {lr:.3g}, warmup {warmup} steps</b> (updates when you "
                 f"release a slider: each change trains six networks; results are cached). "
-                "<table><tr><th>init</th><th>‖g₀‖/‖g_last‖ at init</th><th>final loss, no warmup</th>"
-                f"<th>final loss, warmup</th></tr>{''.join(rows)}</table>"
-                f"A loss stuck near {1 - 1 / N_TRAIN:.3f} is the constant predictor: the network collapsed.")
+                "<table><tr><th>init</th><th>‖g₀‖/‖g_last‖ at init</th><th>final loss (mean of the last 10 steps), "
+                f"no warmup</th><th>final loss, warmup</th></tr>{''.join(rows)}</table>"
+                f"Collapsed: the final loss is above 0.9 × {self.collapse:.3f}, the loss of predicting the mean.")
