@@ -13,7 +13,7 @@ from matplotlib.ticker import LogLocator, NullLocator
 
 from theory_lib import batchnorm as bnm
 from theory_lib._checks import default_device
-from theory_lib.figures.base import Choice, InteractiveFigure, LogSlider, Slider
+from theory_lib.figures.base import Choice, InteractiveFigure, LogSlider, Slider, nice_ceil
 
 W_TRUE = (1.0, 0.5)  # the regression's true weights; y has mean μᵀw_true, so the raw valley is tilted
 MODES = (None, "center", "standardize")
@@ -50,61 +50,101 @@ def ellipses(opt, hessian, levels, n: int = 90):
 
 
 def _clipped_path(p, box: float):
-    """The path up to where it leaves [-box, box]², ending with the ray that leaves (diverging runs)."""
+    """The path up to where it first leaves [-box, box]², ending on the box's edge.
+
+    Returns (the path, the index of the first point outside or -1 if none)."""
     inside = np.isfinite(p).all(1) & (np.abs(p).max(1) < box)
     if inside.all():
-        return p
+        return p, -1
     k = int(np.argmin(inside))  # the first point outside (p[0] = w_0 = 0 is always inside)
     a, b = p[k - 1], p[k]
     if not np.isfinite(b).all():
-        return p[:k]
+        return p[:k], k
     d = b - a
     moving = d != 0
     t = ((np.sign(d[moving]) * box - a[moving]) / d[moving]).min()  # first side of the box it reaches
-    return np.vstack([p[:k], a + min(t, 1.0) * d])
+    return np.vstack([p[:k], a + min(t, 1.0) * d]), k
+
+
+def _cut_at_top(gap, lo: float, hi: float):
+    """A loss-gap curve on [lo, hi]: values below lo (rounding, 0) drawn at lo; a curve that
+    passes hi ends where it crosses, log-linearly interpolated. Returns (k, values, exit or None)."""
+    g = np.where(np.isfinite(gap), gap, np.inf)
+    above = g > hi
+    if not above.any():
+        return np.arange(len(g)), np.clip(g, lo, hi), None
+    j = int(np.argmax(above))  # j >= 1: every run starts below hi
+    a, b = max(g[j - 1], lo), g[j]
+    t = 1.0 if not np.isfinite(b) else (math.log(hi) - math.log(a)) / (math.log(b) - math.log(a))
+    x = j - 1 + min(max(t, 0.0), 1.0)
+    k = np.append(np.arange(j, dtype=float), x)
+    return k, np.append(np.clip(g[:j], lo, hi), hi), (x, hi)
+
+
+def _ladder(v: float, up: bool, step: int = 3) -> float:
+    """The next power of ten 10^(step·m) above (up) or below v: log axes that move in brackets."""
+    e = math.log10(v) / step
+    return 10.0 ** (step * (math.ceil(e - 1e-9) if up else math.floor(e + 1e-9)))
+
+
+def vs_one(v: float) -> str:
+    """"v &lt; 1" or "v &gt; 1", with the digits that tell v from 1 (0.9996 never prints as 1 &lt; 1)."""
+    for digits in range(2, 13):
+        text = f"{v:.{digits}g}"
+        if float(text) != 1.0 or v == 1.0:
+            break
+    return f"{text} {'&lt;' if v < 1 else ('&gt;' if v > 1 else '=')} 1"
 
 
 class LeastSquaresBNFigure(InteractiveFigure):
     """Gradient descent on f(w) = E[(wᵀx − y)²]/2 for raw, centered and standardized inputs."""
 
     controls = {
-        "mean": Slider(-4.0, 4.0, 2.0, step=0.1, label="input mean μ"),
-        "scale": LogSlider(0.2, 5.0, 1.0, label="scale σ₂ of x₂"),
-        "lr": LogSlider(0.01, 3.0, 0.2, label="learning rate η"),
+        "mean": Slider(-4.0, 4.0, 2.0, step=0.1, label="input mean μ", named=(0.0, 2.0)),
+        "scale": LogSlider(0.2, 5.0, 1.0, label="scale σ₂ of x₂", named=(1.0, 5.0)),
+        "lr": LogSlider(0.01, 3.0, 0.2, label="learning rate η", named=(0.2,)),
         "steps": Slider(1, 100, 30, integer=True, label="steps"),
     }
-    figsize = (12.0, 4.4)
+    figsize = (12.0, 4.6)
+    STYLES = ("-", "--", ":")  # raw, centered, standardized: told apart without colour too
+    GAP_RANGE = (1e-15, 1e15)  # f − f*: below 1e-15 is rounding; above 1e15 the run has diverged
 
     def build(self):
         axes = self.fig.subplots(1, 4, gridspec_kw={"width_ratios": [1, 1, 1, 1.15]})
         self.ax_land, self.ax_loss = axes[:3], axes[3]
-        self.contours, self.paths, self.starts, self.optima, self.labels = [], [], [], [], []
-        for ax, name, color in zip(self.ax_land, MODE_NAMES, COLORS):
+        self.contours, self.paths, self.starts, self.optima, self.labels, self.exits = [], [], [], [], [], []
+        # the standardized panel lives in its own weights v = D w (D = diag σ): v·(x−μ)/σ = w·(x−μ)
+        coords = (("$w_1$", "$w_2$"), ("$w_1$", "$w_2$"), (r"$v_1 = \sigma_1 w_1$", r"$v_2 = \sigma_2 w_2$"))
+        for ax, name, color, (xl, yl) in zip(self.ax_land, MODE_NAMES, COLORS, coords):
             cont = LineCollection([], colors="0.6", linewidths=0.8)
             ax.add_collection(cont)
             (path,) = ax.plot([], [], "o-", color=color, ms=2.5, lw=1.2)
             (start,) = ax.plot([], [], "s", color="k", ms=4)
             (opt,) = ax.plot([], [], "+", color="k", ms=10, mew=1.5)
+            (exit_,) = ax.plot([], [], "X", color=color, mec="k", ms=9, zorder=5, clip_on=False, in_layout=False)
             label = ax.text(0.03, 0.97, "", transform=ax.transAxes, va="top", fontsize=8,
-                            bbox=dict(boxstyle="round", fc="white", ec="0.8", alpha=0.9))  # one short line: text is the costly artist
-            ax.set(title=name, xlabel="$w_1$", ylabel="$w_2$", aspect="equal")
+                            bbox=dict(boxstyle="round", fc="white", ec="0.8", alpha=0.9))  # text is the costly artist
+            ax.set(xlabel=xl, ylabel=yl, aspect="equal")
+            ax.set_title(name, pad=9)  # room for the mark of a path that leaves through the top
             self.contours.append(cont)
             self.paths.append(path)
             self.starts.append(start)
             self.optima.append(opt)
+            self.exits.append(exit_)
             self.labels.append(label)
-        self.curves = [self.ax_loss.plot([], [], "-", color=c, lw=1.5, label=n)[0]
-                       for c, n in zip(COLORS, ("raw", "centered", "standardized"))]
-        top = self.controls["steps"].max
-        self.ax_loss.set(yscale="log", ylim=(1e-10, 1e4), xlim=(0, top), xlabel="step k",
-                         title="$f(w_k) - f(w^*)$")
+        self.curves = [self.ax_loss.plot([], [], ls, color=c, lw=1.6)[0] for c, ls in zip(COLORS, self.STYLES)]
+        self.curve_exits = [self.ax_loss.plot([], [], "X", color=c, mec="k", ms=8, clip_on=False, zorder=5, in_layout=False)[0]
+                            for c in COLORS]
+        self.ax_loss.set(yscale="log", xlabel="step k")
+        self.ax_loss.set_title("$f(w_k) - f(w^*)$", pad=9)  # room for a divergence mark on the top edge
         self.ax_loss.yaxis.set_minor_locator(NullLocator())
-        self.ax_loss.legend(loc="lower left", fontsize=8, framealpha=0.9)
         self.fig.legend(
             handles=[Line2D([], [], marker="s", color="k", ls="", ms=4, label="start $w_0 = 0$"),
                      Line2D([], [], marker="+", color="k", ls="", ms=9, label="minimum $w^*$"),
                      Line2D([], [], color="0.6", lw=0.8, label="loss contours (factor 4 apart)"),
-                     Line2D([], [], marker="o", color="0.3", ms=2.5, lw=1.2, label="gradient-descent path")],
+                     Line2D([], [], marker="o", color="0.3", ms=2.5, lw=1.2, label="gradient-descent path"),
+                     *[Line2D([], [], ls=ls, color=c, lw=1.6, label=f"{n}: $f - f^*$")
+                       for c, ls, n in zip(COLORS, self.STYLES, ("raw", "centered", "standardized"))]],
             loc="outside lower center", ncol=4, fontsize=8, frameon=False)
 
     def runs(self, mean, scale, lr, steps):
@@ -117,34 +157,66 @@ class LeastSquaresBNFigure(InteractiveFigure):
 
     def _draw(self, mean, scale, lr, steps):
         runs = self.runs(mean, scale, lr, steps)
-        cap = 1e4  # the loss panel's top: divergent runs are drawn up to there
-        for ax, run, cont, path, start, opt, label in zip(
-                self.ax_land, runs, self.contours, self.paths, self.starts, self.optima, self.labels):
+        for ax, run, cont, path, start, opt, label, exit_ in zip(
+                self.ax_land, runs, self.contours, self.paths, self.starts, self.optima, self.labels, self.exits):
             w_opt = run.optimum.numpy()
             H = bnm.second_moment(run.x).numpy()
             r = _nice(1.3 * max(np.abs(w_opt).max(), 0.5))
             c0 = float(run.losses[0] - run.min_loss)
             cont.set_segments(ellipses(w_opt, H, c0 * 4.0 ** -np.arange(-1, 9)))
-            path.set_data(*_clipped_path(run.path.numpy(), 50 * r).T)
+            L = run.lipschitz.item()
+            diverging = lr * L / 2 > 1
+            # a converging zigzag may overshoot the panel and come back: drawn whole (the axes clip it);
+            # a diverging path ends where it leaves the panel, marked
+            pts, k_out = _clipped_path(run.path.numpy(), r if diverging else 50 * r)
+            path.set_data(*pts.T)
+            exit_.set_data(*(([pts[-1, 0]], [pts[-1, 1]]) if diverging and k_out > 0 else ([], [])))
             start.set_data([0.0], [0.0])
             opt.set_data([w_opt[0]], [w_opt[1]])
             ax.set_xlim(-r, r)
             ax.set_ylim(-r, r)
-            L = run.lipschitz.item()
-            label.set_text(f"L = {L:.3g},  ηL/2 = {lr * L / 2:.2g}")
-        for curve, run in zip(self.curves, runs):
-            gap = (run.losses - run.min_loss).numpy()
-            ok = np.isfinite(gap) & (gap < cap)
-            last = int(np.argmin(ok)) + 1 if not ok.all() else len(gap)  # up to the first point off the top
-            k = np.arange(last)
-            curve.set_data(k, np.clip(np.nan_to_num(gap[:last], nan=cap, posinf=cap), 1e-12, 10 * cap))
+            note = ("" if not diverging else
+                    f"\ndiverges: leaves at step {k_out} (×)" if k_out > 0 else f"\ndiverges (inside for {steps} steps)")
+            label.set_text(f"L = {L:.3g},  ηL/2 = {vs_one(lr * L / 2)}{note}".replace("&lt;", "<").replace("&gt;", ">"))
+        gaps = [(run.losses - run.min_loss).numpy() for run in runs]
+        lo, hi = self._gap_limits(gaps)
+        passes = []
+        for curve, mark, gap, name in zip(self.curves, self.curve_exits, gaps, ("raw", "centered", "standardized")):
+            k, v, out = _cut_at_top(gap, lo, hi)
+            curve.set_data(k, v)
+            mark.set_data(*(([out[0]], [out[1]]) if out else ([], [])))
+            if out:
+                passes.append(f"{name} passes {hi:.0e} at step {out[0]:.1f}")
+        self.ax_loss.set_ylim(lo, hi)
+        self.ax_loss.set_xlim(0, nice_ceil(steps))
+        self.readout = self._readout(runs, gaps, lr, steps)
+        if passes:
+            self.readout += " Off the loss panel's top (×): " + ", ".join(passes) + "."
+
+    @classmethod
+    def _gap_limits(cls, gaps):
+        """Log limits for f − f*, on a ladder of 10^(3m), within GAP_RANGE."""
+        floor, cap = cls.GAP_RANGE
+        v = np.concatenate(gaps)
+        v = v[np.isfinite(v) & (v > floor)]
+        if v.size == 0:
+            return floor, 1.0
+        lo = max(floor, _ladder(v.min(), up=False))
+        hi = min(cap, _ladder(v.max(), up=True))
+        return lo, max(hi, 1e3 * lo)
+
+    @staticmethod
+    def _readout(runs, gaps, lr, steps):
         L = [run.lipschitz.item() for run in runs]
-        verdict = ["converges" if lr < 2 / v else "<b>diverges</b>" for v in L]
-        self.readout = (f"L = λ<sub>max</sub>(E[xxᵀ]): raw <b>{L[0]:.3g}</b>, centered <b>{L[1]:.3g}</b>, "
-                        f"standardized <b>{L[2]:.3g}</b>; largest stable η = 2/L: {2 / L[0]:.3g}, "
-                        f"{2 / L[1]:.3g}, {2 / L[2]:.3g}. At η = {lr:.3g}: raw {verdict[0]}, centered "
-                        f"{verdict[1]}, standardized {verdict[2]} (gradient descent converges iff ηL/2 < 1). "
-                        f"Centering divides L by {L[0] / L[1]:.3g}.")
+        names = ("raw", "centered", "standardized")
+        verdict = [f"{n} {'<b>diverges</b>' if lr * v / 2 > 1 else 'converges'} (ηL/2 = {vs_one(lr * v / 2)})"
+                   for n, v in zip(names, L)]
+        final = [f"{g[-1]:.2g}" if np.isfinite(g[-1]) else "overflowed" for g in gaps]
+        return (f"L = λ<sub>max</sub>(E[xxᵀ]): raw <b>{L[0]:.3g}</b>, centered <b>{L[1]:.3g}</b>, "
+                f"standardized <b>{L[2]:.3g}</b>; largest stable η = 2/L: {2 / L[0]:.3g}, "
+                f"{2 / L[1]:.3g}, {2 / L[2]:.3g}. At η = {lr:.3g}: {', '.join(verdict)}; "
+                f"gradient descent converges iff ηL/2 &lt; 1. After {steps} steps f − f* is {final[0]} raw, "
+                f"{final[1]} centered, {final[2]} standardized. Centering divides L by {L[0] / L[1]:.3g}.")
 
 
 # ------------------------------------------------------------------------- the MLP
@@ -194,51 +266,67 @@ class LandscapeBNFigure(InteractiveFigure):
     """Santurkar et al.'s three landscape measures over training, for an MLP with and without BN."""
 
     controls = {
-        "lr": LogSlider(0.003, 0.3, 0.01, label="learning rate η"),
-        "batch_size": LogSlider(2, 256, 64, integer=True, label="batch size"),
+        "lr": LogSlider(0.003, 0.3, 0.01, label="learning rate η", named=(0.01, 0.03, 0.1)),
+        # batch sizes: powers of two besides the round numbers (the lesson's tables use 2, 4, 16, 64)
+        "batch_size": LogSlider(2, 256, 64, integer=True, label="batch size", named=(2, 4, 8, 16, 32, 64, 128, 256)),
         "placement": Choice(["after", "before"], "after", label="BN placement"),
-        "mean": Slider(0.0, 5.0, 3.0, step=0.5, label="input mean"),
+        "mean": Slider(0.0, 5.0, 3.0, step=0.5, label="input mean", named=(0.0, 3.0)),
     }
     figsize = (12.0, 4.0)
     continuous = False  # each update trains two networks (about a second on the CPU)
 
     TITLES = ("loss on all data", "loss variation", "gradient change", r"effective $\beta$-smoothness")
+    KEYS = ("full_loss", "loss_variation", "gradient_predictiveness", "beta_smoothness")
+    STYLES = ("-", "--")  # no BN, BN
 
     def build(self):
         self.axes = self.fig.subplots(1, 4)
-        self.lines = []
+        self.lines, self.div_marks = [], []
         for ax, title in zip(self.axes, self.TITLES):
-            pair = []
-            for color in ("C3", "C0"):  # no BN, BN: each step thin, a running median bold
-                (raw,) = ax.plot([], [], "-", color=color, lw=0.6, alpha=0.35)
-                (smooth,) = ax.plot([], [], "-", color=color, lw=1.6)
+            pair, marks = [], []
+            for color, ls in zip(("C3", "C0"), self.STYLES):  # no BN, BN: each step thin, a running median bold
+                (raw,) = ax.plot([], [], ls, color=color, lw=0.6, alpha=0.35)
+                (smooth,) = ax.plot([], [], ls, color=color, lw=1.6)
+                (mark,) = ax.plot([], [], "X", color=color, mec="k", ms=8, clip_on=False, in_layout=False, zorder=5)
                 pair.append((raw, smooth))
-            ax.set(yscale="log", xlim=(0, PROBE["steps"]), xlabel="training step", title=title)
+                marks.append(mark)
+            ax.set(yscale="log", xlim=(0, PROBE["steps"]), xlabel="training step")
+            ax.set_title(title, pad=9)  # room for a divergence mark on the top edge
             ax.yaxis.set_major_locator(LogLocator(numticks=6))
             ax.yaxis.set_minor_locator(NullLocator())  # minor log ticks triple the cost of a full draw
             self.lines.append(pair)
+            self.div_marks.append(marks)
         self.div_text = self.axes[0].text(0.97, 0.97, "", transform=self.axes[0].transAxes, ha="right",
                                           va="top", fontsize=8, color="C3")
         self.fig.legend(handles=[Line2D([], [], color="C3", lw=1.6, label="no BN"),
-                                 Line2D([], [], color="C0", lw=1.6, label="BN"),
+                                 Line2D([], [], color="C0", ls="--", lw=1.6, label="BN"),
                                  Line2D([], [], color="0.5", lw=0.6, label="each probed step"),
                                  Line2D([], [], color="0.5", lw=1.6, label="running median of 5")],
                         loc="outside lower center", ncol=4, fontsize=8, frameon=False)
 
+    @staticmethod
+    def drawn(run, key):
+        """The probed steps and values a run's line shows: the finite, positive ones, or none if
+        fewer than two (one point is no line)."""
+        v = getattr(run, key).numpy()
+        ok = np.isfinite(v) & (v > 0)
+        k, v = run.step.numpy()[ok], v[ok]
+        return (k, v) if len(v) >= 2 else (k[:0], v[:0])
+
     def draw(self, lr, batch_size, placement, mean):
         runs = (probe_run("none", lr, batch_size, mean), probe_run(placement, lr, batch_size, mean))
-        for ax, (ln_none, ln_bn), key in zip(self.axes, self.lines, ("full_loss", "loss_variation",
-                                                                      "gradient_predictiveness", "beta_smoothness")):
-            lo, hi = _decades(np.concatenate([getattr(r, key).numpy() for r in runs]))
-            for (raw, smooth), run in ((ln_none, runs[0]), (ln_bn, runs[1])):
-                v = getattr(run, key).numpy()
-                ok = np.isfinite(v) & (v > 0)
-                k, v = run.step.numpy()[ok], np.clip(v[ok], lo, hi)
+        for ax, pairs, marks, key in zip(self.axes, self.lines, self.div_marks, self.KEYS):
+            shown = [self.drawn(r, key) for r in runs]
+            lo, hi = _decades(np.concatenate([v for _, v in shown]))  # limits follow what is drawn
+            for (raw, smooth), mark, run, (k, v) in zip(pairs, marks, runs, shown):
+                v = np.clip(v, lo, hi)
                 raw.set_data(k, v)
                 smooth.set_data(k, running_median(v, 5))
+                mark.set_data(*(([run.diverged_at], [hi]) if run.diverged_at >= 0 else ([], [])))
             ax.set_ylim(lo, hi)
         none, bn = runs
-        self.div_text.set_text(f"no BN diverged at step {none.diverged_at}" if none.diverged_at >= 0 else "")
+        notes = [f"{name} diverged at step {r.diverged_at} (× on the top edges)" for name, r in (("no BN", none), ("BN", bn)) if r.diverged_at >= 0]
+        self.div_text.set_text("\n".join(notes))
         self.readout = self._readout(none, bn, placement)
 
     @staticmethod
@@ -249,11 +337,39 @@ class LandscapeBNFigure(InteractiveFigure):
             return f"{v.median().item():.3g}" if v.numel() else "–"
 
         def final(r):
-            v = r.full_loss[torch.isfinite(r.full_loss)]
-            return "diverged" if r.diverged_at >= 0 else f"{v[-1].item():.3g}"
+            return float("nan") if r.diverged_at >= 0 else r.full_loss[-1].item()
 
         return (f"Medians over training, no BN vs BN ({placement} the linear layers): loss variation "
                 f"<b>{med(none, 'loss_variation')}</b> vs <b>{med(bn, 'loss_variation')}</b>, gradient change "
                 f"<b>{med(none, 'gradient_predictiveness')}</b> vs <b>{med(bn, 'gradient_predictiveness')}</b>, "
                 f"effective β <b>{med(none, 'beta_smoothness')}</b> vs <b>{med(bn, 'beta_smoothness')}</b>. "
-                f"Final loss on all data: {final(none)} vs {final(bn)}.")
+                f"Final loss on all data: {final_verdict(final(none), final(bn))}.")
+
+
+def final_verdict(none: float, bn: float) -> str:
+    """The two final losses compared with numbers on both sides, and who wins (NaN: diverged)."""
+    if math.isnan(none) and math.isnan(bn):
+        return "both diverged"
+    if math.isnan(none) or math.isnan(bn):
+        return f"no BN diverged, BN {bn:.3g}: BN trains" if math.isnan(none) else f"no BN {none:.3g}, BN diverged"
+    a, b = f"{none:.3g}", f"{bn:.3g}"
+    if float(a) == float(b):
+        return f"no BN = {a}, BN = {b}: the same"
+    better = float(b) < float(a)
+    return f"no BN = {a} {'&gt;' if better else '&lt;'} BN = {b}: BN {'ends lower' if better else 'does not help here'}"
+
+
+def batch_size_verdict(none_small: float, bn_small: float, none_big: float, bn_big: float,
+                       small: int = 2, big: int = 64) -> str:
+    """Su's "BN needs batches that are not tiny", judged from final losses (NaN: diverged).
+
+    Testable only where BN beats no BN at the big batch; supported where that advantage is gone
+    at the small batch, refuted where BN still wins there."""
+    def beats(a, b):  # a ends lower than b; a diverged run beats nothing, and loses to any finite one
+        return not math.isnan(a) and (math.isnan(b) or a < b)
+
+    if not beats(bn_big, none_big):
+        return f"not testable here: BN does not beat no BN even at batch {big}"
+    if not beats(bn_small, none_small):
+        return f"supports: BN beats no BN at batch {big}, not at batch {small}"
+    return f"does not support: BN still beats no BN at batch {small}"
