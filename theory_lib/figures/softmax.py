@@ -17,7 +17,7 @@ VECTOR_LIMIT = 1e6  # |x_i| beyond this only stretches the log axis: p_1 is one-
 VECTOR_MAX_ENTRIES = 64
 STEP_LADDER = (5, 10, 15, 20, 30, 40, 60)  # x limits move in these brackets
 LINEAR = 0.05  # the slope line is drawn where a_k < LINEAR * tau (the linearisation holds to ~5%)
-FATE_STEPS = 2000  # steps the readout follows the iteration for, whatever the slider says
+FATE_STEPS = 500  # steps the readout follows the iteration for, whatever the slider says (~0.1 s)
 
 
 def parse_vector(vector: str) -> torch.Tensor:
@@ -51,6 +51,18 @@ def preset_vector(preset: str, vector: str, n: int, seed: int) -> torch.Tensor:
 @functools.lru_cache(maxsize=None)
 def _tau_star(n: int) -> float:
     return sm.bistability_temperature(n)
+
+
+@functools.lru_cache(maxsize=64)
+def _fate(x: tuple, temperature: float) -> dict:
+    """Where the start x goes (see ``RepeatedSoftmaxFigure._fate``); cached, as a slider revisits states."""
+    x = torch.tensor(x, dtype=torch.float64)
+    try:
+        k = sm.steps_to_uniform(x, tol=1e-3, temperature=temperature, max_steps=FATE_STEPS)
+        return {"uniform": True, "steps": k}
+    except sm.NotUniformError as err:
+        return {"uniform": False, "stalled": err.stalled, "steps": err.steps,
+                "point": err.fixed_point.numpy(), "spread": float(err.spread)}
 
 
 def last_moving_step(p: np.ndarray) -> int:
@@ -241,12 +253,7 @@ class RepeatedSoftmaxFigure(InteractiveFigure):
     @staticmethod
     def _fate(x, temperature) -> dict:
         """Where this start goes: uniform (and when), a stall at a fixed point, or neither in FATE_STEPS."""
-        try:
-            k = sm.steps_to_uniform(x, tol=1e-3, temperature=temperature, max_steps=FATE_STEPS)
-            return {"uniform": True, "steps": k}
-        except sm.NotUniformError as err:
-            return {"uniform": False, "stalled": err.stalled, "steps": err.steps,
-                    "point": err.fixed_point.numpy(), "spread": float(err.spread)}
+        return _fate(tuple(x.tolist()), temperature)
 
     @staticmethod
     def _readout(n, temperature, fate, steps, still_from, final_spread, shown):
