@@ -42,6 +42,7 @@ __all__ = [
     "smooth_step",
     "smooth_max2",
     "approximation_error",
+    "derivative_mass",
     "smooth_accuracy",
     "smooth_f1",
     "hard_f1",
@@ -217,6 +218,27 @@ def approximation_error(function: str, k: float, kind: str | None = None) -> flo
     constant = {"logcosh": math.log(2.0), "erf": _erf_abs_constant(), "tanh": _omega_e(),
                 "softplus": math.log(2.0), "swish": _omega_e()}[kind]
     return constant / k / (2.0 if function == "max2" else 1.0)
+
+
+def derivative_mass(function: str, k: float, a: float, kind: str | None = None) -> float:
+    """The area under the smooth derivative on [-a, a]: smooth(a) - smooth(-a), in closed form.
+
+    sign: tanh 2 tanh(ka), erf 2 erf(ka) (-> 2, the mass of the exact 2 delta);
+    step: sigmoid(ka) - sigmoid(-ka) = tanh(ka/2) (-> 1);   abs, relu: smooth(a) - smooth(-a)
+    (abs -> 0 by symmetry, relu -> a). Exact for every k: no grid has to resolve the kink.
+    """
+    function = choice("function", function, ("abs", "relu", "sign", "step"))
+    k = positive("k", k)
+    a = positive("a", a)
+    kinds = {"abs": ABS_KINDS, "relu": RELU_KINDS, "sign": SIGN_KINDS, "step": ("sigmoid",)}[function]
+    kind = choice("kind", kinds[0] if kind is None else kind, kinds)
+    if function == "sign":
+        return 2.0 * (math.tanh(k * a) if kind == "tanh" else math.erf(k * a))
+    if function == "step":
+        return math.tanh(0.5 * k * a)
+    ends = torch.tensor([-a, a], dtype=torch.float64)
+    y = smooth_abs(ends, k, kind) if function == "abs" else smooth_relu(ends, k, kind)
+    return (y[1] - y[0]).item()
 
 
 # ---------------------------------------------------------------- metrics

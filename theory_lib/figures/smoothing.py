@@ -9,11 +9,11 @@ import time
 import numpy as np
 import torch
 from matplotlib.collections import LineCollection
-from matplotlib.ticker import FixedLocator, NullLocator
+from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator, ScalarFormatter
 
 from theory_lib import smoothing as sm
 from theory_lib._checks import as_float_tensor
-from theory_lib.figures.base import Choice, InteractiveFigure, LogSlider, Slider, Text
+from theory_lib.figures.base import Choice, InteractiveFigure, LogSlider, Slider, Text, nice_ceil
 
 # ------------------------------------------------------------------------------ figure 1
 FUNCTIONS = {
@@ -36,6 +36,18 @@ _AT_ZERO = {"abs": ((0.0, 0.0), (-1.0, 1.0)), "relu": ((0.0, 0.0), (0.0, 1.0)),
 YLIM, DLIM = (-1.4, 3.2), (-1.6, 1.6)  # fixed for every function and k: updates stay blitted
 
 
+def x_grid(k: float) -> np.ndarray:
+    """The plotting grid on [-3, 3] for sharpness k: 1201 even points plus 801 within |x| <= 12/k.
+
+    The kink's features have width about 1/k (the gap of x·erf(kx) peaks at x = 0.69/k), which the
+    even grid (spacing 0.005) cannot resolve for k above a few hundred: it showed a gap of 1e-14
+    against a true sup of 2.4e-4 at k = 1000. Spacing near 0 is 0.03/k here, for every k; x = 0 is a
+    grid point.
+    """
+    near = min(3.0, 12.0 / k)
+    return np.unique(np.r_[np.linspace(-3.0, 3.0, 1201), np.linspace(-near, near, 801), 0.0])
+
+
 def smooth_function(function: str, kind: str, x: torch.Tensor, k: float) -> torch.Tensor:
     """The library's smooth version of ``function`` (abs, relu, sign, step) of this kind."""
     if function == "abs":
@@ -52,15 +64,13 @@ class SmoothFunctionFigure(InteractiveFigure):
 
     controls = {
         "function": Choice(list(FUNCTIONS), "|x| ≈ log(eᵏˣ + e⁻ᵏˣ)/k", label="function"),
-        "k": LogSlider(1.0, 1000.0, 3.0, label="sharpness k = 1/τ"),  # decade ends: 10**log10 is exact
+        "k": LogSlider(1.0, 1000.0, 3.0, label="sharpness k = 1/τ", named=(5.0, 10.0, 100.0, 300.0, 1000.0)),
     }
     figsize = (9.5, 3.7)
 
     def build(self):
         ax_f, ax_g, ax_d = self.fig.subplots(1, 3)
         self.ax_f, self.ax_g, self.ax_d = ax_f, ax_g, ax_d
-        self.x = torch.linspace(-3.0, 3.0, 1201, dtype=torch.float64)  # includes x = 0 exactly
-        self.xn = self.x.numpy()
         (self.exact_line,) = ax_f.plot([], [], "--", color="k", lw=1.2, label="exact")
         (self.smooth_line,) = ax_f.plot([], [], color="C1", lw=2, label="smooth")
         ax_f.set(xlim=(-3, 3), ylim=YLIM, xlabel="x", title="function")
@@ -82,10 +92,11 @@ class SmoothFunctionFigure(InteractiveFigure):
 
     def draw(self, function, k):
         name, kind = FUNCTIONS[function]
-        x = self.x.clone().requires_grad_(True)
+        xn = x_grid(k)                                   # dense near the kink, whatever k
+        x = torch.from_numpy(xn).requires_grad_(True)
         y = smooth_function(name, kind, x, k)
         (dy,) = torch.autograd.grad(y.sum(), x)
-        y, dy, xn = y.detach().numpy(), dy.numpy(), self.xn
+        y, dy = y.detach().numpy(), dy.numpy()
 
         # exact function and derivative drawn with x = 0 repeated, so that jumps are vertical
         left, right = xn[xn <= 0], xn[xn >= 0]
@@ -94,7 +105,8 @@ class SmoothFunctionFigure(InteractiveFigure):
         self.exact_line.set_data(xj, np.r_[_EXACT[name](left[:-1]), v_left, v_right, _EXACT[name](right[1:])])
         self.smooth_line.set_data(xn, y)
 
-        # gap on a log scale, floored at 1e-12 (below it float64 cannot resolve the difference)
+        # gap on a log scale, floored at 1e-12 (below it float64 cannot resolve the difference);
+        # the grid resolves the kink, so the drawn peak is the sup (the red line) for every k
         gap = np.abs(y - _EXACT[name](xn))
         bound = sm.approximation_error(name, k, kind)
         self.gap_line.set_data(xn, np.maximum(gap, 1e-12))
@@ -109,8 +121,9 @@ class SmoothFunctionFigure(InteractiveFigure):
             self.delta_line.set_data([0, 0], [0, DLIM[1]])
             mass = 2 if name == "sign" else 1
             clipped = " (off scale ↑)" if peak > DLIM[1] else ""
+            area = sm.derivative_mass(name, k, 3.0, kind if name == "sign" else None)  # exact: f(3) − f(−3)
             self.delta_text.set_text(f"exact: {mass}·δ(x) at 0\nsmooth: peak {peak:.3g}{clipped},\n"
-                                     f"area {np.trapezoid(dy, xn):.3g}")
+                                     f"area on [−3, 3] {area:.4g}")
         else:
             self.delta_line.set_data([], [])
             self.delta_text.set_text("")
@@ -144,15 +157,21 @@ def _sparse_log_ticks(axis, ticks):
 
 
 # ------------------------------------------------------------------------------ figure 2
+VECTOR_MAX = 1e6  # |x_i| beyond this: float64 no longer resolves the gap τ log n ≥ 1e-3 · log 2 next to max x
+
+
 def parse_vector(text: str) -> torch.Tensor:
-    """The figure's editable vector: 2 to 40 finite numbers separated by commas (float64)."""
+    """The figure's editable vector: 2 to 40 finite numbers in [-1e6, 1e6], separated by commas (float64)."""
     try:
         values = [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
     except ValueError:
         raise ValueError(f"vector must be numbers separated by commas, got {text!r}") from None
     if not 2 <= len(values) <= 40:
         raise ValueError(f"vector needs 2 to 40 entries, got {len(values)}")
-    return as_float_tensor("vector", torch.tensor(values, dtype=torch.float64))
+    x = as_float_tensor("vector", torch.tensor(values, dtype=torch.float64))
+    if x.abs().max().item() > VECTOR_MAX:
+        raise ValueError(f"vector entries must lie in [-{VECTOR_MAX:g}, {VECTOR_MAX:g}], got {text!r}")
+    return x
 
 
 TAU_GRID = np.logspace(-3, 1, 161)
@@ -179,9 +198,9 @@ class SmoothMaxFigure(InteractiveFigure):
     controls = {
         "vector": Text("2, 0.5, 3, 2.8, 1", ["3, 0, 3", "1e4, -1e4, 9999", "0, 0, 0, 0, 0, 0",
                                               ", ".join(str(i) for i in range(40))], label="vector x"),
-        "tau": LogSlider(1e-3, 10.0, 0.3, label="temperature τ"),
+        "tau": LogSlider(1e-3, 10.0, 0.3, label="temperature τ", named=(0.001, 0.01, 0.03, 0.1, 1.0)),
     }
-    figsize = (9.5, 6.2)
+    figsize = (9.5, 6.6)
 
     def build(self):
         (ax_v, ax_p), (ax_g, ax_a) = self.fig.subplots(2, 2)
@@ -194,7 +213,13 @@ class SmoothMaxFigure(InteractiveFigure):
         (self.bound_line,) = ax_v.plot([], [], "--", color="C3", lw=1.2, label="max + τ log n")
         self.off_text = ax_v.text(0.98, 0.96, "", transform=ax_v.transAxes, fontsize=8, ha="right", va="top")
         ax_v.set(xlabel="index i", ylabel="xᵢ", title="max and smooth max")
-        ax_v.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+        # short tick labels whatever the vector (±1e6 reads "−1.0" with "×10⁶" above), and the y label
+        # at a fixed place the layout reserves: the layout is fixed at the default vector
+        ax_v.yaxis.set_major_formatter(ScalarFormatter(useMathText=True))
+        ax_v.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
+        ax_v.yaxis.set_label_coords(-0.14, 0.5)
+        ax_v.xaxis.set_major_locator(MaxNLocator(integer=True))  # indices, never 0.5
+        ax_v.legend(ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, frameon=False)
 
         self.bars = LineCollection([], colors="C1", linewidths=10, capstyle="butt", label="softmax(x/τ)")
         ax_p.add_collection(self.bars)
@@ -203,11 +228,13 @@ class SmoothMaxFigure(InteractiveFigure):
         (self.argmax_mark,) = ax_p.plot([], [], "v", color="k", ms=9, label="argmax")
         (self.soft_mark,) = ax_p.plot([], [], "v", color="C3", ms=9, label="Σ i·softmaxᵢ")
         ax_p.set(ylim=(0, 1.25), xlabel="index i", title="onehot vs softmax")
-        ax_p.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+        ax_p.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax_p.legend(ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, frameon=False)
 
         (self.gap_curve,) = ax_g.plot([], [], color="C1", lw=2, label="smooth max − max")
         (self.bound_curve,) = ax_g.plot([], [], "--", color="C3", lw=1.2, label="bound τ log n")
-        (self.ties_curve,) = ax_g.plot([], [], ":", color="k", lw=1.2, label="τ log m (m tied maxima)")
+        (self.ties_curve,) = ax_g.plot([], [], ":", color="k", lw=1.2)  # labelled in place: only drawn with ties
+        self.ties_text = ax_g.text(1.3e-3, 1e-3, "", fontsize=8, va="top")
         (self.gap_now,) = ax_g.plot([], [], "o", color="C1", ms=6)
         (self.tau_now_g,) = ax_g.plot([], [], color="0.5", lw=0.8)
         ax_g.set_xscale("log")
@@ -215,7 +242,7 @@ class SmoothMaxFigure(InteractiveFigure):
         ax_g.set(xlim=(1e-3, 10), ylim=(1e-8, 1e3), xlabel="τ", title="gap against τ")
         _sparse_log_ticks(ax_g.xaxis, [1e-3, 1e-2, 1e-1, 1, 10])
         _sparse_log_ticks(ax_g.yaxis, [1e-8, 1e-5, 1e-2, 10])
-        ax_g.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+        ax_g.legend(ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, frameon=False)
 
         (self.soft_curve,) = ax_a.plot([], [], color="C3", lw=2, label="Σ i·softmax(x/τ)ᵢ")
         self.argmax_lines = LineCollection([], colors="k", linewidths=1.0, linestyles="--",
@@ -225,8 +252,10 @@ class SmoothMaxFigure(InteractiveFigure):
         (self.tau_now_a,) = ax_a.plot([], [], color="0.5", lw=0.8)
         ax_a.set_xscale("log")
         ax_a.set(xlim=(1e-3, 10), xlabel="τ", ylabel="index", title="soft argmax against τ")
+        ax_a.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax_a.yaxis.set_label_coords(-0.09, 0.5)  # room for two-digit indices (n up to 40) at the fixed layout
         _sparse_log_ticks(ax_a.xaxis, [1e-3, 1e-2, 1e-1, 1, 10])
-        ax_a.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+        ax_a.legend(ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, frameon=False)
 
     def draw(self, vector, tau):
         x = parse_vector(vector)
@@ -270,8 +299,11 @@ class SmoothMaxFigure(InteractiveFigure):
         ties = len(winners)
         if ties > 1:
             self.ties_curve.set_data(TAU_GRID, TAU_GRID * math.log(ties))
+            self.ties_text.set_position((1.3e-3, 0.4e-3 * math.log(ties)))  # under its line
+            self.ties_text.set_text(f"τ log {ties} ({ties} tied maxima)")
         else:
             self.ties_curve.set_data([], [])
+            self.ties_text.set_text("")
         self.gap_now.set_data([tau], [max(smax - m, 1e-9)])
         self.tau_now_g.set_data([tau, tau], [1e-8, 1e3])
         self.soft_curve.set_data(TAU_GRID, softs)
@@ -291,10 +323,21 @@ class SmoothMaxFigure(InteractiveFigure):
 
 # ------------------------------------------------------------------------------ figure 3
 N_TRAIN, N_TEST, STEPS, LR, RECORD = 2000, 10_000, 200, 0.3, 10
-BOX = (-4.0, 8.0, -4.0, 4.0)
+F1_TOPS = (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8)   # brackets for the F1 panels' top: the curves fill them
 
 
-def _line_in_box(w, b, level, box=BOX):
+def data_box(x: np.ndarray) -> tuple:
+    """The training points' extent, widened to whole numbers: the scatter panel's limits."""
+    lo, hi = np.floor(x.min(0)), np.ceil(x.max(0))
+    return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
+
+
+def f1_top(*values) -> float:
+    """The F1 panels' top: the bracket above 1.05 × the largest F1 shown, at most 1."""
+    return min(1.0, nice_ceil(1.05 * max(max(np.max(v) for v in values), 0.01), F1_TOPS))
+
+
+def _line_in_box(w, b, level, box):
     """Two points of {x : x . w + b = level} inside the plot box (empty when it misses the box)."""
     x0, x1, y0, y1 = box
     w1, w2 = float(w[0]), float(w[1])
@@ -368,8 +411,8 @@ class SmoothF1TrainingFigure(InteractiveFigure):
     """A logistic model on an imbalanced 2-D set, trained on cross-entropy vs on smooth F1."""
 
     controls = {
-        "positive_fraction": LogSlider(0.01, 0.5, 0.05, label="positive fraction π"),
-        "separation": Slider(0.0, 4.0, 1.5, step=0.25, label="class separation"),
+        "positive_fraction": LogSlider(0.01, 0.5, 0.05, label="positive fraction π", named=(0.02, 0.05, 0.2, 0.5)),
+        "separation": Slider(0.0, 4.0, 1.5, step=0.25, label="class separation", named=(0.0, 1.0, 1.5, 2.0, 3.0)),
         "batch": Choice(["full", "256", "32"], "full", label="batch size"),
         "seed": Slider(0, 20, 0, integer=True, label="seed"),
     }
@@ -379,27 +422,28 @@ class SmoothF1TrainingFigure(InteractiveFigure):
     def build(self):
         ax_s, ax_h, ax_t = self.fig.subplots(1, 3)
         self.ax_s, self.ax_h, self.ax_t = ax_s, ax_h, ax_t
-        ce, ce_tuned, f1 = dict(color="C0", lw=2), dict(color="C0", lw=1.5, ls="--"), dict(color="C2", lw=2)
+        # four line styles, so that no two lines differ by colour alone
+        ce, ce_tuned, f1 = dict(color="C0", lw=2), dict(color="C0", lw=1.5, ls="--"), dict(color="C2", lw=2, ls="-.")
         self.neg = ax_s.scatter([], [], s=3, color="0.65", label="negatives", rasterized=True)
         self.pos = ax_s.scatter([], [], s=6, color="C3", label="positives")
         (self.ce_line,) = ax_s.plot([], [], **ce, label="cross-entropy, p > ½")
         (self.ce_tuned_line,) = ax_s.plot([], [], **ce_tuned, label="cross-entropy, p > t*")
         (self.f1_line,) = ax_s.plot([], [], **f1, label="smooth-F1 loss, p > ½")
-        ax_s.set(xlim=BOX[:2], ylim=BOX[2:], xlabel="x₁", ylabel="x₂", title="training set, boundaries")
+        ax_s.set(xlabel="x₁", ylabel="x₂", title="training set, boundaries")
 
         (self.h_ce,) = ax_h.plot([], [], **ce)
         (self.h_f1,) = ax_h.plot([], [], **f1)
         (self.h_smooth,) = ax_h.plot([], [], ":", color="C2", lw=1.5, label="smooth F1 itself (train)")
         (self.h_tuned,) = ax_h.plot([], [], **ce_tuned)
-        (self.h_oracle,) = ax_h.plot([], [], color="0.6", lw=1, label="best threshold on x₁")
-        ax_h.set(xlim=(0, STEPS), ylim=(0, 1), xlabel="Adam step", ylabel="test F1", title="test F1 while training")
+        (self.h_oracle,) = ax_h.plot([], [], color="0.45", lw=1, ls=(0, (8, 3)), label="best threshold on x₁")
+        ax_h.set(xlim=(0, STEPS), xlabel="Adam step", ylabel="test F1", title="test F1 while training")
 
         (self.t_curve,) = ax_t.plot([], [], **ce)
         (self.t_half,) = ax_t.plot([], [], "o", color="C0", ms=6, mfc="white")
         (self.t_best,) = ax_t.plot([], [], "o", color="C0", ms=6)
-        (self.t_f1,) = ax_t.plot([], [], color="C2", lw=1.5)
+        (self.t_f1,) = ax_t.plot([], [], color="C2", lw=1.5, ls="-.")
         (self.t_rule,) = ax_t.plot([], [], ":", color="k", lw=1.2, label="t = F1*/2")
-        ax_t.set(xlim=(0, 1), ylim=(0, 1), xlabel="threshold t (○ ½, ● t*)", ylabel="test F1",
+        ax_t.set(xlim=(0, 1), xlabel="threshold t (○ ½, ● t*)", ylabel="test F1",
                  title="cross-entropy model at p > t")
         # one legend for the three panels, under them (figure legends stay in the static background)
         handles = [self.neg, self.pos, self.ce_line, self.ce_tuned_line, self.f1_line, self.h_smooth,
@@ -413,9 +457,14 @@ class SmoothF1TrainingFigure(InteractiveFigure):
         self.neg.set_offsets(x[y == 0])
         self.pos.set_offsets(x[y == 1])
         logit = lambda t: math.log(t / (1 - t))
-        self.ce_line.set_data(*_line_in_box(*r["ce"], 0.0))
-        self.ce_tuned_line.set_data(*_line_in_box(*r["ce"], logit(r["t_best"])))
-        self.f1_line.set_data(*_line_in_box(*r["f1"], 0.0))
+        box = data_box(x)                                  # the axes fit the points
+        _set_limits(self.ax_s, box[:2], box[2:])
+        self.ce_line.set_data(*_line_in_box(*r["ce"], 0.0, box))
+        self.ce_tuned_line.set_data(*_line_in_box(*r["ce"], logit(r["t_best"]), box))
+        self.f1_line.set_data(*_line_in_box(*r["f1"], 0.0, box))
+        top = f1_top(r["hist_ce"], r["hist_f1"], r["smooth_train"], r["test_curve"], r["oracle"], r["f1_f1"])
+        _set_limits(self.ax_h, ylim=(0, top))
+        _set_limits(self.ax_t, ylim=(0, top))
 
         steps = r["steps"]
         self.h_ce.set_data(steps, r["hist_ce"])
@@ -429,7 +478,7 @@ class SmoothF1TrainingFigure(InteractiveFigure):
         self.t_best.set_data([r["t_best"]], [r["f1_ce_tuned"]])
         self.t_f1.set_data([0, 1], [r["f1_f1"]] * 2)
         half_best = 0.5 * float(r["test_curve"].max())
-        self.t_rule.set_data([half_best, half_best], [0, 1])
+        self.t_rule.set_data([half_best, half_best], [0, top])
 
         self.readout = (
             f"Test F1 on {N_TEST:,} points (π = {positive_fraction:.3g}, separation {separation:g}, "
