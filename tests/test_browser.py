@@ -744,19 +744,21 @@ PROBE = {
     "nbformat": 4, "nbformat_minor": 5,
 }
 
-# Lesson 07's intermittent picture, made certain: the kernel sends changed-pixels frames while the
-# browser's image mode reads "full", so each frame clears the canvas before it is drawn (what the
-# race between ipympl's image-mode trait and its frames did; see InteractiveFigure._frames_over_the_last).
+# Lesson 07's intermittent picture, made certain: the kernel goes back to matplotlib's changed-pixels
+# frames while the browser's image mode reads "full", so each frame clears the canvas before it is
+# drawn (what the image-mode race, or a dropped frame, did; see InteractiveFigure._whole_frames).
 BREAK_FRAMES = """
 _c = figure.fig.canvas
-_c._image_mode = "full"
+del _c.get_diff_image  # matplotlib's own: only the pixels that changed since the last frame
+_c._force_full = False
 print("broken")
 """
 HEAL_FRAMES = """
+from theory_lib.figures.base import InteractiveFigure as _IF
 _c = figure.fig.canvas
-_c._image_mode = "diff"
-_c._force_full = True
-figure.fig.canvas.draw_idle()
+_IF._whole_frames(_c)
+_c._png_is_old = True
+_c.manager.refresh_all()
 print("healed")
 """
 

@@ -263,3 +263,44 @@ def test_update_draws_in_place_and_blits():
         assert np.array_equal(after, np.asarray(fig.fig.canvas.buffer_rgba()))
     finally:
         fig.close()
+
+
+def test_web_canvas_frames_are_whole_and_the_mode_never_changes():
+    """What ipympl sends: every frame decodes to the whole canvas (a frame that is dropped or drawn
+    in the wrong mode cannot leave a partial picture), and the image mode stays "full"."""
+    import io
+
+    from matplotlib.backends.backend_webagg_core import FigureCanvasWebAggCore, FigureManagerWebAgg
+    from PIL import Image
+
+    class Socket:  # what a browser connection receives
+        def __init__(self):
+            self.frames, self.events = [], []
+
+        def send_binary(self, data):
+            self.frames.append(np.asarray(Image.open(io.BytesIO(data)).convert("RGBA")))
+
+        def send_json(self, content):
+            self.events.append(content)
+
+    cls = FIGURES["softmax.RepeatedSoftmaxFigure"]
+    fig = cls(offscreen=True)
+    canvas = FigureCanvasWebAggCore(fig.fig)
+    FigureManagerWebAgg(canvas, 1)
+    fig._whole_frames(canvas)
+    socket = Socket()
+    canvas.manager.add_web_socket(socket)
+    canvas.draw()
+    for temperature in (1.2, 1.5, 2.0, 0.3):
+        fig.update(temperature=temperature)
+        if fig._background is None:  # a full draw was requested: the browser would ask for it
+            canvas.draw()
+        assert np.array_equal(socket.frames[-1], np.asarray(canvas.get_renderer().buffer_rgba()))
+    assert len(socket.frames) == 5
+    for frame in socket.frames:
+        assert frame.shape[:2] == tuple(int(v) for v in fig.fig.bbox.size[::-1])
+        assert (frame[..., 3] == 255).all(), "a frame left pixels out"
+    assert np.array_equal(socket.frames[-1], np.asarray(canvas.get_renderer().buffer_rgba()))
+    modes = [e for e in socket.events if e.get("type") == "image_mode"]
+    assert all(e["mode"] == "full" for e in modes), modes
+    fig.close()
