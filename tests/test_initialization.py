@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from theory_lib import initialization as init
-from theory_lib.figures.initialization import KURTOSIS, expected_error, log_ratio_moments
+from theory_lib.figures.initialization import KURTOSIS, GeometricInitFigure, expected_error, log_ratio_moments
 
 # E[w^4] / E[w^2]^2 of each distribution, from its definition (not from the library)
 KAPPA = {"normal": 3.0, "uniform": 9.0 / 5.0, "rademacher": 1.0}
@@ -152,3 +152,73 @@ def test_bert_functions_are_reachable_from_initialization():
 
     assert initialization.truncation_factor is residual.truncation_factor
     assert initialization.truncated_normal_std(0.02) == residual.truncated_normal_std(0.02)
+
+
+# ---------------------------------------------------------------- what the lesson's figure shows
+@pytest.fixture
+def init_figure():
+    fig = GeometricInitFigure(offscreen=True)
+    fig.fig.canvas.draw()
+    yield fig
+    fig.close()
+
+
+def _log_fill(ax, arrays):
+    """Fraction of a log axis's height that the positive data spans."""
+    values = np.concatenate([np.ravel(a) for a in arrays])
+    values = values[values > 0]
+    lo, hi = ax.get_ylim()
+    return (math.log(values.max()) - math.log(values.min())) / (math.log(hi) - math.log(lo))
+
+
+def test_width_opens_at_128_and_reaches_every_width_the_lesson_names():
+    spec = GeometricInitFigure.controls["n"]
+    assert spec.widget("n").value == 128
+    assert {2, 4, 8, 16, 32, 64, 128, 256} <= set(spec.grid())
+
+
+def test_norm_axis_follows_the_data(init_figure):
+    """At the defaults the paths (about 0.35 to 1.9) fill most of the log axis, not a hairline of
+    12 decades; at gain 3 over 100 layers (5e47) the axis reaches them."""
+    ax = init_figure.ax_n
+    paths = [line.get_ydata() for line in init_figure.paths]
+    lo, hi = ax.get_ylim()
+    assert lo <= min(p.min() for p in paths) and max(p.max() for p in paths) <= hi
+    assert _log_fill(ax, paths) > 0.6
+    assert ax.get_xlim() == (0, 50)
+    init_figure.update(gain=3.0, depth=100)
+    paths = [line.get_ydata() for line in init_figure.paths]
+    assert ax.get_ylim()[1] >= max(p.max() for p in paths) > 1e47
+    assert _log_fill(ax, paths + [init_figure.theory.get_ydata()]) > 0.6
+
+
+def test_try_this_two_is_true(init_figure):
+    """Linear, gain 1.1, depth 100: 1000 is on the axis, the theory 1.1^l reaches it at l = 72.5,
+    and the blue RMS line reaches it later but before layer 100."""
+    init_figure.update(gain=1.1, depth=100)
+    lo, hi = init_figure.ax_n.get_ylim()
+    assert lo < 1000 < hi
+    rms = init_figure.rms.get_ydata()
+    first = int(np.argmax(rms >= 1000))
+    assert rms[first] >= 1000 and math.log(1000) / math.log(1.1) < first <= 100
+
+
+def test_histogram_at_width_two_pools_layers(init_figure):
+    """One 2 x 2 layer has a single off-diagonal pair: the histogram pools 100 layers, so it shows
+    100 entries over several bins, not one bar."""
+    init_figure.update(n=2)
+    heights = init_figure.hist.get_xy()[1:-1:2, 1]  # one height per bin
+    assert init_figure.ax_h.get_title().endswith("100 pairs j < k from 100 layers")
+    assert (heights > 0).sum() >= 8
+    assert heights.max() < init_figure.ax_h.get_ylim()[1]
+
+
+def test_legend_names_only_the_lines_drawn(init_figure):
+    def labels():
+        return [t.get_text() for t in init_figure.ax_n.get_legend().get_texts()]
+
+    assert len(labels()) == 3
+    init_figure.update(distribution="rademacher")  # step 6's band is for Gaussian entries only
+    assert not init_figure.typical[0].get_xydata().size and len(labels()) == 2
+    init_figure.update(activation="tanh")  # no closed form
+    assert not init_figure.theory.get_xydata().size and labels() == ["RMS over 16 inputs"]

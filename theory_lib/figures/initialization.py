@@ -10,22 +10,26 @@ import torch
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.patches import Polygon
+from matplotlib.ticker import LogFormatterSciNotation
 
 from theory_lib import angles as ag
 from theory_lib._checks import default_device
-from theory_lib.figures.angles import _ladder, step_outline
-from theory_lib.figures.base import Choice, InteractiveFigure, LogSlider, Slider
+from theory_lib.figures.angles import step_outline
+from theory_lib.figures.base import Choice, InteractiveFigure, LogSlider, Slider, nice_ceil, nice_floor
 from theory_lib.initialization import DISTRIBUTIONS, _random_matrix
 
 DEPTH_MAX = 100
 N_MAX = 256
 INPUTS = 16  # input vectors pushed through the stack
 BINS = 40
+HIST_PAIRS = 20_000  # off-diagonal entries (j < k) the histogram pools, over as many layers as it takes
+WIDTHS = (4, 8, 16, 32, 64, 256)  # widths the lesson names (128 is the default)
+FINE = (1, 2, 3, 5)  # mantissas of bracketed y limits
+DEPTH_STEPS = (1, 1.5, 2, 3, 5, 7)  # x limits of the norms panel: the depth, bracketed
 KURTOSIS = {"normal": 3.0, "uniform": 9.0 / 5.0, "rademacher": 1.0}  # E[w^4] / E[w^2]^2
 ACTIVATIONS = {"linear": lambda z: z, "tanh": torch.tanh, "relu": torch.relu}
 # E||act(W x)||^2 / ||x||^2 for W with entries of variance g^2/n: g^2 (linear), g^2/2 (relu)
 NORM_GAIN = {"linear": 1.0, "relu": 0.5}
-RATIO_LIM = (1e-6, 1e6)
 
 
 def expected_error(n: int, distribution: str, gain: float = 1.0) -> float:
@@ -48,13 +52,35 @@ def _stack(n: int, distribution: str) -> torch.Tensor:
                           dtype=torch.float32)
 
 
+def hist_layers(n: int) -> int:
+    """Layers whose W^T W the histogram pools: enough for HIST_PAIRS entries j < k (all 100 at n = 2,
+    where one layer has a single pair), one from n = 201 on."""
+    return min(DEPTH_MAX, math.ceil(HIST_PAIRS / (n * (n - 1) // 2)))
+
+
 @functools.lru_cache(maxsize=8)
 def _gram(n: int, distribution: str):
-    """W^T W of the first layer at gain 1, its sorted off-diagonal entries, sum of squares and trace."""
-    w = _stack(n, distribution)[0].double() / math.sqrt(n)  # first layer, entries of variance 1/n
-    gram = (w.T @ w).cpu().numpy()  # (n, n)
-    off = np.sort(gram[~np.eye(n, dtype=bool)])  # (n(n-1),) sorted: histograms by binary search
+    """W^T W of the first layer at gain 1 (for the heat map, its sum of squares and trace), and the
+    sorted entries j < k of W^T W pooled over the first ``hist_layers(n)`` layers (the histogram)."""
+    w = _stack(n, distribution)[: hist_layers(n)].double() / math.sqrt(n)  # (k, n, n), variance 1/n
+    grams = (w.transpose(1, 2) @ w).cpu().numpy()  # (k, n, n)
+    j, k = np.triu_indices(n, 1)
+    off = np.sort(grams[:, j, k].ravel())  # (k n(n-1)/2,) sorted: histograms by binary search
+    gram = grams[0]
     return gram, off, float((gram ** 2).sum()), float(np.trace(gram))
+
+
+def log_limits(lo: float, hi: float) -> tuple[float, float]:
+    """Limits of a log axis around data in [lo, hi] (0 < lo <= hi), in brackets so that most slider
+    moves keep them: 1-2-3-5 steps while the data spans under two decades, whole decades
+    up to twelve, five decades beyond; padded so that no point sits on the frame."""
+    a, b = math.log10(lo), math.log10(hi)
+    pad = 0.04 * max(b - a, 0.3)
+    a, b = a - pad, b + pad
+    if b - a <= 2:
+        return nice_floor(10.0 ** a, FINE), nice_ceil(10.0 ** b, FINE)
+    q = 1 if b - a <= 12 else 5  # decades per bracket
+    return 10.0 ** (q * math.floor(a / q)), 10.0 ** (q * math.ceil(b / q))
 
 
 @functools.lru_cache(maxsize=64)
@@ -89,15 +115,23 @@ def log_ratio_moments(n: int, gain: float, layers: np.ndarray):
     return drift * layers, spread * np.sqrt(layers)
 
 
+class PlainLogFormatter(LogFormatterSciNotation):
+    """Log-axis labels as plain numbers (0.3, 2, 500) between 10^-3 and 10^4, as powers of ten beyond."""
+
+    def __call__(self, x, pos=None):
+        label = super().__call__(x, pos)
+        return f"{x:g}" if label and 1e-3 <= x < 1e4 else label
+
+
 class GeometricInitFigure(InteractiveFigure):
     """W^T W as a heat map, its off-diagonal entries against lesson 02's law, norms through depth."""
 
     controls = {
-        "n": LogSlider(2, N_MAX, 128, integer=True, label="width n"),
-        "depth": Slider(1, DEPTH_MAX, 50, integer=True, label="depth L"),
+        "n": LogSlider(2, N_MAX, 128, integer=True, label="width n", named=WIDTHS),
+        "depth": Slider(1, DEPTH_MAX, 50, integer=True, label="depth L", named=(40, 100)),
         "distribution": Choice(list(DISTRIBUTIONS), "normal", label="entries"),
         "activation": Choice(list(ACTIVATIONS), "linear", label="activation"),
-        "gain": Slider(0.5, 3.0, 1.0, step=0.01, label="gain g (std = g/√n)"),
+        "gain": Slider(0.5, 3.0, 1.0, step=0.01, label="gain g (std = g/√n)", named=(1.1, 1.41, 1.42)),
     }
     figsize = (12.0, 4.2)
 
@@ -117,26 +151,34 @@ class GeometricInitFigure(InteractiveFigure):
         # 2. off-diagonal entries of W^T W / g^2: nearly the cosines of lesson 02 (the gain only
         #    scales lengths, not angles, so this panel does not depend on it)
         self.hist = Polygon(np.zeros((2, 2)), closed=True, color="C0", alpha=0.45, lw=0,
-                            label="off-diagonal entries")
+                            label="entries $j < k$ (histogram)")
         ax_h.add_patch(self.hist)
         (self.hist_edge,) = ax_h.plot([], [], color="C0", lw=0.8, alpha=0.8)
         (self.normal,) = ax_h.plot([], [], color="C3", lw=1.5, label=r"$N(0, 1/n)$")
         (self.cosine,) = ax_h.plot([], [], "--", color="k", lw=1.2, label=r"$\cos\theta$, θ as in lesson 02")
-        ax_h.set(xlabel=r"$(W^\top W)_{jk} / g^2$, $j \neq k$", ylabel="density",
-                 title="columns are almost orthogonal")
-        ax_h.legend(loc="upper left", fontsize=8, framealpha=0.9)
+        ax_h.set(xlabel=r"$(W^\top W)_{jk} / g^2$, $j \neq k$", ylabel="density")
+        ax_h.legend(loc="upper center", bbox_to_anchor=(0.5, -0.17), fontsize=8, ncol=2, frameon=False)
 
-        # 3. norms through depth
+        # 3. norms through depth; the legend names only the overlays drawn (rebuilt in draw)
         self.paths = [ax_n.plot([], [], color="0.6", lw=0.7)[0] for _ in range(INPUTS)]
         (self.rms,) = ax_n.plot([], [], color="C0", lw=2.2, label="RMS over 16 inputs")
-        (self.theory,) = ax_n.plot([], [], "--", color="C3", lw=1.5,
-                                   label=r"RMS theory: $g^l$ linear, $(g/\sqrt{2})^l$ relu")
+        (self.theory,) = ax_n.plot([], [], "--", color="C3", lw=1.5, label=r"RMS theory $(g\sqrt{c})^l$")
         self.typical = [ax_n.plot([], [], ":", color="C3", lw=1.3, label=label)[0]
-                        for label in ("typical path ±1 s.d. (linear, Gaussian)", None)]
+                        for label in ("typical path ±1 s.d. (step 6)", None)]
         ax_n.axhline(1.0, color="k", lw=0.8, ls=":")
-        ax_n.set(yscale="log", ylim=RATIO_LIM, xlabel="layer l", ylabel=r"$\|x_l\| / \|x_0\|$",
-                 title="norms through a deep random stack")
-        ax_n.legend(loc="upper center", bbox_to_anchor=(0.5, -0.17), fontsize=8, ncol=2, frameon=False)
+        ax_n.set(yscale="log", xlabel="layer l", ylabel=r"$\|x_l\| / \|x_0\|$")
+        ax_n.yaxis.set_major_formatter(PlainLogFormatter())
+        ax_n.yaxis.set_minor_formatter(PlainLogFormatter(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
+        self._legend_key = None
+
+    def _norm_legend(self, drawn):
+        """The norms panel's legend, with an entry for each overlay that is drawn (static: it
+        changes only with the activation or the distribution, which also change the title)."""
+        if drawn != self._legend_key:
+            handles = [self.rms] + [h for h, on in zip((self.theory, self.typical[0]), drawn) if on]
+            self.ax_n.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.17),
+                             fontsize=8, ncol=2, frameon=False)
+            self._legend_key = drawn
 
     def draw(self, n, depth, distribution, activation, gain):
         g2 = gain * gain
@@ -145,20 +187,27 @@ class GeometricInitFigure(InteractiveFigure):
             self.image.set_data(self._scale.to_rgba(g2 * gram, bytes=True))  # (n, n, 4) uint8
             self._image_key = (n, distribution, gain)
 
-        half = _ladder(4 / math.sqrt(n))  # quantised x range: 4 s.d. of N(0, 1/n)
+        half = nice_ceil(4 / math.sqrt(n))  # quantised x range: 4 s.d. of N(0, 1/n)
         edges = np.linspace(-half, half, BINS + 1)
         counts = np.diff(np.searchsorted(off, edges))  # histogram by binary search in the sorted entries
-        dens = counts / (max(off.size, 1) * (edges[1] - edges[0]))
+        dens = counts / (off.size * (edges[1] - edges[0]))
         outline = step_outline(edges, dens)
         self.hist.set_xy(outline)
         self.hist_edge.set_data(outline[:, 0], outline[:, 1])
         grid = np.linspace(-half, half, 301)
         sd = 1 / math.sqrt(n)
-        self.normal.set_data(grid, np.exp(-0.5 * (grid / sd) ** 2) / (sd * math.sqrt(2 * math.pi)))
-        inside = grid[np.abs(grid) < 1 - 1e-3]  # the cosine law lives on [-1, 1]
+        normal = np.exp(-0.5 * (grid / sd) ** 2) / (sd * math.sqrt(2 * math.pi))
+        self.normal.set_data(grid, normal)
+        edge = 1 - np.logspace(-6, -1, 16)  # towards +-1, where the law of n = 2 grows without bound
+        inside = np.concatenate([grid, -edge, edge])
+        inside = np.sort(inside[(np.abs(inside) < 1 - 1e-7) & (np.abs(inside) <= half)])  # on [-1, 1]
         self.cosine.set_data(inside, ag.cosine_pdf(torch.from_numpy(inside), n).numpy())
         self.ax_h.set_xlim(-half, half)
-        self.ax_h.set_ylim(0, 4.4 / half)  # peak ~ 0.4 / sd with sd in (half/10, half/4]: tied to x
+        # the histogram and the normal peak fit (the cosine law of n = 2 grows without bound at +-1)
+        self.ax_h.set_ylim(0, nice_ceil(1.05 * max(dens.max(), normal.max()), FINE))
+        layers_h = hist_layers(n)
+        self.ax_h.set_title(f"columns are almost orthogonal\n{off.size:,} pairs j < k from "
+                            f"{layers_h} layer{'s' if layers_h > 1 else ''}", fontsize=10)
 
         ratios = norm_ratios(n, distribution, activation, round(gain, 6))[: depth + 1]  # (L+1, B)
         layers = np.arange(depth + 1)
@@ -166,22 +215,34 @@ class GeometricInitFigure(InteractiveFigure):
             line.set_data(layers, col)
         rms = np.sqrt((ratios ** 2).mean(axis=1))
         self.rms.set_data(layers, rms)
-        if activation in NORM_GAIN:
-            self.theory.set_data(layers, (gain * math.sqrt(NORM_GAIN[activation])) ** layers)
+        shown = [ratios, rms]
+        has_theory = activation in NORM_GAIN
+        if has_theory:
+            theory = (gain * math.sqrt(NORM_GAIN[activation])) ** layers
+            self.theory.set_data(layers, theory)
+            shown.append(theory)
         else:
             self.theory.set_data([], [])
+        has_typical = activation == "linear" and distribution == "normal"  # step 6's chi^2 law
+        mean, spread = log_ratio_moments(n, gain, layers)
         for line, sign in zip(self.typical, (-1.0, 1.0)):
-            if activation == "linear":
-                mean, sd = log_ratio_moments(n, gain, layers)
-                line.set_data(layers, np.exp(mean + sign * sd))
+            if has_typical:
+                band = np.exp(mean + sign * spread)
+                line.set_data(layers, band)
+                shown.append(band)
             else:
                 line.set_data([], [])
-        self.ax_n.set_xlim(0, DEPTH_MAX)  # fixed: a deeper stack draws a longer line
+        self._norm_legend((has_theory, has_typical))
+        values = np.concatenate([np.ravel(v) for v in shown])
+        values = values[np.isfinite(values) & (values > 0)]  # an input whose units all died is 0
+        self.ax_n.set_ylim(*log_limits(values.min(), values.max()))
+        self.ax_n.set_xlim(0, max(nice_ceil(depth, DEPTH_STEPS), 2))
+        self.ax_n.set_title(f"norms through {activation} layers, {distribution} entries", fontsize=10)
 
         err = (g2 * g2 * sum_sq - 2 * g2 * trace + n) / n ** 2  # mean((g^2 G - I)^2), expanded
         dead = int((ratios[-1] == 0).sum())
         theory = (f"theory {(gain * math.sqrt(NORM_GAIN[activation])) ** depth:.3g}"
-                  if activation in NORM_GAIN else "no closed form for tanh")
+                  if has_theory else "no closed form for tanh")
         self.readout = (
             f"{n} × {n} layers, {distribution} entries of std g/√n = {gain / math.sqrt(n):.4g}. "
             f"mean((WᵀW − I)²) = <b>{err:.4g}</b>, expected [g⁴(κ + n − 2) + n(g² − 1)²]/n² = "
