@@ -175,6 +175,40 @@ def test_nested_columns_each_follow_their_law():
         assert stats.kstest((eta[:, k].numpy() + 1) / 2, stats.beta(a, a).cdf).pvalue > 1e-3
 
 
+@pytest.mark.parametrize("n", [2, 5, 50, 100_000])
+def test_cosines_drawn_from_the_law_follow_the_beta_law(n, device):
+    """method="law" (Z / sqrt(Z^2 + chi^2_{n-1})) has the same Beta((n-1)/2, (n-1)/2) law, at any n."""
+    g = torch.Generator(device=device).manual_seed(n)
+    eta = em.sample_cosines(n, 4000, device=device, generator=g, method="law")
+    assert eta.shape == (4000,) and eta.dtype == torch.float64 and eta.device.type == device.type
+    a = (n - 1) / 2
+    assert stats.kstest(((eta.cpu().numpy() + 1) / 2), stats.beta(a, a).cdf).pvalue > 1e-3
+
+
+def test_law_columns_are_independent_and_each_follows_its_law():
+    g = torch.Generator().manual_seed(2)
+    dims = torch.tensor([3, 3, 40])
+    eta = em.sample_cosines(dims, 4000, generator=g, method="law")
+    assert eta.shape == (4000, 3)
+    for k, n in enumerate(dims.tolist()):
+        a = (n - 1) / 2
+        assert stats.kstest((eta[:, k].numpy() + 1) / 2, stats.beta(a, a).cdf).pvalue > 1e-3
+    assert abs(np.corrcoef(eta[:, 0].numpy(), eta[:, 1].numpy())[0, 1]) < 4 / math.sqrt(4000)
+
+
+def test_estimate_from_given_cosines_is_the_monte_carlo_estimate():
+    """entropy_gap_mc = entropy_gap_from_cosines on the same draws; the law route agrees with the
+    integral at n = 8 and sticks near -log S at n = 10^5."""
+    for method in ("vectors", "law"):
+        est, se = em.entropy_gap_mc(8, 3000, generator=torch.Generator().manual_seed(4), method=method)
+        eta = em.sample_cosines(8, 3000, generator=torch.Generator().manual_seed(4), method=method)
+        assert em.entropy_gap_from_cosines(eta, 8) == pytest.approx((est, se), rel=1e-12, abs=1e-15)
+    est, se = em.entropy_gap_mc(8, 100_000, generator=torch.Generator().manual_seed(5), method="law")
+    assert abs(est - em.entropy_gap(8)) < 5 * se
+    est, _ = em.entropy_gap_mc(100_000, 10_000, generator=torch.Generator().manual_seed(6), method="law")
+    assert -math.log(10_000) - 1e-9 <= est <= 0
+
+
 @pytest.mark.parametrize("n", [2, 3, 5, 8, 12])
 def test_monte_carlo_agrees_with_the_integral(n, device):
     """While samples >> e^{-h_n} the estimate is within 5 standard errors of the integral."""
@@ -333,6 +367,11 @@ def test_random_projection_at_the_jl_dimension_keeps_every_distance():
         (lambda: em.entropy_gap_mc(1, 10), "n"),
         (lambda: em.entropy_gap_mc(4, 0), "samples"),
         (lambda: em.entropy_gap_mc(4, 2.5), "samples"),
+        (lambda: em.sample_cosines(4, 10, method="beta"), "method"),
+        (lambda: em.entropy_gap_from_cosines(torch.tensor([0.5, 1.5]), 4), "eta"),
+        (lambda: em.entropy_gap_from_cosines(torch.zeros(3, 2), 4), "eta"),
+        (lambda: em.entropy_gap_from_cosines(torch.tensor([float("nan")]), 4), "eta"),
+        (lambda: em.entropy_gap_from_cosines(torch.zeros(3), 1), "n"),
         (lambda: em.pair_entropy(torch.ones(3), torch.ones(3, 2)), "u"),
         (lambda: em.pair_entropy(torch.ones(3, 2), torch.ones(3)), "v"),
         (lambda: em.pair_entropy(torch.ones(3, 2), torch.ones(3, 4)), "u"),
@@ -354,3 +393,85 @@ def test_random_projection_at_the_jl_dimension_keeps_every_distance():
 def test_bad_input_names_the_parameter(call, name):
     with pytest.raises(ValueError, match=rf"^{name}\b"):
         call()
+
+
+# ---------------------------------------------------------------- what the lesson's figures show
+def _figure(cls, **params):
+    fig = cls(offscreen=True, **params)
+    fig.fig.canvas.draw()
+    return fig
+
+
+def test_histogram_uses_every_pair_asked_for_and_resolves_p_n():
+    """At n = 10^5 the histogram holds all S = 10^4 pairs (it used to keep 2 of them), in bins
+    narrow enough that its area matches that of p_n drawn on the same scale."""
+    from theory_lib.figures.embedding import EntropyCoefficientFigure, pair_cosines
+
+    fig = _figure(EntropyCoefficientFigure, n=100_000)
+    try:
+        eta, _, _ = pair_cosines(100_000, 10_000)
+        assert eta.shape == (10_000,)
+        x, y = fig.hist.get_data()
+        hist_area = np.sum(np.diff(x[::2]) * y[1:-1:2])  # outline: x = e0 e0 e1 e1 ..., y = 0 h0 h0 h1 h1 ... 0
+        px, py = fig.p_line.get_data()
+        assert hist_area == pytest.approx(np.trapezoid(py, px), rel=0.03)
+        assert "S = 10,000 pairs" in fig.readout
+    finally:
+        fig.close()
+
+
+def test_monte_carlo_diamond_follows_n_and_its_verdict_is_computed():
+    from theory_lib.figures.embedding import EntropyCoefficientFigure
+
+    fig = _figure(EntropyCoefficientFigure, samples=100)
+    try:
+        fig.update(n=2)
+        assert fig.mc_n.get_xdata()[0] == 2 and "agrees" in fig.readout
+        low = fig.mc_n.get_ydata()[0]
+        fig.update(n=1000)
+        assert fig.mc_n.get_xdata()[0] == 1000 and "off by more than" in fig.readout
+        assert fig.mc_n.get_ydata()[0] != low
+        assert fig.mc_n.get_ydata()[0] >= -math.log(100) / 1000  # above the floor
+    finally:
+        fig.close()
+
+
+def test_limits_fit_the_data():
+    from theory_lib.figures.embedding import DimensionFigure, EntropyCoefficientFigure
+
+    fig = _figure(DimensionFigure)
+    try:
+        for params in ({}, {"eps": 0.1, "N": 10**8}, {"base": "10", "N": 1000}):
+            fig.update(**params)
+            lo, hi = fig.ax.get_ylim()
+            ys = np.concatenate([line.get_ydata() for line in fig.ax.lines if len(line.get_xdata()) > 2])
+            assert lo <= ys.min() and ys.max() <= hi
+            assert math.log(ys.max() / ys.min()) / math.log(hi / lo) > 0.7  # no empty decades
+            lo, hi = fig.ax_h.get_ylim()
+            for line in (fig.h_line, fig.lin_line):
+                assert lo <= line.get_ydata().min() and line.get_ydata().max() <= hi
+        labels = [t.get_text() for t in fig.ax.get_legend().get_texts()]
+        drawn = [line.get_label() for line in fig.ax.lines if not line.get_label().startswith("_") and len(line.get_xdata())]
+        assert labels == drawn  # an entry for each line drawn, none for a line that is not
+    finally:
+        fig.close()
+    fig = _figure(EntropyCoefficientFigure, samples=100, n=2)
+    try:
+        lo, hi = fig.ax.get_ylim()
+        for seg in fig.bars.get_segments():
+            assert lo <= seg[:, 1].min() and seg[:, 1].max() <= hi
+        assert lo <= min(fig.mc_bar.get_ydata())
+        hist_top = fig.hist.get_ydata().max()
+        assert hist_top <= fig.ax_d.get_ylim()[1]
+    finally:
+        fig.close()
+
+
+def test_dimension_control_is_an_integer_grid_opening_at_64():
+    from theory_lib.figures.embedding import EntropyCoefficientFigure
+
+    spec = EntropyCoefficientFigure.controls["n"]
+    widget = spec.widget("n")
+    assert widget.value == 64 and widget.label == "64"
+    assert all(isinstance(v, int) for _, v in widget.options)
+    assert {2, 10, 64, 100, 128, 256, 300, 1000, 100_000} <= set(spec.grid())

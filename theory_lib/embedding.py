@@ -42,6 +42,7 @@ __all__ = [
     "cosine_log_densities",
     "sample_cosines",
     "entropy_gap_mc",
+    "entropy_gap_from_cosines",
     "pair_entropy",
     "sampled_entropy",
     "min_embedding_dim",
@@ -212,7 +213,8 @@ def cosine_log_densities(eta, n: int):
 
 
 # ---------------------------------------------------------------- sampling
-def sample_cosines(n, samples: int, *, device=None, generator=None, dtype=torch.float64) -> torch.Tensor:
+def sample_cosines(n, samples: int, *, device=None, generator=None, dtype=torch.float64,
+                   method: str = "vectors") -> torch.Tensor:
     """cos of the angle between pairs of independent vectors uniform on the sphere in R^n.
 
     Draws u, v ~ N(0, I_n) (their directions are uniform) and returns <u, v>/(|u||v|); for
@@ -221,12 +223,24 @@ def sample_cosines(n, samples: int, *, device=None, generator=None, dtype=torch.
     correlated). ``dtype`` is that of the draws (float32 is about 3x faster on a CPU and exact
     enough for plots); the result is float64 of shape (samples,) for an int n, (samples, *n.shape)
     for a tensor.
+
+    ``method="law"`` draws the same law in O(samples) for any n: rotate v onto e_1, then
+    cos t = u_1 / |u| = Z / sqrt(Z^2 + C), Z ~ N(0, 1), C ~ chi^2_{n-1} = 2 Gamma((n-1)/2),
+    independently for each dimension of a tensor n (float64 draws; ``dtype`` is ignored).
     """
     dims, scalar = _dims("n", n)
     samples = integer("samples", samples, minimum=1)
     if dtype not in (torch.float32, torch.float64):
         raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype!r}")
+    if method not in ("vectors", "law"):
+        raise ValueError(f"method must be 'vectors' or 'law', got {method!r}")
     device = _device(device, generator)
+    if method == "law":
+        shape = (samples, *dims.shape)
+        z = torch.randn(shape, generator=generator, device=device, dtype=torch.float64)
+        alpha = ((dims.to(device) - 1) / 2).expand(shape).contiguous()
+        c = 2 * torch._standard_gamma(alpha, generator=generator)  # chi^2_{n-1}, (S, *n.shape)
+        return z / torch.sqrt(z * z + c)
     idx = dims.reshape(-1).to(device=device, dtype=torch.long) - 1  # (k,) prefix ends
     n_max = int(idx.max().item()) + 1
     out = torch.empty(samples, idx.numel(), dtype=torch.float64, device=device)  # (S, k)
@@ -245,7 +259,8 @@ def sample_cosines(n, samples: int, *, device=None, generator=None, dtype=torch.
     return out[:, 0] if scalar else out.reshape(samples, *dims.shape)
 
 
-def entropy_gap_mc(n, samples: int, *, device=None, generator=None, dtype=torch.float64):
+def entropy_gap_mc(n, samples: int, *, device=None, generator=None, dtype=torch.float64,
+                   method: str = "vectors"):
     """Monte Carlo h_n from `samples` pairs of random vectors on the sphere of radius sqrt(n).
 
     With x_s = <u_s, v_s> = n cos t_s and normalised weights w_s = e^{x_s} / sum e^{x}:
@@ -253,20 +268,37 @@ def entropy_gap_mc(n, samples: int, *, device=None, generator=None, dtype=torch.
     delta-method standard error sqrt(sum w_s^2 (1 - (x_s - xbar_w))^2 - 1/samples). Returns
     (estimate, stderr): floats for an int n, float64 tensors shaped like n otherwise. The error
     bar is only honest while samples >> e^{-h_n}; beyond, the estimate sticks near -log(samples).
-    ``dtype`` is that of the random draws (see sample_cosines).
+    ``dtype`` and ``method`` are those of the random draws (see sample_cosines).
     """
     dims, scalar = _dims("n", n)
     samples = integer("samples", samples, minimum=1)
     eta = sample_cosines(dims if not scalar else int(dims.item()), samples, device=device,
-                         generator=generator, dtype=dtype)  # (S,) or (S, *shape)
-    x = dims.to(eta.device) * eta  # <u, v> on the sphere of radius sqrt(n)
+                         generator=generator, dtype=dtype, method=method)  # (S,) or (S, *shape)
+    estimate, stderr = _gap_from_cosines(eta, dims.to(eta.device))
+    return _out(estimate, scalar), _out(stderr, scalar)
+
+
+def entropy_gap_from_cosines(eta, n: int):
+    """The Monte Carlo h_n of entropy_gap_mc from given cosines eta (S,) of S random pairs in R^n:
+    with x_s = n eta_s, log mean e^{x} - sum w_s x_s and its standard error (floats)."""
+    n = integer("n", n, minimum=2)
+    eta = as_float_tensor("eta", eta).to(torch.float64)
+    if eta.ndim != 1 or eta.numel() == 0 or not bool(((eta >= -1) & (eta <= 1)).all()):
+        raise ValueError(f"eta must be a non-empty 1-d tensor of cosines in [-1, 1], got shape {tuple(eta.shape)}")
+    estimate, stderr = _gap_from_cosines(eta, torch.tensor(float(n), dtype=torch.float64, device=eta.device))
+    return float(estimate), float(stderr)
+
+
+def _gap_from_cosines(eta: torch.Tensor, dims: torch.Tensor):
+    """estimate = log mean e^{x} - sum w_s x_s = -KL(w || uniform), x = n eta, along dim 0."""
+    samples = eta.shape[0]
+    x = dims * eta  # <u, v> on the sphere of radius sqrt(n)
     log_mean = torch.logsumexp(x, dim=0) - math.log(samples)
     w = torch.softmax(x, dim=0)  # normalised importance weights
     xbar = (w * x).sum(0)
     estimate = log_mean - xbar
     var = (w * w * (1 - (x - xbar)) ** 2).sum(0) - 1.0 / samples
-    stderr = torch.sqrt(torch.clamp(var, min=0.0))
-    return _out(estimate, scalar), _out(stderr, scalar)
+    return estimate, torch.sqrt(torch.clamp(var, min=0.0))
 
 
 def pair_entropy(u, v) -> float:
