@@ -10,7 +10,7 @@ import torch
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.patches import Polygon
-from matplotlib.ticker import LogFormatterSciNotation
+from matplotlib.ticker import LogFormatterSciNotation, MaxNLocator
 
 from theory_lib import angles as ag
 from theory_lib._checks import default_device
@@ -167,6 +167,7 @@ class GeometricInitFigure(InteractiveFigure):
                         for label in ("typical path ±1 s.d. (step 6)", None)]
         ax_n.axhline(1.0, color="k", lw=0.8, ls=":")
         ax_n.set(yscale="log", xlabel="layer l", ylabel=r"$\|x_l\| / \|x_0\|$")
+        ax_n.xaxis.set_major_locator(MaxNLocator(integer=True))  # layers: 0, 1, 2 (never "2.00")
         ax_n.yaxis.set_major_formatter(PlainLogFormatter())
         ax_n.yaxis.set_minor_formatter(PlainLogFormatter(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
         self._legend_key = None
@@ -236,7 +237,7 @@ class GeometricInitFigure(InteractiveFigure):
         values = np.concatenate([np.ravel(v) for v in shown])
         values = values[np.isfinite(values) & (values > 0)]  # an input whose units all died is 0
         self.ax_n.set_ylim(*log_limits(values.min(), values.max()))
-        self.ax_n.set_xlim(0, max(nice_ceil(depth, DEPTH_STEPS), 2))
+        self.ax_n.set_xlim(0, nice_ceil(depth, DEPTH_STEPS))
         self.ax_n.set_title(f"norms through {activation} layers, {distribution} entries", fontsize=10)
 
         err = (g2 * g2 * sum_sq - 2 * g2 * trace + n) / n ** 2  # mean((g^2 G - I)^2), expanded
