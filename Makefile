@@ -39,7 +39,7 @@ browser:
 
 # Two workers (the machine has two cores): the browser test on one, everything else on the other.
 test: $(STAMP) browser
-	MPLBACKEND=Agg $(PY) -m pytest -n 2 --dist loadgroup
+	MPLBACKEND=Agg $(PY) -m pytest -n 2 --dist loadfile
 
 bench: $(STAMP)
 	MPLBACKEND=Agg $(PY) benchmarks/bench_figures.py --by-control

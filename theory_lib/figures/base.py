@@ -302,19 +302,25 @@ class InteractiveFigure:
         self._dynamic = self._animate_artists()
         self._background = None  # pixels of everything static, captured at each full draw
         self._signature = None
-        self._layout_params = self._layout_dpi = None  # at the first full draw, which fixed the layout
+        self._layout_params = self._layout_dpi = self._layout_figsize = None  # at the first full draw
         self.fig.canvas.mpl_connect("draw_event", self._on_full_draw)
+        self.fig.canvas.mpl_connect("resize_event", self._on_resize)
         self._whole_frames(self.fig.canvas)
         self.draw(**self.params)
 
     @classmethod
-    def reference(cls, dpi: float = 100.0, layout_params: dict | None = None,
-                  layout_dpi: float | None = None) -> "InteractiveFigure":
+    def reference(cls, dpi: float = 100.0, layout_params: dict | None = None, layout_dpi: float | None = None,
+                  figsize=None, layout_figsize=None) -> "InteractiveFigure":
         """An offscreen figure laid out as a live one was: at ``layout_params`` (the defaults
-        unless given) and ``layout_dpi`` (its first full draw), then set to ``dpi``. Update it and
-        draw it in full to get the picture of any state (see ``render``)."""
+        unless given), ``layout_dpi`` and ``layout_figsize`` (its first full draw), then set to
+        ``dpi`` and ``figsize`` (ipympl may have resized it to whole pixels). Update it and draw
+        it in full to get the picture of any state (see ``pixels``)."""
         ref = cls(offscreen=True, dpi=layout_dpi or dpi, **(layout_params or {}))
+        if layout_figsize is not None:
+            ref.fig.set_size_inches(*layout_figsize)
         ref.fig.canvas.draw()  # fixes the layout, as a live figure's first draw does
+        if figsize is not None and tuple(ref.fig.get_size_inches()) != tuple(figsize):
+            ref.fig.set_size_inches(*figsize)
         if ref.fig.dpi != dpi:
             ref.fig.set_dpi(dpi)
         return ref
@@ -348,8 +354,9 @@ class InteractiveFigure:
         The widget carries it (hidden) so that a browser test can render the same state on Agg."""
         name = f"{type(self).__module__.rsplit('.', 1)[-1]}.{type(self).__name__}"
         return {"figure": name, "params": self.params, "dpi": float(self.fig.dpi),
-                "size": [int(round(v)) for v in self.fig.bbox.size], "layout_params": self._layout_params,
-                "layout_dpi": self._layout_dpi}
+                "size": [int(round(v)) for v in self.fig.bbox.size], "figsize": self.fig.get_size_inches().tolist(),
+                "layout_params": self._layout_params, "layout_dpi": self._layout_dpi,
+                "layout_figsize": self._layout_figsize}
 
     # subclasses ---------------------------------------------------------------------------
     def build(self) -> None:
@@ -472,6 +479,7 @@ class InteractiveFigure:
             # it), so what a state looks like would depend on the moves before it. Fixed, every
             # state has one picture (and a full draw skips the layout's cost).
             self._layout_params, self._layout_dpi = dict(self.params), float(self.fig.dpi)
+            self._layout_figsize = self.fig.get_size_inches().tolist()
             self.fig.set_layout_engine("none")
         self._background = canvas.copy_from_bbox(self.fig.bbox)
         self._signature = self._static_signature()
@@ -479,6 +487,15 @@ class InteractiveFigure:
             self._state_widget.value = html.escape(json.dumps(self.state()))
         for artist in self._dynamic:
             self.fig.draw_artist(artist)
+
+    def _on_resize(self, event):
+        """ipympl resized the figure (to whole pixels, or a new screen): draw it in full now.
+
+        ipympl asks the browser for a draw, and the browser drops that request while it waits
+        for an earlier frame, which left the last frame of the old size on screen."""
+        self._background = None
+        if hasattr(self.fig.canvas, "get_diff_image"):  # a web canvas: draw and send the frame
+            self.fig.canvas.draw()
 
     def _redraw(self):
         canvas = self.fig.canvas
