@@ -12,7 +12,7 @@ from matplotlib.transforms import blended_transform_factory
 
 from theory_lib import angles as ag
 from theory_lib._checks import default_device
-from theory_lib.figures.base import Choice, InteractiveFigure, LogSlider, Slider, nice_ceil
+from theory_lib.figures.base import Choice, InteractiveFigure, LogSlider, Slider, nice_ceil, step_outline
 
 N_MAX = 10_000
 VECTOR_BUDGET = 1 << 20  # "vectors" draws at most this many Gaussian coordinates per update
@@ -24,13 +24,6 @@ WINDOWS = ((90, 30), (45, 15), (20, 10), (10, 5), (5, 2), (2, 1))
 # the article's own table of Var(theta) (quoted, not computed)
 ARTICLE_VAR = {3: 0.467401, 10: 0.110661, 20: 0.0525832, 50: 0.0204053, 100: 0.0101007,
                200: 0.00502508, 1000: 0.001001}
-
-
-def step_outline(edges: np.ndarray, heights: np.ndarray) -> np.ndarray:
-    """Vertices (2B + 2, 2) of a histogram drawn as one closed step polygon (one artist, not B bars)."""
-    x = np.repeat(edges, 2)  # e0 e0 e1 e1 ... eB eB
-    y = np.concatenate([[0.0], np.repeat(heights, 2), [0.0]])
-    return np.column_stack([x, y])
 
 
 def vector_pairs(n: int, samples: int) -> int:

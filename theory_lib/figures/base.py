@@ -30,6 +30,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import LogFormatterSciNotation
 
 FIGURES: dict[str, type["InteractiveFigure"]] = {}
 
@@ -56,6 +57,21 @@ class StyledFigure(Figure):
     def draw_artist(self, a):
         with mpl.rc_context(STYLE):
             return super().draw_artist(a)
+
+
+def step_outline(edges: np.ndarray, heights: np.ndarray) -> np.ndarray:
+    """Vertices (2B + 2, 2) of a histogram drawn as one closed step polygon (one artist, not B bars)."""
+    x = np.repeat(edges, 2)  # e0 e0 e1 e1 ... eB eB
+    y = np.concatenate([[0.0], np.repeat(heights, 2), [0.0]])
+    return np.column_stack([x, y])
+
+
+class PlainLogFormatter(LogFormatterSciNotation):
+    """Log-axis labels as plain numbers (0.3, 2, 500) between 10^-3 and 10^4, as powers of ten beyond."""
+
+    def __call__(self, x, pos=None):
+        label = super().__call__(x, pos)
+        return f"{x:g}" if label and 1e-3 <= x < 1e4 else label
 
 
 def nice_ceil(value: float, mantissas=(1, 2, 5)) -> float:

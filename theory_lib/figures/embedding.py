@@ -11,9 +11,8 @@ from matplotlib.collections import LineCollection
 from matplotlib.transforms import blended_transform_factory
 
 from theory_lib import embedding as em
-from theory_lib.figures.angles import step_outline
-from theory_lib.figures.base import Choice, InteractiveFigure, LogSlider, Slider, nice_ceil, nice_floor
-from theory_lib.figures.initialization import PlainLogFormatter
+from theory_lib.figures.base import (Choice, InteractiveFigure, LogSlider, PlainLogFormatter, Slider, nice_ceil,
+                                     nice_floor, step_outline)
 
 COMMON_DIMS = (64, 100, 128, 256, 300)
 ARTICLE = 2 / em.ARTICLE_COEFFICIENT  # 8.33

@@ -10,12 +10,12 @@ import torch
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.patches import Polygon
-from matplotlib.ticker import LogFormatterSciNotation, MaxNLocator
+from matplotlib.ticker import MaxNLocator
 
 from theory_lib import angles as ag
 from theory_lib._checks import default_device
-from theory_lib.figures.angles import step_outline
-from theory_lib.figures.base import Choice, InteractiveFigure, LogSlider, Slider, nice_ceil, nice_floor
+from theory_lib.figures.base import (Choice, InteractiveFigure, LogSlider, PlainLogFormatter, Slider, nice_ceil,
+                                     nice_floor, step_outline)
 from theory_lib.initialization import DISTRIBUTIONS, _random_matrix
 
 DEPTH_MAX = 100
@@ -113,14 +113,6 @@ def log_ratio_moments(n: int, gain: float, layers: np.ndarray):
     drift = 0.5 * (torch.special.digamma(half_n).item() + math.log(2 / n)) + math.log(gain)
     spread = 0.5 * math.sqrt(torch.special.polygamma(1, half_n).item())
     return drift * layers, spread * np.sqrt(layers)
-
-
-class PlainLogFormatter(LogFormatterSciNotation):
-    """Log-axis labels as plain numbers (0.3, 2, 500) between 10^-3 and 10^4, as powers of ten beyond."""
-
-    def __call__(self, x, pos=None):
-        label = super().__call__(x, pos)
-        return f"{x:g}" if label and 1e-3 <= x < 1e4 else label
 
 
 class GeometricInitFigure(InteractiveFigure):
