@@ -90,6 +90,9 @@ def test_live_canvas_equals_a_fresh_render(name):
     fig = cls()
     try:
         fig.fig.canvas.draw()
+        first = np.asarray(fig.fig.canvas.buffer_rgba())
+        assert np.array_equal(first, cls.render(fig.params, dpi=fig.fig.dpi)), (
+            f"{name}: the first render differs from a render of the same state (does draw() read the layout?)")
         sliders = [c for c, spec in cls.controls.items() if isinstance(spec, Slider)]
         moves = [{c: rng.choice(cls.controls[c].samples(rng, 2))} for c in (sliders * 2)[:3]]
         for move in moves:

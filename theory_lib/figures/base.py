@@ -132,6 +132,8 @@ class Slider:
     def check(self, name, v):
         if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
             raise ValueError(f"{name} must be a finite number in [{self.min}, {self.max}], got {v!r}")
+        if not self.integer and self.reachable(v):  # the browser sends min + k*step: 4.999999999999999 is 5
+            v = float(f"{v:.12g}")
         if self.integer and int(v) != v:
             raise ValueError(f"{name} must be an integer in [{self.min}, {self.max}], got {v!r}")
         if not self.min <= v <= self.max:
@@ -314,6 +316,7 @@ class InteractiveFigure:
                     self.fig = plt.figure(figsize=self.figsize, layout="constrained", FigureClass=StyledFigure)
             if dpi is not None:
                 self.fig.set_dpi(dpi)
+            self._whole_pixels()
             self.build()
         self._dynamic = self._animate_artists()
         self._background = None  # pixels of everything static, captured at each full draw
@@ -503,6 +506,21 @@ class InteractiveFigure:
             self._state_widget.value = html.escape(json.dumps(self.state()))
         for artist in self._dynamic:
             self.fig.draw_artist(artist)
+
+    def _whole_pixels(self):
+        """Make the figure's size in pixels a whole number, or a hair above one, in floating point.
+
+        4.6 in x 100 dpi is 459.99999999999994 in floats; ipympl sizes the browser's canvas from
+        that, the canvas truncates it to 459 rows and the figure's last row is cut off. Nudging
+        each side up by ulps until it reaches its whole number of pixels keeps every dpi whole."""
+        dpi = self.fig.dpi
+        sides = []
+        for inches in self.fig.get_size_inches():
+            target = round(inches * dpi)
+            while inches * dpi < target:
+                inches = math.nextafter(inches, math.inf)
+            sides.append(inches)
+        self.fig.set_size_inches(*sides)
 
     def _on_resize(self, event):
         """ipympl resized the figure (to whole pixels, or a new screen): draw it in full now.

@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 import torch
-from matplotlib.collections import LineCollection
+from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator, ScalarFormatter
 
 from theory_lib import smoothing as sm
@@ -221,7 +221,7 @@ class SmoothMaxFigure(InteractiveFigure):
         ax_v.xaxis.set_major_locator(MaxNLocator(integer=True))  # indices, never 0.5
         ax_v.legend(ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, frameon=False)
 
-        self.bars = LineCollection([], colors="C1", linewidths=10, capstyle="butt", label="softmax(x/τ)")
+        self.bars = PolyCollection([], facecolors="C1", edgecolors="none", label="softmax(x/τ)")  # data units
         ax_p.add_collection(self.bars)
         self.onehot = LineCollection([], colors="k", linewidths=1.5, label="onehot(argmax x)")
         ax_p.add_collection(self.onehot)
@@ -284,9 +284,7 @@ class SmoothMaxFigure(InteractiveFigure):
 
         # softmax bars with the hard onehot (first maximiser, as torch.argmax picks it)
         _set_limits(self.ax_p, xlim=(-0.6, n - 0.4))
-        width_pt = 0.6 * self.ax_p.bbox.width / self.fig.dpi * 72 / n
-        self.bars.set_linewidth(width_pt)
-        self.bars.set_segments([[(j, 0), (j, v)] for j, v in zip(i, p)])
+        self.bars.set_verts([[(j - 0.3, 0), (j - 0.3, v), (j + 0.3, v), (j + 0.3, 0)] for j, v in zip(i, p)])
         first = int(winners[0])
         self.onehot.set_segments([[(first, 0), (first, 1)]])
         self.argmax_mark.set_data(winners, np.full(len(winners), 1.15))
