@@ -37,9 +37,10 @@ browser:
 	    || echo "make: installing chromium failed: the browser test will be skipped"; \
 	else echo "make: $(CHROMIUM) is missing (installing it needs root and apt-get): the browser test will be skipped"; fi
 
-# Two workers (the machine has two cores): the browser test on one, everything else on the other.
+# Two workers (the machine has two cores), by module or class: JupyterLab's and Voila's browser tests
+# (the longest) run side by side while the unit tests fill in around them.
 test: $(STAMP) browser
-	MPLBACKEND=Agg $(PY) -m pytest -n 2 --dist loadfile
+	MPLBACKEND=Agg $(PY) -m pytest -n 2 --dist loadscope
 
 bench: $(STAMP)
 	MPLBACKEND=Agg $(PY) benchmarks/bench_figures.py --by-control

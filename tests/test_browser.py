@@ -79,9 +79,9 @@ FIDELITY_TOL = 0.002
 # test blocks every request that would leave the machine.
 BENIGN_CONSOLE = ("Failed to load resource: net::ERR_FAILED",)
 
-# `make test` runs `pytest -n 2 --dist loadfile`: this file on one worker (one JupyterLab, one
-# Voila and one Chromium for all lessons) while the other worker runs the rest. (Not loadgroup:
-# pytest-xdist 3.8's groups do not reach pytest 9's node ids, so grouped tests were spread.)
+# `make test` runs `pytest -n 2 --dist loadscope`: each test class on one worker (one server and one
+# Chromium for all lessons of an app), so JupyterLab and Voila run side by side while the unit
+# tests fill in. (Not loadgroup: pytest-xdist 3.8's groups do not reach pytest 9's node ids.)
 pytestmark = pytest.mark.slow
 
 
