@@ -208,7 +208,7 @@ def test_histogram_at_width_two_pools_layers(init_figure):
     100 entries over several bins, not one bar."""
     init_figure.update(n=2)
     heights = init_figure.hist.get_xy()[1:-1:2, 1]  # one height per bin
-    assert init_figure.ax_h.get_title().endswith("100 pairs j < k from 100 layers")
+    assert init_figure.pairs_text.get_text() == "100 pairs j < k\nfrom 100 layers"
     assert (heights > 0).sum() >= 8
     assert heights.max() < init_figure.ax_h.get_ylim()[1]
 

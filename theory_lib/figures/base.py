@@ -132,8 +132,11 @@ class Slider:
     def check(self, name, v):
         if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
             raise ValueError(f"{name} must be a finite number in [{self.min}, {self.max}], got {v!r}")
-        if not self.integer and self.reachable(v):  # the browser sends min + k*step: 4.999999999999999 is 5
-            v = float(f"{v:.12g}")
+        if not self.integer:  # the browser sends min + k*step in floats: 4.999999999999999 is 5
+            k = round((v - self.min) / self.grid_step())
+            on_grid = self.min + k * self.grid_step()
+            if abs(v - on_grid) <= 1e-9 * self.grid_step():
+                v = float(f"{on_grid:.12g}")
         if self.integer and int(v) != v:
             raise ValueError(f"{name} must be an integer in [{self.min}, {self.max}], got {v!r}")
         if not self.min <= v <= self.max:

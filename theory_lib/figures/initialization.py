@@ -10,7 +10,7 @@ import torch
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.patches import Polygon
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FormatStrFormatter, MaxNLocator
 
 from theory_lib import angles as ag
 from theory_lib._checks import default_device
@@ -149,6 +149,11 @@ class GeometricInitFigure(InteractiveFigure):
         (self.normal,) = ax_h.plot([], [], color="C3", lw=1.5, label=r"$N(0, 1/n)$")
         (self.cosine,) = ax_h.plot([], [], "--", color="k", lw=1.2, label=r"$\cos\theta$, θ as in lesson 02")
         ax_h.set(xlabel=r"$(W^\top W)_{jk} / g^2$, $j \neq k$", ylabel="density")
+        ax_h.set_title("columns are almost orthogonal", fontsize=10)
+        # ticks of one width at every n (0.00 .. 2.00): the layout, fixed at the first draw, has room for them
+        ax_h.yaxis.set_major_formatter(FormatStrFormatter("%.2f"))
+        # the sample size is data, not a title: a text artist is blitted, a new title costs a full draw
+        self.pairs_text = ax_h.text(0.02, 0.97, "", transform=ax_h.transAxes, va="top", fontsize=8, color="0.25")
         ax_h.legend(loc="upper center", bbox_to_anchor=(0.5, -0.17), fontsize=8, ncol=2, frameon=False)
 
         # 3. norms through depth; the legend names only the overlays drawn (rebuilt in draw)
@@ -199,8 +204,7 @@ class GeometricInitFigure(InteractiveFigure):
         # the histogram and the normal peak fit (the cosine law of n = 2 grows without bound at +-1)
         self.ax_h.set_ylim(0, nice_ceil(1.05 * max(dens.max(), normal.max()), FINE))
         layers_h = hist_layers(n)
-        self.ax_h.set_title(f"columns are almost orthogonal\n{off.size:,} pairs j < k from "
-                            f"{layers_h} layer{'s' if layers_h > 1 else ''}", fontsize=10)
+        self.pairs_text.set_text(f"{off.size:,} pairs j < k\nfrom {layers_h} layer{'s' if layers_h > 1 else ''}")
 
         ratios = norm_ratios(n, distribution, activation, round(gain, 6))[: depth + 1]  # (L+1, B)
         layers = np.arange(depth + 1)
