@@ -634,6 +634,29 @@ def _exercise_figures(session: Session, at_least: int, every_slider: bool):
 
 
 # ---------------------------------------------------------------- JupyterLab
+def _open_in_lab(session: Session, lab: Server, notebook: Path):
+    """Open a notebook in JupyterLab and wait until its kernel is connected and idle; watch it."""
+    t0 = time.monotonic()
+    session.page.goto(lab.url(f"/lab/tree/{notebook.name}"), timeout=OPEN_S * 1000)
+    session.page.wait_for_function(
+        """(name) => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+             const k = w && w.context && w.context.path === name && w.sessionContext.session && w.sessionContext.session.kernel;
+             if (!k || k.connectionStatus !== 'connected' || k.status !== 'idle') return false;
+             window.__tlPanel = w; return true; }""", arg=notebook.name, timeout=OPEN_S * 1000)
+    session.times["open_s"] = time.monotonic() - t0
+    session.watch_kernel()
+
+
+def _close_in_lab(session: Session, context, capsys, started: float):
+    """Shut the notebook's kernel down (best effort), close the browser context, write the log."""
+    try:
+        session.page.evaluate("() => window.__tlPanel && window.__tlPanel.sessionContext.shutdown()")
+    except Exception:
+        pass
+    context.close()
+    session.finish(capsys, started)
+
+
 @pytest.fixture(scope="class")
 def lab(workdir):
     with Server("jupyterlab", [
@@ -653,15 +676,7 @@ class TestJupyterLab:
         started = time.monotonic()
         context, page, session = _open_session(browser, lab, "jupyterlab", lesson, references)
         try:
-            t0 = time.monotonic()
-            page.goto(lab.url(f"/lab/tree/{lesson.name}"), timeout=OPEN_S * 1000)
-            page.wait_for_function(
-                """(name) => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-                     const k = w && w.context && w.context.path === name && w.sessionContext.session && w.sessionContext.session.kernel;
-                     if (!k || k.connectionStatus !== 'connected' || k.status !== 'idle') return false;
-                     window.__tlPanel = w; return true; }""", arg=lesson.name, timeout=OPEN_S * 1000)
-            session.times["open_s"] = time.monotonic() - t0
-            session.watch_kernel()
+            _open_in_lab(session, lab, lesson)
 
             t0 = time.monotonic()
             page.evaluate(
@@ -696,12 +711,7 @@ class TestJupyterLab:
             session.check_outputs()
             session.check_kernel_and_console()
         finally:
-            try:
-                page.evaluate("() => window.__tlPanel && window.__tlPanel.sessionContext.shutdown()")
-            except Exception:
-                pass
-            context.close()
-            session.finish(capsys, started)
+            _close_in_lab(session, context, capsys, started)
 
 
 # ---------------------------------------------------------------- Voila (`make app`)
@@ -781,13 +791,7 @@ class TestFidelityCheck:
         probe.write_text(json.dumps(PROBE))
         context, page, session = _open_session(browser, lab, "jupyterlab", probe, references)
         try:
-            page.goto(lab.url(f"/lab/tree/{probe.name}"), timeout=OPEN_S * 1000)
-            page.wait_for_function(
-                """(name) => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-                     const k = w && w.context && w.context.path === name && w.sessionContext.session && w.sessionContext.session.kernel;
-                     if (!k || k.connectionStatus !== 'connected' || k.status !== 'idle') return false;
-                     window.__tlPanel = w; return true; }""", arg=probe.name, timeout=OPEN_S * 1000)
-            session.watch_kernel()
+            _open_in_lab(session, lab, probe)
             page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
             fig = page.locator(FIGURE_CSS).first
             fig.locator(".jupyter-matplotlib-canvas-div").first.wait_for(timeout=RENDER_S * 1000)
@@ -808,9 +812,4 @@ class TestFidelityCheck:
             assert healed["ok"], healed.get("problem")
             session.note(f"injected: {broken['mismatch']:.2%} of the pixels differ; healed: {healed['mismatch']:.3%}")
         finally:
-            try:
-                page.evaluate("() => window.__tlPanel && window.__tlPanel.sessionContext.shutdown()")
-            except Exception:
-                pass
-            context.close()
-            session.finish(capsys, started)
+            _close_in_lab(session, context, capsys, started)
