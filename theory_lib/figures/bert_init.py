@@ -14,7 +14,7 @@ import math
 import numpy as np
 import torch
 
-from theory_lib import residual as rs
+from theory_lib import bert_init as bi
 from theory_lib._checks import default_device
 from theory_lib.figures.base import Choice, InteractiveFigure, LogSlider, Slider
 
@@ -24,7 +24,7 @@ from theory_lib.figures.base import Choice, InteractiveFigure, LogSlider, Slider
 def _standard_draws(bound: float, n: int = 20_000) -> np.ndarray:
     """n draws of the standard normal truncated at +-bound (scaled by the std later)."""
     g = torch.Generator().manual_seed(0)
-    return rs.sample_truncated_normal((n,), 1.0, bound, generator=g, dtype=torch.float64).numpy()
+    return bi.sample_truncated_normal((n,), 1.0, bound, generator=g, dtype=torch.float64).numpy()
 
 
 class TruncationFigure(InteractiveFigure):
@@ -59,7 +59,7 @@ class TruncationFigure(InteractiveFigure):
         ax_h.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, ncol=3, frameon=False)
 
         b = np.linspace(0.01, 4.0, 300)
-        ax_f.plot(b, rs.truncation_factor(torch.from_numpy(b)).numpy(), color="C0", label="std(truncated)/σ")
+        ax_f.plot(b, bi.truncation_factor(torch.from_numpy(b)).numpy(), color="C0", label="std(truncated)/σ")
         ax_f.plot(b[b < 1.9], b[b < 1.9] / math.sqrt(3), ":", color="0.5", label=r"$b/\sqrt{3}$ (uniform)")
         ax_f.axhline(1.0, color="0.7", lw=0.8)
         (self.factor_point,) = ax_f.plot([], [], "o", color="C3", ms=7)
@@ -81,7 +81,7 @@ class TruncationFigure(InteractiveFigure):
         ax_d.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, ncol=2, frameon=False)
 
     def draw(self, d, std, bound):
-        factor = rs.truncation_factor(bound)
+        factor = bi.truncation_factor(bound)
         actual = std * factor
         xavier = 1 / math.sqrt(d)
         r = std * math.sqrt(d)  # the nominal std in units of Xavier's
@@ -162,8 +162,8 @@ class ResidualWeightsFigure(InteractiveFigure):
         ax_x.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, ncol=3, frameon=False)
 
     def draw(self, depth, sigma):
-        post = rs.post_norm_weights(depth, sigma).numpy()
-        pre = rs.pre_norm_weights(depth, sigma).numpy()
+        post = bi.post_norm_weights(depth, sigma).numpy()
+        pre = bi.pre_norm_weights(depth, sigma).numpy()
         idx = np.arange(depth + 1)
         self.post_w.set_data(idx, np.maximum(post, 1e-300))
         self.pre_w.set_data(idx, pre)
@@ -197,8 +197,8 @@ def toy_experiment(norm: str, depth: int, lr: float, warmup: int):
     """Gradient norms at init (3, depth) and loss curves (3 stds, [no warmup, warmup], STEPS), numpy."""
     device = default_device()
     stds = toy_stds()
-    grads = rs.layer_gradient_norms(WIDTH, depth, norm, stds, device=device).cpu().numpy()
-    losses = rs.train_loss_curves(WIDTH, depth, norm, stds, warmups=(0, warmup), steps=STEPS, lr=lr,
+    grads = bi.layer_gradient_norms(WIDTH, depth, norm, stds, device=device).cpu().numpy()
+    losses = bi.train_loss_curves(WIDTH, depth, norm, stds, warmups=(0, warmup), steps=STEPS, lr=lr,
                                   n=N_TRAIN, device=device).numpy()
     return grads, losses
 
@@ -259,7 +259,7 @@ class ToyStackFigure(InteractiveFigure):
         for i, std in enumerate(toy_stds()):
             self.grad_lines[i].set_data(k, grads[i])
             if norm == "post":  # the article's residual-path weight, scaled to the last block
-                a2 = 1 + rs.branch_variance(WIDTH, std)
+                a2 = 1 + bi.branch_variance(WIDTH, std)
                 path = grads[i, -1] * np.exp(-0.5 * (depth - 1 - k) * math.log(a2))
                 self.theory_lines[i].set_data(k, np.maximum(path, 1e-300))
             else:

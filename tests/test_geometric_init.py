@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from theory_lib import initialization as init
-from theory_lib.figures.initialization import KURTOSIS, GeometricInitFigure, expected_error, log_ratio_moments
+from theory_lib import geometric_init as gi
+from theory_lib.figures.geometric_init import KURTOSIS, GeometricInitFigure, expected_error, log_ratio_moments
 
 # E[w^4] / E[w^2]^2 of each distribution, from its definition (not from the library)
 KAPPA = {"normal": 3.0, "uniform": 9.0 / 5.0, "rademacher": 1.0}
@@ -22,11 +22,11 @@ def exact_error(n: int, m: int, kappa: float) -> float:
     return (kappa + n - 2) / (m * n)
 
 
-@pytest.mark.parametrize("distribution", init.DISTRIBUTIONS)
+@pytest.mark.parametrize("distribution", gi.DISTRIBUTIONS)
 @pytest.mark.parametrize("n, m", [(4, 4), (32, 32), (16, 64)])
 def test_orthogonality_error_matches_its_expectation(distribution, n, m):
     g = torch.Generator().manual_seed(n * 1000 + m)
-    errs = init.orthogonality_error(n, m, distribution, trials=1500, generator=g)
+    errs = gi.orthogonality_error(n, m, distribution, trials=1500, generator=g)
     se = errs.std().item() / math.sqrt(errs.numel())
     assert abs(errs.mean().item() - exact_error(n, m, KAPPA[distribution])) < 4.5 * se
 
@@ -34,24 +34,24 @@ def test_orthogonality_error_matches_its_expectation(distribution, n, m):
 def test_the_distribution_matters_only_at_order_one_over_n_squared():
     """At n = 4 the three laws differ clearly; the difference is (kappa_a - kappa_b)/n^2."""
     g = torch.Generator().manual_seed(0)
-    means = {d: init.orthogonality_error(4, distribution=d, trials=4000, generator=g).mean().item()
-             for d in init.DISTRIBUTIONS}
+    means = {d: gi.orthogonality_error(4, distribution=d, trials=4000, generator=g).mean().item()
+             for d in gi.DISTRIBUTIONS}
     assert means["normal"] > means["uniform"] > means["rademacher"]
     assert means["normal"] - means["rademacher"] == pytest.approx((3 - 1) / 16, abs=0.03)
 
 
 def test_error_shrinks_like_one_over_n():
     g = torch.Generator().manual_seed(1)
-    scaled = [n * init.orthogonality_error(n, trials=8, generator=g).mean().item() for n in (64, 128, 256)]
+    scaled = [n * gi.orthogonality_error(n, trials=8, generator=g).mean().item() for n in (64, 128, 256)]
     for n, s in zip((64, 128, 256), scaled):
         assert s == pytest.approx((n + 1) / n, rel=0.1)  # n * E = (n + 1)/n -> 1
 
 
 def test_orthogonality_error_shape_dtype_device(device):
     g = torch.Generator(device=device).manual_seed(0)
-    out = init.orthogonality_error(8, 10, "uniform", trials=3, generator=g)
+    out = gi.orthogonality_error(8, 10, "uniform", trials=3, generator=g)
     assert out.shape == (3,) and out.dtype == torch.float64 and out.device.type == device.type
-    out = init.orthogonality_error(5, device=device)
+    out = gi.orthogonality_error(5, device=device)
     assert out.shape == (1,) and out.device.type == device.type
 
 
@@ -59,7 +59,7 @@ def test_random_matrix_moments():
     """The sampler the lesson relies on: mean 0, the asked std, and each law's fourth moment."""
     g = torch.Generator().manual_seed(2)
     for d, kappa in KAPPA.items():
-        w = init._random_matrix(1000, 1000, d, std=0.3, generator=g)
+        w = gi._random_matrix(1000, 1000, d, std=0.3, generator=g)
         assert abs(w.mean().item()) < 4 * 0.3 / 1000
         assert w.std().item() == pytest.approx(0.3, rel=5e-3)
         assert ((w / 0.3) ** 4).mean().item() == pytest.approx(kappa, rel=2e-2)
@@ -71,9 +71,9 @@ def test_xavier_std_matches_torch_xavier_normal():
     w = torch.empty(fan_out, fan_in, dtype=torch.float64)  # torch's layout: (out, in)
     torch.manual_seed(0)
     torch.nn.init.xavier_normal_(w)
-    se = init.xavier_std(fan_in, fan_out) / math.sqrt(2 * w.numel())  # s.e. of a sample std
-    assert abs(w.std().item() - init.xavier_std(fan_in, fan_out)) < 5 * se
-    assert init.xavier_std(fan_in, fan_out) == pytest.approx(math.sqrt(2 / 1000))
+    se = gi.xavier_std(fan_in, fan_out) / math.sqrt(2 * w.numel())  # s.e. of a sample std
+    assert abs(w.std().item() - gi.xavier_std(fan_in, fan_out)) < 5 * se
+    assert gi.xavier_std(fan_in, fan_out) == pytest.approx(math.sqrt(2 / 1000))
 
 
 def test_he_std_matches_torch_kaiming_normal():
@@ -81,8 +81,8 @@ def test_he_std_matches_torch_kaiming_normal():
     w = torch.empty(fan_out, fan_in, dtype=torch.float64)
     torch.manual_seed(0)
     torch.nn.init.kaiming_normal_(w, mode="fan_in", nonlinearity="relu")
-    se = init.he_std(fan_in) / math.sqrt(2 * w.numel())
-    assert abs(w.std().item() - init.he_std(fan_in)) < 5 * se
+    se = gi.he_std(fan_in) / math.sqrt(2 * w.numel())
+    assert abs(w.std().item() - gi.he_std(fan_in)) < 5 * se
 
 
 def test_he_std_keeps_the_norm_through_relu():
@@ -91,7 +91,7 @@ def test_he_std_keeps_the_norm_through_relu():
     g = torch.Generator().manual_seed(3)
     x = torch.randn(n, batch, generator=g, dtype=torch.float64)
     w = torch.randn(200, n, n, generator=g, dtype=torch.float64)  # 200 independent layers
-    ratio_he = (torch.relu(init.he_std(n) * w @ x) ** 2).sum(1) / (x ** 2).sum(0)  # (200, batch)
+    ratio_he = (torch.relu(gi.he_std(n) * w @ x) ** 2).sum(1) / (x ** 2).sum(0)  # (200, batch)
     ratio_plain = (torch.relu(w @ x / math.sqrt(n)) ** 2).sum(1) / (x ** 2).sum(0)
     for r, target in ((ratio_he, 1.0), (ratio_plain, 0.5)):
         per_layer = r.mean(1)  # inputs share a layer, so average over layers for the s.e.
@@ -103,8 +103,8 @@ def test_figure_expected_error_with_gain():
     """[g^4 (kappa + n - 2) + n (g^2 - 1)^2] / n^2 against Monte Carlo with scaled weights."""
     n, gain = 12, 1.7
     g = torch.Generator().manual_seed(4)
-    for d in init.DISTRIBUTIONS:
-        w = init._random_matrix(n, n, d, std=gain / math.sqrt(n), batch=(4000,), generator=g)
+    for d in gi.DISTRIBUTIONS:
+        w = gi._random_matrix(n, n, d, std=gain / math.sqrt(n), batch=(4000,), generator=g)
         errs = ((w.transpose(-1, -2) @ w - torch.eye(n, dtype=w.dtype)) ** 2).mean((-2, -1))
         se = errs.std().item() / math.sqrt(errs.numel())
         assert abs(errs.mean().item() - expected_error(n, d, gain)) < 4.5 * se
@@ -129,29 +129,22 @@ def test_figure_log_ratio_moments_against_simulation():
 @pytest.mark.parametrize(
     "call, name",
     [
-        (lambda: init.orthogonality_error(0), "n"),
-        (lambda: init.orthogonality_error(2.5), "n"),
-        (lambda: init.orthogonality_error(8, m=4), "m"),
-        (lambda: init.orthogonality_error(8, m=0), "m"),
-        (lambda: init.orthogonality_error(8, distribution="cauchy"), "distribution"),
-        (lambda: init.orthogonality_error(8, trials=0), "trials"),
-        (lambda: init.xavier_std(0, 10), "fan_in"),
-        (lambda: init.xavier_std(10, -1), "fan_out"),
-        (lambda: init.xavier_std(10.5, 10), "fan_in"),
-        (lambda: init.he_std(0), "fan_in"),
-        (lambda: init.he_std(True), "fan_in"),
+        (lambda: gi.orthogonality_error(0), "n"),
+        (lambda: gi.orthogonality_error(2.5), "n"),
+        (lambda: gi.orthogonality_error(8, m=4), "m"),
+        (lambda: gi.orthogonality_error(8, m=0), "m"),
+        (lambda: gi.orthogonality_error(8, distribution="cauchy"), "distribution"),
+        (lambda: gi.orthogonality_error(8, trials=0), "trials"),
+        (lambda: gi.xavier_std(0, 10), "fan_in"),
+        (lambda: gi.xavier_std(10, -1), "fan_out"),
+        (lambda: gi.xavier_std(10.5, 10), "fan_in"),
+        (lambda: gi.he_std(0), "fan_in"),
+        (lambda: gi.he_std(True), "fan_in"),
     ],
 )
 def test_bad_input_names_the_parameter(call, name):
     with pytest.raises(ValueError, match=rf"^{name}\b"):
         call()
-
-
-def test_bert_functions_are_reachable_from_initialization():
-    from theory_lib import initialization, residual
-
-    assert initialization.truncation_factor is residual.truncation_factor
-    assert initialization.truncated_normal_std(0.02) == residual.truncated_normal_std(0.02)
 
 
 # ---------------------------------------------------------------- what the lesson's figure shows

@@ -16,7 +16,7 @@ from theory_lib import angles as ag
 from theory_lib._checks import default_device
 from theory_lib.figures.base import (Choice, InteractiveFigure, LogSlider, PlainLogFormatter, Slider, nice_ceil,
                                      nice_floor, step_outline)
-from theory_lib.initialization import DISTRIBUTIONS, _random_matrix
+from theory_lib.geometric_init import DISTRIBUTIONS, _random_matrix
 
 DEPTH_MAX = 100
 N_MAX = 256

@@ -78,14 +78,3 @@ def he_std(fan_in: int) -> float:
     fan_in = integer("fan_in", fan_in, minimum=1)
     return math.sqrt(2.0 / fan_in)
 
-
-# The BERT lesson's initialisation maths (issue 4) lives in theory_lib.residual, next to the
-# residual stack it needs; it is re-exported here so that both initialisation lessons share a home.
-from theory_lib.residual import (  # noqa: E402
-    post_norm_weights,
-    pre_norm_weights,
-    truncated_normal_std,
-    truncation_factor,
-)
-
-__all__ += ["truncation_factor", "truncated_normal_std", "post_norm_weights", "pre_norm_weights"]
