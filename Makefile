@@ -1,5 +1,5 @@
 # Two commands for a learner: `make lab` and `make test`. `make app` serves the lessons as code-free
-# apps (Voila), `make bench` times every figure.
+# apps (Voila), `make bench` times every figure; `make lint`, `make format` and `make lessons` are for authors.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8888
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: lab app test bench install browser clean
+.PHONY: lab app test lint format lessons bench install browser clean
 
 install: $(STAMP)
 
@@ -27,7 +27,7 @@ app: $(STAMP)
 	echo "Lessons as apps: http://127.0.0.1:$(PORT)/?token=$$TOKEN"; \
 	$(VENV)/bin/voila --no-browser --Voila.ip=127.0.0.1 --port=$(PORT) --Voila.token=$$TOKEN lessons
 
-# The browser test (tests/test_browser.py) drives Debian's Chromium, never a downloaded one.
+# The browser test (tests/browser/) drives Debian's Chromium, never a downloaded one.
 # Installed when missing where we can (root with apt-get: CI on a fresh machine); elsewhere
 # the test skips and says why.
 browser:
@@ -39,8 +39,24 @@ browser:
 
 # Two workers (the machine has two cores), by module or class: JupyterLab's and Voila's browser tests
 # (the longest) run side by side while the unit tests fill in around them.
-test: $(STAMP) browser
+test: $(STAMP) browser lint
 	MPLBACKEND=Agg $(PY) -m pytest -n 2 --dist loadscope
+
+# ruff over the whole tree, the lessons' text forms (lessons/*.py) included; no finding passes.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# A lesson is edited as lessons/NN-<topic>.py (jupytext percent); this writes its .ipynb twin
+# (or the .py, when the notebook is the newer one, as after editing in JupyterLab).
+lessons: $(STAMP)
+	$(VENV)/bin/jupytext --sync lessons/[0-9][0-9]-*.ipynb
+
+# Fix what ruff can fix, format the tree, then bring the notebooks in line with their text forms.
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/jupytext --sync lessons/[0-9][0-9]-*.py
 
 bench: $(STAMP)
 	MPLBACKEND=Agg $(PY) benchmarks/bench_figures.py --by-control
