@@ -23,16 +23,19 @@
 # Every formula below comes from `theory_lib.softmax`, where it is tested against an independent route; every number is computed by a cell.
 
 # %%
-import os
 import math
+import os
+
 import torch
 from IPython import get_ipython
 from IPython.display import Markdown, display
+from torch.autograd.functional import jacobian
 
 from theory_lib import default_device, softmax as sm
 from theory_lib.figures.softmax import RepeatedSoftmaxFigure
 
-if os.environ.get("MPLBACKEND", "").lower() != "agg":  # headless test runs set MPLBACKEND=Agg; JupyterLab gets live figures
+# headless test runs set MPLBACKEND=Agg; JupyterLab gets live figures
+if os.environ.get("MPLBACKEND", "").lower() != "agg":
     get_ipython().run_line_magic("matplotlib", "widget")  # %matplotlib widget, as plain Python for the text form
 
 device = default_device()  # CUDA when present, else the CPU
@@ -62,19 +65,23 @@ display(Markdown("\n".join(rows)))
 
 # %%
 g = torch.Generator(device=device).manual_seed(0)
-x = 1e4 * torch.randn(10_000, 6, generator=g, **f64)         # 10 000 wild starts, n = 6
+x = 1e4 * torch.randn(10_000, 6, generator=g, **f64)  # 10 000 wild starts, n = 6
 p1 = sm.iterate_softmax(x, 1)[1]
-inside = (p1 > 0) & (p1 < 1)                                   # the open interval, as the claim says
+inside = (p1 > 0) & (p1 < 1)  # the open interval, as the claim says
 a1 = sm.spread(p1).max().item()
-print(f"logits of size 1e4: {inside.sum().item()} of {p1.numel()} entries strictly inside (0, 1) in float64; "
-      f"{(p1 == 0).sum().item()} underflowed to exactly 0, {(p1 == 1).sum().item()} rounded to exactly 1")
+print(
+    f"logits of size 1e4: {inside.sum().item()} of {p1.numel()} entries strictly inside (0, 1) in float64; "
+    f"{(p1 == 0).sum().item()} underflowed to exactly 0, {(p1 == 1).sum().item()} rounded to exactly 1"
+)
 print(f"  largest spread after one step: {a1!r}" + (" (1.0 only by that rounding)" if a1 == 1.0 else ""))
 
-x = 3 * torch.randn(10_000, 6, generator=g, **f64)            # moderate logits: float64 resolves every entry
+x = 3 * torch.randn(10_000, 6, generator=g, **f64)  # moderate logits: float64 resolves every entry
 p1 = sm.iterate_softmax(x, 1)[1]
 a1 = sm.spread(p1).max().item()
-print(f"logits of size 3: every entry strictly inside (0, 1): {bool(((p1 > 0) & (p1 < 1)).all())}; "
-      f"largest spread {a1:.10f}, below 1: {a1 < 1}")
+print(
+    f"logits of size 3: every entry strictly inside (0, 1): {bool(((p1 > 0) & (p1 < 1)).all())}; "
+    f"largest spread {a1:.10f}, below 1: {a1 < 1}"
+)
 
 # %% [markdown]
 # At logits of $10^4$ the smallest entries underflow to exactly 0 in floating point and the largest can round to exactly 1, so a floating-point test of the open interval fails and the spread prints as 1.0; mathematically every entry stays strictly inside. At moderate logits, where float64 resolves every entry, the open-interval test passes and the spread stays below 1.
@@ -99,7 +106,7 @@ for n in (2, 3, 4, 10):
 
 # check: the bound is never violated, on 10 000 random starts and 12 steps each
 x = 3 * torch.randn(10_000, 5, generator=g, **f64)
-a = sm.spread(sm.iterate_softmax(x, 12))                      # (13, 10000)
+a = sm.spread(sm.iterate_softmax(x, 12))  # (13, 10000)
 ratio = a[1:] / sm.contraction_bound(a[:-1], 5)
 print(f"largest a'/bound over {ratio.numel()} steps: {ratio.max().item():.4f} (must be <= 1)")
 
@@ -117,7 +124,7 @@ x = torch.tensor([1.0, 100.0], **f64)
 a = sm.spread(sm.iterate_softmax(x, 12))
 predicted = sm.two_class_map(a[:-1])
 for k in range(1, 13):
-    print(f"a_{k:<2d} = {a[k].item():.10f}   tanh(a_{k-1}/2) = {predicted[k-1].item():.10f}")
+    print(f"a_{k:<2d} = {a[k].item():.10f}   tanh(a_{k - 1}/2) = {predicted[k - 1].item():.10f}")
 print("largest difference:", (a[1:] - predicted).abs().max().item())
 print("halvings after step 1 to reach 1e-3:", math.ceil(math.log2(1 / 1e-3)))
 
@@ -131,16 +138,16 @@ print("halvings after step 1 to reach 1e-3:", math.ceil(math.log2(1 / 1e-3)))
 # After step 1 the entries sum to 1, so a deviation $\delta$ from the uniform point sums to 0, and on that subspace $J\delta = \delta/(n\tau)$. The spread therefore shrinks by the factor $1/(n\tau)$ per step: a straight line of slope $-\log_{10}(n\tau)$ on a log plot. For $[1,2,3,4]$ and $\tau = 1$ that is a factor 4 a step, which is why it needs only about half as many steps as $[1, 100]$ (factor 2).
 
 # %%
-from torch.autograd.functional import jacobian
-
 for n, tau in [(2, 1.0), (4, 1.0), (4, 0.5), (10, 2.0)]:
     u = torch.full((n,), 1.0 / n, **f64)
-    J = jacobian(lambda p: torch.softmax(p / tau, -1), u)
+    J = jacobian(lambda p, tau=tau: torch.softmax(p / tau, -1), u)
     formula = (torch.eye(n, **f64) - 1.0 / n) / (n * tau)
     x = torch.randn(n, generator=g, **f64)
     a = sm.spread(sm.iterate_softmax(x, 12, temperature=tau))
-    print(f"n={n:2d} tau={tau}: |J - formula| = {(J - formula).abs().max().item():.1e}, "
-          f"1/(n tau) = {sm.local_rate(n, tau):.4f}, measured a_12/a_11 = {(a[12] / a[11]).item():.4f}")
+    print(
+        f"n={n:2d} tau={tau}: |J - formula| = {(J - formula).abs().max().item():.1e}, "
+        f"1/(n tau) = {sm.local_rate(n, tau):.4f}, measured a_12/a_11 = {(a[12] / a[11]).item():.4f}"
+    )
 
 # %% [markdown]
 # ## See it move
@@ -169,8 +176,10 @@ figure.widget()
 # %%
 print(" n   tau_c = 1/n   tau*(n, m=1)   tau*(n, m=n/2)")
 for n in (2, 3, 4, 8, 100, 10**6):
-    print(f"{n:>7d}   {sm.critical_temperature(n):.6f}      {sm.bistability_temperature(n):.6f}       "
-          f"{sm.bistability_temperature(n, max(1, n // 2)):.6f}")
+    print(
+        f"{n:>7d}   {sm.critical_temperature(n):.6f}      {sm.bistability_temperature(n):.6f}       "
+        f"{sm.bistability_temperature(n, max(1, n // 2)):.6f}"
+    )
 
 
 # %%
@@ -182,6 +191,7 @@ def fate(start, tau):
         fp = err.fixed_point
         residual = (torch.softmax(fp / tau, -1) - fp).abs().max().item()
         return f"fixed point {[round(v, 4) for v in fp.tolist()]} (residual {residual:.0e})"
+
 
 n = 4
 tau_c, tau_star = sm.critical_temperature(n), sm.bistability_temperature(n)
@@ -196,7 +206,7 @@ for tau in (0.2, 0.1):
 # n = 2: the nonzero fixed point solves a = tanh(a / (2 tau)); compare with the iteration
 for tau in (0.45, 0.3, 0.1):
     a = 1.0
-    for _ in range(200):                      # iterate the exact scalar map
+    for _ in range(200):  # iterate the exact scalar map
         a = math.tanh(a / (2 * tau))
     try:
         sm.steps_to_uniform(torch.tensor([0.0, 1.0], **f64), temperature=tau)

@@ -27,17 +27,19 @@
 # Every formula below comes from `theory_lib.angles`, where it is tested against an independent route; every number is computed by a cell.
 
 # %%
-import os
 import math
+import os
 import time
+
 import torch
 from IPython import get_ipython
 from IPython.display import Markdown, display
 
-from theory_lib import default_device, angles as ag
-from theory_lib.figures.angles import AngleDistributionFigure, ARTICLE_VAR
+from theory_lib import angles as ag, default_device
+from theory_lib.figures.angles import ARTICLE_VAR, AngleDistributionFigure
 
-if os.environ.get("MPLBACKEND", "").lower() != "agg":  # headless test runs set MPLBACKEND=Agg; JupyterLab gets live figures
+# headless test runs set MPLBACKEND=Agg; JupyterLab gets live figures
+if os.environ.get("MPLBACKEND", "").lower() != "agg":
     get_ipython().run_line_magic("matplotlib", "widget")  # %matplotlib widget, as plain Python for the text form
 
 device = default_device()  # CUDA when present, else the CPU
@@ -58,7 +60,7 @@ print("computing on", device)
 n, N = 10, 100_000
 pairs = ag.sample_angles(n, N, method="vectors", device=device, generator=g, dtype=torch.float64)
 x = torch.randn(N, n, generator=g, **f64)
-to_e1 = torch.acos(x[:, 0] / x.norm(dim=1))          # angle to the fixed vector e1
+to_e1 = torch.acos(x[:, 0] / x.norm(dim=1))  # angle to the fixed vector e1
 
 q = torch.tensor([0.05, 0.25, 0.5, 0.75, 0.95], **f64)
 print("quantiles           ", [f"{v:.4f}" for v in q.tolist()])
@@ -84,17 +86,20 @@ print("random vector vs e1 ", [f"{v:.4f}" for v in torch.quantile(to_e1, q).toli
 
 # %%
 theta = torch.linspace(0, math.pi, 400_001, **f64)
-log_sphere = lambda k: math.log(2) + (k / 2) * math.log(math.pi) - math.lgamma(k / 2)   # log |S^{k-1}|
+log_sphere = lambda k: math.log(2) + (k / 2) * math.log(math.pi) - math.lgamma(k / 2)  # log |S^{k-1}|
 print(f"{'n':>6} {'trapezoid of sin^(n-2)':>23} {'1 / C_n':>19} {'C_n':>19} {'|S^(n-2)| / |S^(n-1)|':>22}")
 for n in (2, 3, 10, 100, 1000):
     trap = torch.trapezoid(torch.sin(theta) ** (n - 2), theta).item()
     log_c = ag.angle_log_normalizer(n)
-    print(f"{n:>6} {trap:>23.15f} {math.exp(-log_c):>19.15f} {math.exp(log_c):>19.15f} "
-          f"{math.exp(log_sphere(n - 1) - log_sphere(n)):>22.15f}")
+    print(
+        f"{n:>6} {trap:>23.15f} {math.exp(-log_c):>19.15f} {math.exp(log_c):>19.15f} "
+        f"{math.exp(log_sphere(n - 1) - log_sphere(n)):>22.15f}"
+    )
 
 
 # %% [markdown]
 # And the density matches the sampled angles. With 40 bins of equal probability under $p_n$, the Pearson statistic $\chi^2 = \sum (O - E)^2/E$ of a correct law has mean $39$ and standard deviation $\sqrt{78} \approx 8.8$:
+
 
 # %%
 def chi_square(samples, n, bins=40):
@@ -106,6 +111,7 @@ def chi_square(samples, n, bins=40):
     counts = torch.bincount(torch.bucketize(samples, inner), minlength=bins).to(torch.float64)
     expected = samples.numel() / bins
     return ((counts - expected) ** 2 / expected).sum().item()
+
 
 for n in (2, 3, 10, 100):
     s = ag.sample_angles(n, 50_000, method="vectors", device=device, generator=g, dtype=torch.float64)
@@ -122,11 +128,13 @@ N = 200_000
 t2 = ag.sample_angles(2, N, method="vectors", device=device, generator=g, dtype=torch.float64)
 t3 = ag.sample_angles(3, N, method="vectors", device=device, generator=g, dtype=torch.float64)
 
+
 def ks_distance(u):
     # largest gap between the empirical cdf of u (in [0, 1]) and the uniform cdf
     u = torch.sort(u).values
     k = torch.arange(1, u.numel() + 1, **f64) / u.numel()
     return torch.maximum(k - u, u - (k - 1 / u.numel())).abs().max().item()
+
 
 print(f"n = 2: KS distance of theta/pi from uniform         {ks_distance(t2 / math.pi):.4f}")
 print(f"n = 3: KS distance of (1 + cos theta)/2 from uniform {ks_distance((1 + torch.cos(t3)) / 2):.4f}")
@@ -157,7 +165,9 @@ for n in (3, 100, 1000):
         t0 = time.perf_counter()
         s = ag.sample_angles(n, N, method=method, device=device, generator=g, dtype=torch.float64)
         ms = 1e3 * (time.perf_counter() - t0)
-        print(f"{n:>6} {method:>8} {s.median().item():8.4f} {(torch.cos(s) ** 2).mean().item():9.5f} {1 / n:9.5f} {ms:7.1f}")
+        print(
+            f"{n:>6} {method:>8} {s.median().item():8.4f} {(torch.cos(s) ** 2).mean().item():9.5f} {1 / n:9.5f} {ms:7.1f}"
+        )
 
 # %% [markdown]
 # ## Step 5 · the mean is $\pi/2$, and Laplace's normal approximation
@@ -195,16 +205,22 @@ for n in (3, 10, 100, 1000, 10_000):
 #
 # Check: the recursion and the closed forms, against a trapezoid rule.
 
+
 # %%
 def var_by_trapezoid(n, points=400_001):
     th = torch.linspace(0, math.pi, points, **f64)
     return torch.trapezoid((th - math.pi / 2) ** 2 * ag.angle_pdf(th, n), th).item()
 
-print(f"Var_2 = {ag.angle_variance(2):.12f}   pi^2/12   = {math.pi ** 2 / 12:.12f}   trapezoid {var_by_trapezoid(2):.12f}")
-print(f"Var_3 = {ag.angle_variance(3):.12f}   pi^2/4-2  = {math.pi ** 2 / 4 - 2:.12f}   trapezoid {var_by_trapezoid(3):.12f}")
+
+print(
+    f"Var_2 = {ag.angle_variance(2):.12f}   pi^2/12   = {math.pi**2 / 12:.12f}   trapezoid {var_by_trapezoid(2):.12f}"
+)
+print(
+    f"Var_3 = {ag.angle_variance(3):.12f}   pi^2/4-2  = {math.pi**2 / 4 - 2:.12f}   trapezoid {var_by_trapezoid(3):.12f}"
+)
 for n in (5, 12, 40):
     lhs = var_by_trapezoid(n) - var_by_trapezoid(n + 2)
-    print(f"Var_{n} - Var_{n + 2} = {lhs:.12f}   2/n^2 = {2 / n ** 2:.12f}")
+    print(f"Var_{n} - Var_{n + 2} = {lhs:.12f}   2/n^2 = {2 / n**2:.12f}")
 
 # %% [markdown]
 # ## The article's table, computed live
@@ -212,8 +228,10 @@ for n in (5, 12, 40):
 # Each row: the article's value (quoted), the exact $\frac12\psi'(n/2)$, an independent trapezoid rule, a Monte Carlo estimate from $10^5$ beta-sampled pairs with its standard error, and the two simple approximations.
 
 # %%
-rows = ["| n | article | exact ψ′(n/2)/2 | trapezoid | sampled (10⁵ pairs) | Laplace 1/(n−2) | 1/(n−1) |",
-        "|---|---|---|---|---|---|---|"]
+rows = [
+    "| n | article | exact ψ′(n/2)/2 | trapezoid | sampled (10⁵ pairs) | Laplace 1/(n−2) | 1/(n−1) |",
+    "|---|---|---|---|---|---|---|",
+]
 worst_laplace, worst_nm1 = 0.0, 0.0
 for n, quoted in ARTICLE_VAR.items():
     exact = ag.angle_variance(n)
@@ -222,8 +240,10 @@ for n, quoted in ARTICLE_VAR.items():
     se = (dev2.std() / math.sqrt(dev2.numel())).item()
     worst_laplace = max(worst_laplace, abs(1 / (n - 2) / exact - 1))
     worst_nm1 = max(worst_nm1, abs(1 / (n - 1) / exact - 1))
-    rows.append(f"| {n} | {quoted} | {exact:.6g} | {var_by_trapezoid(n):.6g} | {dev2.mean().item():.5g} ± {se:.1g} "
-                f"| {1 / (n - 2):.6g} | {1 / (n - 1):.6g} |")
+    rows.append(
+        f"| {n} | {quoted} | {exact:.6g} | {var_by_trapezoid(n):.6g} | {dev2.mean().item():.5g} ± {se:.1g} "
+        f"| {1 / (n - 2):.6g} | {1 / (n - 1):.6g} |"
+    )
 display(Markdown("\n".join(rows)))
 print(f"largest relative error over the table: Laplace 1/(n-2) {worst_laplace:.1%}, 1/(n-1) {worst_nm1:.1%}")
 
@@ -247,6 +267,7 @@ for eps_deg in (1, 5, 10):
     rows.append(f"| {eps_deg}° | " + " | ".join(cells) + " |")
 display(Markdown("exact (Laplace) P(|θ − 90°| < ε)\n\n" + "\n".join(rows)))
 
+
 def dimension_for(p_target, eps_deg):
     # smallest n with P(|theta - 90 deg| < eps) >= p_target (P grows with n): bisection on integers
     lo, hi = 2, 2
@@ -256,6 +277,7 @@ def dimension_for(p_target, eps_deg):
         mid = (lo + hi) // 2
         lo, hi = (mid, hi) if ag.prob_near_orthogonal(mid, math.radians(eps_deg)) < p_target else (lo, mid)
     return hi
+
 
 for eps_deg in (1, 5, 10):
     print(f"99% of random pairs lie within {eps_deg:>2} deg of orthogonal from n = {dimension_for(0.99, eps_deg):,}")

@@ -23,16 +23,18 @@
 # Every formula below comes from `theory_lib.geometric_init` and `theory_lib.angles` (lesson 02), tested against independent routes; every number is computed by a cell.
 
 # %%
-import os
 import math
+import os
+
 import torch
 from IPython import get_ipython
 from IPython.display import Markdown, display
 
-from theory_lib import default_device, angles as ag, geometric_init as gi
+from theory_lib import angles as ag, default_device, geometric_init as gi
 from theory_lib.figures.geometric_init import GeometricInitFigure, log_ratio_moments
 
-if os.environ.get("MPLBACKEND", "").lower() != "agg":  # headless test runs set MPLBACKEND=Agg; JupyterLab gets live figures
+# headless test runs set MPLBACKEND=Agg; JupyterLab gets live figures
+if os.environ.get("MPLBACKEND", "").lower() != "agg":
     get_ipython().run_line_magic("matplotlib", "widget")  # %matplotlib widget, as plain Python for the text form
 
 device = default_device()  # CUDA when present, else the CPU
@@ -45,9 +47,9 @@ def random_matrix(m, n, distribution="normal", std=1.0):
     # i.i.d. zero-mean entries with standard deviation `std`, from one of three laws
     if distribution == "normal":
         w = torch.randn(m, n, generator=g, **f64)
-    elif distribution == "uniform":                       # U(-sqrt 3, sqrt 3) has variance 1
+    elif distribution == "uniform":  # U(-sqrt 3, sqrt 3) has variance 1
         w = (2 * torch.rand(m, n, generator=g, **f64) - 1) * math.sqrt(3)
-    else:                                                 # rademacher: +-1 with probability 1/2
+    else:  # rademacher: +-1 with probability 1/2
         w = 2 * torch.randint(0, 2, (m, n), generator=g, device=device).to(torch.float64) - 1
     return std * w
 
@@ -64,20 +66,26 @@ def random_matrix(m, n, distribution="normal", std=1.0):
 
 # %%
 n = 256
-W = random_matrix(n, n, std=1 / math.sqrt(n))                        # entries N(0, 1/n)
-sq_norms = (W ** 2).sum(0)                                           # ||w_j||^2, one per column
-print(f"squared column lengths: mean {sq_norms.mean().item():.4f}, s.d. {sq_norms.std().item():.4f}"
-      f"   (theory 1 and sqrt(2/n) = {math.sqrt(2 / n):.4f})")
+W = random_matrix(n, n, std=1 / math.sqrt(n))  # entries N(0, 1/n)
+sq_norms = (W**2).sum(0)  # ||w_j||^2, one per column
+print(
+    f"squared column lengths: mean {sq_norms.mean().item():.4f}, s.d. {sq_norms.std().item():.4f}"
+    f"   (theory 1 and sqrt(2/n) = {math.sqrt(2 / n):.4f})"
+)
 
 unit = W / W.norm(dim=0)
 off = ~torch.eye(n, dtype=torch.bool, device=device)
-cos = (unit.T @ unit)[off]                                           # cosines between distinct columns
+cos = (unit.T @ unit)[off]  # cosines between distinct columns
 deg = torch.rad2deg(torch.acos(cos))
-print(f"angles between columns: mean {deg.mean().item():.2f} deg, s.d. {deg.std().item():.2f} deg"
-      f"   (lesson 02: 90 and {math.degrees(math.sqrt(ag.angle_variance(n))):.2f})")
-print(f"E[cos^2] = {(cos ** 2).mean().item():.5f}   (lesson 02: 1/n = {1 / n:.5f})")
-print(f"within 10 deg of orthogonal: {((deg - 90).abs() < 10).double().mean().item():.4f}"
-      f"   (lesson 02: {ag.prob_near_orthogonal(n, math.radians(10)):.4f})")
+print(
+    f"angles between columns: mean {deg.mean().item():.2f} deg, s.d. {deg.std().item():.2f} deg"
+    f"   (lesson 02: 90 and {math.degrees(math.sqrt(ag.angle_variance(n))):.2f})"
+)
+print(f"E[cos^2] = {(cos**2).mean().item():.5f}   (lesson 02: 1/n = {1 / n:.5f})")
+print(
+    f"within 10 deg of orthogonal: {((deg - 90).abs() < 10).double().mean().item():.4f}"
+    f"   (lesson 02: {ag.prob_near_orthogonal(n, math.radians(10)):.4f})"
+)
 
 # %% [markdown]
 # ## Step 2 · so norms are (nearly) preserved, but only for a typical vector
@@ -87,18 +95,22 @@ print(f"within 10 deg of orthogonal: {((deg - 90).abs() < 10).double().mean().it
 # **Where the picture is loose.** "$W^\top W \approx I$" holds entry by entry, not as an operator. The eigenvalues of $W^\top W$ for a square Gaussian $W$ spread over the whole interval $[0, 4]$ (the Marchenko–Pastur law, edges $(1 \pm \sqrt{n/m})^2$ for $m \times n$), so some directions are stretched by almost $2$ and others squashed towards $0$. $\|Wx\| \approx \|x\|$ is a statement about a *typical* $x$, not about every $x$; only tall matrices ($m \gg n$) come close to an isometry.
 
 # %%
-X = torch.randn(n, 2000, generator=g, **f64)                         # 2000 inputs
+X = torch.randn(n, 2000, generator=g, **f64)  # 2000 inputs
 ratio = (W @ X).norm(dim=0) / X.norm(dim=0)
-print(f"||Wx|| / ||x|| over 2000 inputs: mean {ratio.mean().item():.4f}, s.d. {ratio.std().item():.4f}"
-      f"   (theory about 1 and 1/sqrt(2n) = {1 / math.sqrt(2 * n):.4f})")
+print(
+    f"||Wx|| / ||x|| over 2000 inputs: mean {ratio.mean().item():.4f}, s.d. {ratio.std().item():.4f}"
+    f"   (theory about 1 and 1/sqrt(2n) = {1 / math.sqrt(2 * n):.4f})"
+)
 
 print(f"\n{'m/n':>5} {'min eig of W^T W':>17} {'max eig':>8} {'MP edges (1 -+ sqrt(n/m))^2':>30}")
 for k in (1, 4, 16):
     m = k * n
     Wm = random_matrix(m, n, std=1 / math.sqrt(m))
     ev = torch.linalg.eigvalsh(Wm.T @ Wm)
-    print(f"{k:>5} {ev.min().item():>17.4f} {ev.max().item():>8.4f} "
-          f"{(1 - math.sqrt(n / m)) ** 2:>17.4f}, {(1 + math.sqrt(n / m)) ** 2:.4f}")
+    print(
+        f"{k:>5} {ev.min().item():>17.4f} {ev.max().item():>8.4f} "
+        f"{(1 - math.sqrt(n / m)) ** 2:>17.4f}, {(1 + math.sqrt(n / m)) ** 2:.4f}"
+    )
 
 # %% [markdown]
 # ## Step 3 · how close to the identity? The exact expected error
@@ -118,13 +130,15 @@ for k in (1, 4, 16):
 
 # %%
 KAPPA = {"normal": 3.0, "uniform": 9 / 5, "rademacher": 1.0}
-rows = ["| n | " + " | ".join(f"{d}: measured (exact)" for d in gi.DISTRIBUTIONS) + " | n × error (normal) |",
-        "|---" * 5 + "|"]
+rows = [
+    "| n | " + " | ".join(f"{d}: measured (exact)" for d in gi.DISTRIBUTIONS) + " | n × error (normal) |",
+    "|---" * 5 + "|",
+]
 for n_, trials in ((16, 400), (64, 100), (256, 8), (512, 2)):
     cells, scaled = [], None
     for d in gi.DISTRIBUTIONS:
         err = gi.orthogonality_error(n_, distribution=d, trials=trials, generator=g).mean().item()
-        cells.append(f"{err:.5f} ({(KAPPA[d] + n_ - 2) / n_ ** 2:.5f})")
+        cells.append(f"{err:.5f} ({(KAPPA[d] + n_ - 2) / n_**2:.5f})")
         scaled = n_ * err if d == "normal" else scaled
     rows.append(f"| {n_} | " + " | ".join(cells) + f" | {scaled:.4f} |")
 display(Markdown("\n".join(rows)))
@@ -152,11 +166,13 @@ for label, var in (("1/m (fan-out, the article)", 1 / m), ("1/n (fan-in, the usu
     Wr = random_matrix(m, n, std=math.sqrt(var))
     Y = Wr @ Xr
     length = (Y.norm(dim=0) / Xr.norm(dim=0)).mean().item()
-    per_unit = ((Y ** 2).mean(0) / (Xr ** 2).mean(0)).mean().item()
+    per_unit = ((Y**2).mean(0) / (Xr**2).mean(0)).mean().item()
     print(f"variance {label:<30}: ||Wx||/||x|| = {length:.3f}, per-unit E[y^2]/E[x^2] = {per_unit:.3f}")
 
 err = gi.orthogonality_error(n, m, trials=20, generator=g).mean().item()
-print(f"\nm x n = {m} x {n}: mean((W^T W - I)^2) = {err:.6f}, exact (kappa + n - 2)/(m n) = {(3 + n - 2) / (m * n):.6f}")
+print(
+    f"\nm x n = {m} x {n}: mean((W^T W - I)^2) = {err:.6f}, exact (kappa + n - 2)/(m n) = {(3 + n - 2) / (m * n):.6f}"
+)
 
 Wshort = random_matrix(n // 2, n, std=math.sqrt(2 / n))
 ev = torch.linalg.eigvalsh(Wshort.T @ Wshort)
@@ -177,17 +193,23 @@ except ValueError as err:
 
 # %%
 fan_in, fan_out = 784, 256
-w = torch.empty(fan_out, fan_in, dtype=torch.float64)                 # torch's layout: (out, in)
+w = torch.empty(fan_out, fan_in, dtype=torch.float64)  # torch's layout: (out, in)
 torch.nn.init.xavier_normal_(w, generator=torch.Generator().manual_seed(0))
-print(f"xavier_std({fan_in}, {fan_out}) = {gi.xavier_std(fan_in, fan_out):.5f},  torch.nn.init.xavier_normal_ sample std = {w.std().item():.5f}")
+print(
+    f"xavier_std({fan_in}, {fan_out}) = {gi.xavier_std(fan_in, fan_out):.5f},  torch.nn.init.xavier_normal_ sample std = {w.std().item():.5f}"
+)
 torch.nn.init.kaiming_normal_(w, nonlinearity="relu", generator=torch.Generator().manual_seed(0))
-print(f"he_std({fan_in})          = {gi.he_std(fan_in):.5f},  torch.nn.init.kaiming_normal_ sample std = {w.std().item():.5f}")
+print(
+    f"he_std({fan_in})          = {gi.he_std(fan_in):.5f},  torch.nn.init.kaiming_normal_ sample std = {w.std().item():.5f}"
+)
 
 n = 256
 X = torch.randn(n, 2000, generator=g, **f64)
 for label, std in (("1/sqrt(n)", 1 / math.sqrt(n)), ("He sqrt(2/n)", gi.he_std(n))):
     Z = random_matrix(n, n, std=std) @ X
-    print(f"std {label:<13}: E||relu(Wx)||^2 / ||x||^2 = {((torch.relu(Z) ** 2).sum(0) / (X ** 2).sum(0)).mean().item():.4f}")
+    print(
+        f"std {label:<13}: E||relu(Wx)||^2 / ||x||^2 = {((torch.relu(Z) ** 2).sum(0) / (X**2).sum(0)).mean().item():.4f}"
+    )
 
 # %% [markdown]
 # ## Step 6 · depth multiplies everything
@@ -203,13 +225,17 @@ runs, width, depth = 400, 32, 40
 x = torch.randn(runs, width, 1, generator=g, **f64)
 log0 = x.norm(dim=(1, 2)).log()
 for _ in range(depth):
-    x = torch.randn(runs, width, width, generator=g, **f64) / math.sqrt(width) @ x   # a fresh layer per run
+    x = torch.randn(runs, width, width, generator=g, **f64) / math.sqrt(width) @ x  # a fresh layer per run
 log_ratio = x.norm(dim=(1, 2)).log() - log0
 mean, sd = log_ratio_moments(width, 1.0, torch.tensor([depth]).numpy())
-print(f"log(||x_L|| / ||x_0||), n = {width}, L = {depth}: mean {log_ratio.mean().item():+.3f} (theory {mean[0]:+.3f}), "
-      f"s.d. {log_ratio.std().item():.3f} (theory {sd[0]:.3f})")
-print(f"mean of ||x_L||^2/||x_0||^2 = {(2 * log_ratio).exp().mean().item():.3f} (theory 1), "
-      f"median of ||x_L||/||x_0|| = {log_ratio.exp().median().item():.3f} (typical e^(-L/(2n)) = {math.exp(-depth / (2 * width)):.3f})")
+print(
+    f"log(||x_L|| / ||x_0||), n = {width}, L = {depth}: mean {log_ratio.mean().item():+.3f} (theory {mean[0]:+.3f}), "
+    f"s.d. {log_ratio.std().item():.3f} (theory {sd[0]:.3f})"
+)
+print(
+    f"mean of ||x_L||^2/||x_0||^2 = {(2 * log_ratio).exp().mean().item():.3f} (theory 1), "
+    f"median of ||x_L||/||x_0|| = {log_ratio.exp().median().item():.3f} (typical e^(-L/(2n)) = {math.exp(-depth / (2 * width)):.3f})"
+)
 
 # %% [markdown]
 # ## See it move
@@ -226,6 +252,7 @@ figure.widget()
 # %% [markdown]
 # ## The article's claims, computed live
 
+
 # %%
 def stack_rms(n, depth, distribution="normal", activation="linear", gain=1.0, inputs=64):
     # root mean square of ||x_L|| / ||x_0|| through `depth` fresh random layers
@@ -236,19 +263,26 @@ def stack_rms(n, depth, distribution="normal", activation="linear", gain=1.0, in
         x = act(random_matrix(n, n, distribution, std=gain / math.sqrt(n)) @ x)
     return ((x.norm(dim=0) / x0) ** 2).mean().sqrt().item()
 
+
 n_scaled = {n_: n_ * gi.orthogonality_error(n_, trials=4, generator=g).mean().item() for n_ in (64, 256, 512)}
 laws = {d: stack_rms(256, 50, d) for d in gi.DISTRIBUTIONS}
 Wt = random_matrix(512, 128, std=1 / math.sqrt(512))
 tall = ((Wt @ Xr).norm(dim=0) / Xr.norm(dim=0)).mean().item()
 relu_plain, relu_he = stack_rms(256, 50, activation="relu"), stack_rms(256, 50, activation="relu", gain=math.sqrt(2))
 
-rows = ["| the article says | computed here |", "|---|---|",
-        "| mean((WᵀW − I)²) shrinks like 1/n | n × error = " + ", ".join(f"{v:.3f} (n = {k})" for k, v in n_scaled.items()) + " |",
-        "| any zero-mean law with variance 1/n will do | RMS ‖x₅₀‖/‖x₀‖, 50 linear layers, n = 256: "
-        + ", ".join(f"{d} {v:.3f}" for d, v in laws.items()) + " |",
-        f"| m × n with m ≥ n: variance 1/m | 512 × 128: mean ‖Wx‖/‖x‖ = {tall:.3f} |",
-        f"| Xavier: N(0, 2/(fan_in + fan_out)) | xavier_std(784, 256) = {gi.xavier_std(784, 256):.4f} |",
-        f"| ReLU halves the signal; He multiplies the std by √2 | RMS after 50 ReLU layers: std 1/√n → {relu_plain:.2e}, He → {relu_he:.3f} |"]
+rows = [
+    "| the article says | computed here |",
+    "|---|---|",
+    "| mean((WᵀW − I)²) shrinks like 1/n | n × error = "
+    + ", ".join(f"{v:.3f} (n = {k})" for k, v in n_scaled.items())
+    + " |",
+    "| any zero-mean law with variance 1/n will do | RMS ‖x₅₀‖/‖x₀‖, 50 linear layers, n = 256: "
+    + ", ".join(f"{d} {v:.3f}" for d, v in laws.items())
+    + " |",
+    f"| m × n with m ≥ n: variance 1/m | 512 × 128: mean ‖Wx‖/‖x‖ = {tall:.3f} |",
+    f"| Xavier: N(0, 2/(fan_in + fan_out)) | xavier_std(784, 256) = {gi.xavier_std(784, 256):.4f} |",
+    f"| ReLU halves the signal; He multiplies the std by √2 | RMS after 50 ReLU layers: std 1/√n → {relu_plain:.2e}, He → {relu_he:.3f} |",
+]
 display(Markdown("\n".join(rows)))
 
 # %% [markdown]
@@ -258,10 +292,12 @@ display(Markdown("\n".join(rows)))
 
 # %%
 # the numbers the questions quote, computed (the slider moves the gain in steps of 0.01)
-he_gain = math.sqrt(2)                      # relu: (g / sqrt 2)^l is flat at g = sqrt 2
+he_gain = math.sqrt(2)  # relu: (g / sqrt 2)^l is flat at g = sqrt 2
 cross_layer = math.log(1000) / math.log(1.1)  # linear, g = 1.1: the theory 1.1^l reaches 1000 here
-display(Markdown(f"""
+display(
+    Markdown(f"""
 1. Choose `relu` and depth 50, then raise the gain from $1$ towards $\\sqrt2 = {he_gain:.4f}$. How does the blue line move, and between which two neighbouring positions of the gain slider does the red theory line turn from falling to rising?
 2. With `linear` layers, set the gain to $1.1$ and the depth to $100$. The red theory line $1.1^l$ reaches $1000$ at layer $l = {cross_layer:.1f}$. Where does the blue line reach $1000$, and why later? (Step 6: what does the typical path do at $n = 128$?)
 3. At gain $1$, compare width $n = 8$ with $n = 256$. Why do the grey paths and the red dotted band sag below $1$ at small $n$ although the mean-square theory says $1$? Then switch `entries` to `rademacher` at $n = 4$: which number in the readout changes, and why? Why does the red dotted band disappear?
-"""))
+""")
+)

@@ -29,17 +29,26 @@
 # Every formula below comes from `theory_lib.bert_init`, where it is tested against an independent route (quadrature, torch's own samplers, an unrolled recurrence, a plain `nn.Linear` re-implementation, `torch.optim.Adam`). Every number is computed by a cell.
 
 # %%
-import os
 import math
+import os
+
 import torch
 from IPython import get_ipython
 from IPython.display import Markdown, display
 
-from theory_lib import default_device, bert_init as bi
-from theory_lib.figures.bert_init import (ResidualWeightsFigure, ToyStackFigure, TruncationFigure,
-                                          toy_experiment, toy_stds, N_TRAIN, WIDTH)
+from theory_lib import bert_init as bi, default_device
+from theory_lib.figures.bert_init import (
+    N_TRAIN,
+    WIDTH,
+    ResidualWeightsFigure,
+    ToyStackFigure,
+    TruncationFigure,
+    toy_experiment,
+    toy_stds,
+)
 
-if os.environ.get("MPLBACKEND", "").lower() != "agg":  # headless test runs set MPLBACKEND=Agg; JupyterLab gets live figures
+# headless test runs set MPLBACKEND=Agg; JupyterLab gets live figures
+if os.environ.get("MPLBACKEND", "").lower() != "agg":
     get_ipython().run_line_magic("matplotlib", "widget")  # %matplotlib widget, as plain Python for the text form
 
 device = default_device()  # CUDA when present, else the CPU
@@ -53,13 +62,16 @@ print("computing on", device)
 # %%
 factor = bi.truncation_factor(2.0)
 actual = bi.truncated_normal_std(0.02)
-xavier = 1 / math.sqrt(768)                      # Xavier / LeCun for a 768 x 768 matrix: variance 1/n
-rows = ["| claim | article | computed |", "|---|---|---|",
-        f"| std factor of a normal truncated at ±2σ | 1/1.1368472 | 1/{1 / factor:.7f} = {factor:.5f} |",
-        f"| BERT's real std | ≈ 0.0176 | {actual:.5f} |",
-        f"| Xavier's std for d = 768 | ≈ 0.0361 | {xavier:.5f} |",
-        f"| BERT's std / Xavier's | about one half | {actual / xavier:.3f} |",
-        f"| weight of $x_0$ after 12 Post Norm blocks, σ = 1 | $2^{{-6}}$ | {bi.post_norm_weights(12, 1.0)[0].item():.5f} |"]
+xavier = 1 / math.sqrt(768)  # Xavier / LeCun for a 768 x 768 matrix: variance 1/n
+rows = [
+    "| claim | article | computed |",
+    "|---|---|---|",
+    f"| std factor of a normal truncated at ±2σ | 1/1.1368472 | 1/{1 / factor:.7f} = {factor:.5f} |",
+    f"| BERT's real std | ≈ 0.0176 | {actual:.5f} |",
+    f"| Xavier's std for d = 768 | ≈ 0.0361 | {xavier:.5f} |",
+    f"| BERT's std / Xavier's | about one half | {actual / xavier:.3f} |",
+    f"| weight of $x_0$ after 12 Post Norm blocks, σ = 1 | $2^{{-6}}$ | {bi.post_norm_weights(12, 1.0)[0].item():.5f} |",
+]
 display(Markdown("\n".join(rows)))
 
 # %% [markdown]
@@ -80,15 +92,15 @@ display(Markdown("\n".join(rows)))
 # %%
 b = 2.0
 phi = math.exp(-b * b / 2) / math.sqrt(2 * math.pi)
-closed = math.sqrt(1 - 2 * b * phi / math.erf(b / math.sqrt(2)))     # 2 Phi(b) - 1 = erf(b / sqrt 2)
+closed = math.sqrt(1 - 2 * b * phi / math.erf(b / math.sqrt(2)))  # 2 Phi(b) - 1 = erf(b / sqrt 2)
 
-t = torch.linspace(-b, b, 200_001, dtype=torch.float64)               # trapezoid rule on a fine grid
+t = torch.linspace(-b, b, 200_001, dtype=torch.float64)  # trapezoid rule on a fine grid
 w = torch.exp(-t * t / 2)
 quad = math.sqrt((torch.trapezoid(t * t * w, t) / torch.trapezoid(w, t)).item())
 
 n = 1_000_000
 x = torch.empty(n, **f64)
-torch.nn.init.trunc_normal_(x, std=0.02, a=-0.04, b=0.04, generator=g)   # bounds are ABSOLUTE values
+torch.nn.init.trunc_normal_(x, std=0.02, a=-0.04, b=0.04, generator=g)  # bounds are ABSOLUTE values
 print(f"closed form          {closed:.8f}")
 print(f"trapezoid rule       {quad:.8f}")
 print(f"truncation_factor(2) {bi.truncation_factor(2.0):.8f}")
@@ -99,9 +111,11 @@ print(f"trunc_normal_ sample std / 0.02 = {x.std().item() / 0.02:.5f}  ({n:,} dr
 
 # %%
 x_default = torch.empty(n, **f64)
-torch.nn.init.trunc_normal_(x_default, std=0.02, generator=g)          # default a=-2, b=2: no truncation
-print(f"trunc_normal_(std=0.02) with default bounds: sample std {x_default.std().item():.5f}, "
-      f"largest |w| {x_default.abs().max().item():.4f}")
+torch.nn.init.trunc_normal_(x_default, std=0.02, generator=g)  # default a=-2, b=2: no truncation
+print(
+    f"trunc_normal_(std=0.02) with default bounds: sample std {x_default.std().item():.5f}, "
+    f"largest |w| {x_default.abs().max().item():.4f}"
+)
 print(f"an untruncated 0.02 against Xavier's 1/sqrt(768): ratio {0.02 * math.sqrt(768):.3f}")
 
 # %% [markdown]
@@ -114,7 +128,7 @@ rows = ["| model | d | Xavier $1/\\sqrt d$ | BERT's real std / Xavier |", "|---|
 for name, d in [("BERT-small-ish", 256), ("BERT-base", 768), ("BERT-large", 1024), ("a 4096-wide model", 4096)]:
     rows.append(f"| {name} | {d} | {1 / math.sqrt(d):.4f} | {actual * math.sqrt(d):.3f} |")
 display(Markdown("\n".join(rows)))
-print(f"0.02 truncated equals Xavier's std at d* = 1/s^2 = {1 / actual ** 2:,.0f}")
+print(f"0.02 truncated equals Xavier's std at d* = 1/s^2 = {1 / actual**2:,.0f}")
 
 # %% [markdown]
 # So "about half" is a statement about BERT-base; for BERT-large the same 0.02 is a bit more than half, and past $d^*$ it is *larger* than Xavier.
@@ -142,14 +156,14 @@ TruncationFigure().widget()
 # %%
 d, depth, sigma = 4096, 12, 1.0
 x0 = torch.randn(d, generator=g, **f64)
-F = sigma * torch.randn(depth, d, generator=g, **f64)                 # the branch outputs F_0..F_{l-1}
+F = sigma * torch.randn(depth, d, generator=g, **f64)  # the branch outputs F_0..F_{l-1}
 x = torch.nn.functional.layer_norm(x0, (d,))
 for k in range(depth):
-    x = torch.nn.functional.layer_norm(x + F[k], (d,))               # x_{k+1} = LN(x_k + F_k)
-sources = torch.cat([x0[None], F, torch.ones(1, d, **f64)]).T         # (d, l+2): x_0, F_0..F_{l-1}, 1
-solution = torch.linalg.lstsq(sources, x[:, None]).solution[:, 0]      # (l+2,)
+    x = torch.nn.functional.layer_norm(x + F[k], (d,))  # x_{k+1} = LN(x_k + F_k)
+sources = torch.cat([x0[None], F, torch.ones(1, d, **f64)]).T  # (d, l+2): x_0, F_0..F_{l-1}, 1
+solution = torch.linalg.lstsq(sources, x[:, None]).solution[:, 0]  # (l+2,)
 print(f"largest residual of the fit: {(sources @ solution - x).abs().max().item():.1e}")
-coef = solution[:-1]                                                    # drop the all-ones coefficient
+coef = solution[:-1]  # drop the all-ones coefficient
 predicted = bi.post_norm_weights(depth, sigma, device=device)
 for k in (0, 1, 6, 12):
     label = "x_0" if k == 0 else f"F_{k - 1}"
@@ -169,8 +183,10 @@ for std in (0.02, 1 / math.sqrt(width), 0.1):
     coef = [((s[0] * x0).sum(-1) / (x0 * x0).sum(-1)).mean().item() for s in states]
     s2 = bi.branch_variance(width, std)
     pred = [1.0] + [bi.post_norm_weights(l, math.sqrt(s2))[0].item() for l in range(1, 9)]
-    print(f"std {std:.4f} (σ² = {s2:.3f}): x_0 weight at l = 2, 4, 8: measured "
-          f"{coef[2]:.3f} {coef[4]:.3f} {coef[8]:.3f} | predicted {pred[2]:.3f} {pred[4]:.3f} {pred[8]:.3f}")
+    print(
+        f"std {std:.4f} (σ² = {s2:.3f}): x_0 weight at l = 2, 4, 8: measured "
+        f"{coef[2]:.3f} {coef[4]:.3f} {coef[8]:.3f} | predicted {pred[2]:.3f} {pred[4]:.3f} {pred[8]:.3f}"
+    )
 
 # %% [markdown]
 # Move depth and the branch std $\sigma$. Left: the weight of every source in $x_l$ ($x_0$ at position 0, then $F_0, \dots, F_{l-1}$), Post Norm against Pre Norm. Right: the weight of $x_0$ against depth, with the article's $2^{-l/2}$ dotted for reference.
@@ -187,13 +203,16 @@ ResidualWeightsFigure().widget()
 d, ff, tokens = 768, 3072, 256
 W = lambda rows, cols: bi.sample_truncated_normal((rows, cols), 0.02, 2.0, generator=g, device=device)
 x = torch.nn.functional.layer_norm(torch.randn(tokens, d, generator=g, device=device), (d,))
-ffn = torch.nn.functional.gelu(x @ W(ff, d).T) @ W(d, ff).T            # BERT's feed-forward branch at init
+ffn = torch.nn.functional.gelu(x @ W(ff, d).T) @ W(d, ff).T  # BERT's feed-forward branch at init
 branches = {
-    "linear d×d, Xavier std": d * xavier ** 2,
-    "linear d×d, BERT std (truncated 0.02)": d * actual ** 2,
+    "linear d×d, Xavier std": d * xavier**2,
+    "linear d×d, BERT std (truncated 0.02)": d * actual**2,
     "BERT feed-forward, measured": ffn.var().item(),
 }
-rows = ["| branch | σ² | per-Norm factor $1/\\sqrt{1+σ^2}$ | $x_0$ weight after 12 Norms | after 24 Norms |", "|---|---|---|---|---|"]
+rows = [
+    "| branch | σ² | per-Norm factor $1/\\sqrt{1+σ^2}$ | $x_0$ weight after 12 Norms | after 24 Norms |",
+    "|---|---|---|---|---|",
+]
 for name, s2 in branches.items():
     w12, w24 = (bi.post_norm_weights(l, math.sqrt(s2))[0].item() for l in (12, 24))
     rows.append(f"| {name} | {s2:.3f} | {1 / math.sqrt(1 + s2):.4f} | {w12:.4f} | {w24:.4f} |")
@@ -207,14 +226,17 @@ display(Markdown("\n".join(rows)))
 # Theory in hand, train something. The toy stack has width 32, 12 blocks and a regression task (a random smooth teacher, 128 points). Three initial stds for the branch weights: BERT's 0.02, Xavier's $1/\sqrt{32}$, and 1. The runs share the embedding, the head and the random *directions* of the branch weights, so the std is the only difference. First, the gradient each block's weights receive before any training, as the ratio of the first block's to the last's, and what the residual-path weight $(1+\sigma^2)^{-(l-1)/2}$ would predict for that ratio.
 
 # %%
-rows = ["| Norm | init | σ² of a branch | ‖g₀‖/‖g₁₁‖ measured | path-weight ratio $(1+σ^2)^{-11/2}$ |", "|---|---|---|---|---|"]
+rows = [
+    "| Norm | init | σ² of a branch | ‖g₀‖/‖g₁₁‖ measured | path-weight ratio $(1+σ^2)^{-11/2}$ |",
+    "|---|---|---|---|---|",
+]
 names = ["std 0.02", f"Xavier 1/√{WIDTH}", "std 1"]
 results = {}
 for norm in ("post", "pre"):
     for lr in (1e-2, 3e-2):
-        results[norm, lr] = toy_experiment(norm, 12, lr, 40)          # gradient norms + 6 training runs
-    grads = results[norm, 1e-2][0]                                    # (3 inits, 12 blocks)
-    for name, std, gn in zip(names, toy_stds(), grads):
+        results[norm, lr] = toy_experiment(norm, 12, lr, 40)  # gradient norms + 6 training runs
+    grads = results[norm, 1e-2][0]  # (3 inits, 12 blocks)
+    for name, std, gn in zip(names, toy_stds(), grads, strict=True):
         s2 = bi.branch_variance(WIDTH, std)
         path = (1 + s2) ** (-11 / 2) if norm == "post" else 1.0
         rows.append(f"| {norm} | {name} | {s2:.3g} | {gn[0] / gn[-1]:.3f} | {path:.3g} |")
@@ -232,13 +254,15 @@ lr = 1e-3
 u, y = bi.synthetic_task(128, seed=1, device=device)
 rows = ["| optimiser | update norm, block 0 | update norm, block 11 | ratio block 0 / block 11 |", "|---|---|---|---|"]
 for opt_name, make in (("SGD", torch.optim.SGD), ("Adam", torch.optim.Adam)):
-    stack = bi.ResidualStack(WIDTH, 12, "post", 1.0, generator=torch.Generator(device=device).manual_seed(0), device=device)
+    stack = bi.ResidualStack(
+        WIDTH, 12, "post", 1.0, generator=torch.Generator(device=device).manual_seed(0), device=device
+    )
     before = [stack.w1.detach().clone(), stack.w2.detach().clone()]
     opt = make(stack.parameters(), lr=lr)
     ((stack(u) - y) ** 2).mean().backward()
     opt.step()
-    sq = sum((p.detach() - p0)[0].pow(2).sum(dim=(1, 2)) for p, p0 in zip((stack.w1, stack.w2), before))
-    step = sq.sqrt()                                                     # (12,) norm of (dW1_k, dW2_k)
+    sq = sum((p.detach() - p0)[0].pow(2).sum(dim=(1, 2)) for p, p0 in zip((stack.w1, stack.w2), before, strict=True))
+    step = sq.sqrt()  # (12,) norm of (dW1_k, dW2_k)
     rows.append(f"| {opt_name} | {step[0].item():.3g} | {step[-1].item():.3g} | {(step[0] / step[-1]).item():.3f} |")
 display(Markdown("\n".join(rows)))
 
@@ -250,10 +274,10 @@ display(Markdown("\n".join(rows)))
 # Six runs per setting (three inits, with and without warmup), 150 full-batch Adam steps each. A final loss near $(n-1)/n$ means the network outputs the mean of the targets: collapsed.
 
 # %%
-collapse = 1 - 1 / N_TRAIN                                            # MSE of the constant predictor
+collapse = 1 - 1 / N_TRAIN  # MSE of the constant predictor
 rows = ["| Norm | peak lr | init | final loss, no warmup | final loss, 40-step warmup |", "|---|---|---|---|---|"]
 for (norm, lr), (_, losses) in results.items():
-    for name, (cold, warm) in zip(names, losses):
+    for name, (cold, warm) in zip(names, losses, strict=True):
         f_cold, f_warm = cold[-10:].mean(), warm[-10:].mean()
         mark = lambda v: f"**{v:.2g}** (collapsed)" if v > 0.9 * collapse else f"{v:.2g}"
         rows.append(f"| {norm} | {lr:g} | {name} | {mark(f_cold)} | {mark(f_warm)} |")
@@ -264,8 +288,12 @@ display(Markdown("\n".join(rows)))
 
 # %%
 for seed in (1, 2):
-    c = bi.train_loss_curves(WIDTH, 12, "post", 1 / math.sqrt(WIDTH), warmups=(0, 40), lr=1e-2, seed=seed, device=device)
-    print(f"seed {seed}: final loss without warmup {c[0, -10:].mean().item():.3g}, with warmup {c[1, -10:].mean().item():.3g}")
+    c = bi.train_loss_curves(
+        WIDTH, 12, "post", 1 / math.sqrt(WIDTH), warmups=(0, 40), lr=1e-2, seed=seed, device=device
+    )
+    print(
+        f"seed {seed}: final loss without warmup {c[0, -10:].mean().item():.3g}, with warmup {c[1, -10:].mean().item():.3g}"
+    )
 
 # %% [markdown]
 # Now explore: the Norm, the depth, the peak learning rate and the warmup length. Left: the gradient per block at initialisation for the three inits (dotted, for Post Norm: the residual-path weight, scaled to the last block). Right: the training loss, solid with filled markers with warmup, dashed with hollow markers without; the grey dash-dotted line is the loss of predicting the mean. A collapsed run lies exactly on that line, so each run carries its markers at its own steps: several runs stuck on the line still show, one marker pattern each, and the line's label counts them.
@@ -286,12 +314,14 @@ _, pre_hi = results["pre", 3e-2]
 final = lambda c: c[-10:].mean()
 n_collapsed = lambda losses, j: sum(final(losses[i, j]) > 0.9 * collapse for i in range(3))
 ratio = lambda gr: " / ".join(f"{gr[i, 0] / gr[i, -1]:.2f}" for i in range(3))
-display(Markdown(f'''
-* **Truncation.** Cutting at $\\pm2\\sigma$ multiplies the std by {factor:.4f} = 1/{1 / factor:.4f}: BERT's 0.02 is really {actual:.4f}, which is {actual / xavier:.2f} of Xavier's {xavier:.4f} for $d = 768$ (and equals Xavier at $d \\approx$ {1 / actual ** 2:,.0f}).
-* **The residual path.** After 12 Post Norm blocks with $\\sigma = 1$, $x_0$ keeps weight {bi.post_norm_weights(12, 1.0)[0].item():.4f}; with the $\\sigma^2$ = {768 * actual ** 2:.3f} of a $768\\times768$ layer at BERT's std it keeps {bi.post_norm_weights(12, math.sqrt(768 * actual ** 2))[0].item():.3f}.
+display(
+    Markdown(f"""
+* **Truncation.** Cutting at $\\pm2\\sigma$ multiplies the std by {factor:.4f} = 1/{1 / factor:.4f}: BERT's 0.02 is really {actual:.4f}, which is {actual / xavier:.2f} of Xavier's {xavier:.4f} for $d = 768$ (and equals Xavier at $d \\approx$ {1 / actual**2:,.0f}).
+* **The residual path.** After 12 Post Norm blocks with $\\sigma = 1$, $x_0$ keeps weight {bi.post_norm_weights(12, 1.0)[0].item():.4f}; with the $\\sigma^2$ = {768 * actual**2:.3f} of a $768\\times768$ layer at BERT's std it keeps {bi.post_norm_weights(12, math.sqrt(768 * actual**2))[0].item():.3f}.
 * **Gradients at initialisation** (toy stack, 12 blocks, first block / last block, for std 0.02 / Xavier / 1): Post Norm {ratio(post_grads)}, Pre Norm {ratio(pre_grads)}. Larger stds starve the early Post Norm blocks, as the article says, but far less than the residual-path weight predicts.
 * **Warmup.** At peak lr $10^{{-2}}$, Post Norm without warmup: final losses {" / ".join(f"{final(post_losses[i, 0]):.2g}" for i in range(3))} ({n_collapsed(post_losses, 0)} of 3 collapsed to the mean); with a 40-step warmup {" / ".join(f"{final(post_losses[i, 1]):.2g}" for i in range(3))}. At $3\\cdot10^{{-2}}$, {n_collapsed(post_hi, 0)} of 3 Post Norm runs collapse without warmup and {n_collapsed(post_hi, 1)} with it. Pre Norm collapses in {n_collapsed(pre_losses, 0) + n_collapsed(pre_hi, 0)} of the 6 no-warmup runs, though at $3\\cdot10^{{-2}}$ it too does better with warmup: final losses without {" / ".join(f"{final(pre_hi[i, 0]):.2g}" for i in range(3))}, with {" / ".join(f"{final(pre_hi[i, 1]):.2g}" for i in range(3))}.
-'''))
+""")
+)
 
 # %% [markdown]
 # ## Where the article is loose

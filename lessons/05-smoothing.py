@@ -23,9 +23,9 @@
 # Every formula below comes from `theory_lib.smoothing`, where it is tested against an independent route; every number is computed by a cell.
 
 # %%
-import os
 import itertools
 import math
+import os
 import time
 
 import torch
@@ -33,10 +33,10 @@ from IPython import get_ipython
 from IPython.display import Markdown, display
 
 from theory_lib import default_device, smoothing as sm
-from theory_lib.figures.smoothing import (SmoothF1TrainingFigure, SmoothFunctionFigure, SmoothMaxFigure,
-                                          f1_experiment)
+from theory_lib.figures.smoothing import SmoothF1TrainingFigure, SmoothFunctionFigure, SmoothMaxFigure, f1_experiment
 
-if os.environ.get("MPLBACKEND", "").lower() != "agg":  # headless test runs set MPLBACKEND=Agg; JupyterLab gets live figures
+# headless test runs set MPLBACKEND=Agg; JupyterLab gets live figures
+if os.environ.get("MPLBACKEND", "").lower() != "agg":
     get_ipython().run_line_magic("matplotlib", "widget")  # %matplotlib widget, as plain Python for the text form
 
 device = default_device()  # CUDA when present, else the CPU
@@ -50,9 +50,9 @@ print("computing on", device)
 # Accuracy counts $[\mathrm{argmax}_j\, z_j = y]$. Move the logits $z$ a little and the argmax does not change, so the count does not either: its gradient is zero almost everywhere (and undefined where the argmax flips). A smooth stand-in replaces the indicator by a probability.
 
 # %%
-z = torch.randn(6, 3, generator=g, **f64).requires_grad_(True)   # 6 examples, 3 classes
+z = torch.randn(6, 3, generator=g, **f64).requires_grad_(True)  # 6 examples, 3 classes
 y = torch.tensor([0, 1, 2, 0, 1, 2], device=device)
-hard = (z.argmax(-1) == y).double().mean()                           # argmax: no gradient path at all
+hard = (z.argmax(-1) == y).double().mean()  # argmax: no gradient path at all
 print("hard accuracy", hard.item(), "| requires grad:", hard.requires_grad)
 soft = sm.smooth_accuracy(torch.softmax(z, -1), y)
 (grad,) = torch.autograd.grad(soft, z)
@@ -72,16 +72,20 @@ print(f"smooth accuracy {soft.item():.4f} | gradient norm {grad.norm().item():.4
 # Computed naively, $e^{x_i/\tau}$ overflows at once ($x = 10^4$, $\tau = 10^{-4}$ gives $e^{10^8}$). The library subtracts the max first: $m + \tau\,\mathrm{logsumexp}((x - m)/\tau)$.
 
 # %%
-x = 3 * torch.randn(10_000, 8, generator=g, **f64)                  # 10 000 random vectors, n = 8
+x = 3 * torch.randn(10_000, 8, generator=g, **f64)  # 10 000 random vectors, n = 8
 for tau in (1.0, 0.1, 0.01):
     gap = sm.smooth_max(x, tau) - x.amax(-1)
-    print(f"tau = {tau:<5}: gap in [{gap.min().item():.2e}, {gap.max().item():.4f}], "
-          f"bound tau log n = {sm.smooth_max_bound(8, tau):.4f}, all within: {bool((gap >= 0).all() and (gap <= sm.smooth_max_bound(8, tau)).all())}")
+    print(
+        f"tau = {tau:<5}: gap in [{gap.min().item():.2e}, {gap.max().item():.4f}], "
+        f"bound tau log n = {sm.smooth_max_bound(8, tau):.4f}, all within: {bool((gap >= 0).all() and (gap <= sm.smooth_max_bound(8, tau)).all())}"
+    )
 
 ties = torch.full((8,), 1.5, **f64)
 print("all 8 tied, tau = 0.1: gap =", (sm.smooth_max(ties, 0.1) - 1.5).item(), "= 0.1 log 8 =", 0.1 * math.log(8))
 three = torch.tensor([2.0, 2.0, 2.0, -1.0, 0.5], **f64)
-print("3 tied maxima, tau = 0.01: gap =", (sm.smooth_max(three, 0.01) - 2).item(), "-> 0.01 log 3 =", 0.01 * math.log(3))
+print(
+    "3 tied maxima, tau = 0.01: gap =", (sm.smooth_max(three, 0.01) - 2).item(), "-> 0.01 log 3 =", 0.01 * math.log(3)
+)
 
 big = torch.tensor([1e4, -1e4, 9999.0], **f64)
 naive = 1e-4 * torch.log(torch.exp(big / 1e-4).sum())
@@ -105,8 +109,10 @@ x = torch.tensor([0.3, 2.0, 1.7, -1.0, 0.9], **f64).requires_grad_(True)
 for tau in (1.0, 0.1, 0.01):
     (grad,) = torch.autograd.grad(sm.smooth_max(x, tau), x)
     p = sm.smooth_onehot(x, tau)
-    print(f"tau = {tau:<4}: |autograd - softmax| = {(grad - p).abs().max().item():.1e}, "
-          f"softmax = {[round(v, 3) for v in p.tolist()]}, soft argmax = {sm.smooth_argmax(x, tau).item():.4f}")
+    print(
+        f"tau = {tau:<4}: |autograd - softmax| = {(grad - p).abs().max().item():.1e}, "
+        f"softmax = {[round(v, 3) for v in p.tolist()]}, soft argmax = {sm.smooth_argmax(x, tau).item():.4f}"
+    )
 print("argmax:", int(x.argmax()))
 
 # %% [markdown]
@@ -143,16 +149,16 @@ x2 = torch.linspace(3, -2, 801, **f64)
 k = 1.7
 d = x - x2
 checks = {
-    "log-cosh |x| = smooth max of (x, -x) at tau = 1/k":
-        sm.smooth_abs(x, k) - sm.smooth_max(torch.stack([x, -x], -1), 1 / k),
-    "max2 with log-cosh |.| = smooth max at tau = 1/(2k)":
-        sm.smooth_max2(x, x2, k) - sm.smooth_max(torch.stack([x, x2], -1), 1 / (2 * k)),
-    "max2 with x erf: the article's erf form (mu = k)":
-        sm.smooth_max2(x, x2, k, "erf") - (x + x2 + d * torch.erf(k * d)) / 2,
-    "max2 with x tanh: the article's sigmoid form (beta = 2k)":
-        sm.smooth_max2(x, x2, k, "tanh") - (d * torch.sigmoid(2 * k * d) + x2),
-    "softplus = (x + log-cosh |x| at k/2) / 2 = log(1 + e^{kx})/k":
-        sm.smooth_relu(x, k) - torch.log1p(torch.exp(k * x)) / k,
+    "log-cosh |x| = smooth max of (x, -x) at tau = 1/k": sm.smooth_abs(x, k)
+    - sm.smooth_max(torch.stack([x, -x], -1), 1 / k),
+    "max2 with log-cosh |.| = smooth max at tau = 1/(2k)": sm.smooth_max2(x, x2, k)
+    - sm.smooth_max(torch.stack([x, x2], -1), 1 / (2 * k)),
+    "max2 with x erf: the article's erf form (mu = k)": sm.smooth_max2(x, x2, k, "erf")
+    - (x + x2 + d * torch.erf(k * d)) / 2,
+    "max2 with x tanh: the article's sigmoid form (beta = 2k)": sm.smooth_max2(x, x2, k, "tanh")
+    - (d * torch.sigmoid(2 * k * d) + x2),
+    "softplus = (x + log-cosh |x| at k/2) / 2 = log(1 + e^{kx})/k": sm.smooth_relu(x, k)
+    - torch.log1p(torch.exp(k * x)) / k,
 }
 for name, diff in checks.items():
     print(f"{diff.abs().max().item():.1e}  {name}")
@@ -176,19 +182,27 @@ print(f"{(d_relu - sm.smooth_step(x, k)).abs().max().item():.1e}  d/dx softplus 
 # The signs differ: log-cosh and softplus lie *above* $|x|$ and relu (and are convex, like them); the product forms lie *below*, and are not convex (swish dips below zero). Far from the kink the errors decay like $e^{-2k|x|}$ for log-cosh but like $e^{-k^2x^2}$ for erf. sign and step are different: they jump, and no continuous function approximates a jump uniformly, so the worst-case error stays 1 (sign) or $\tfrac12$ (step) for every $k$; they converge only on $|x| \ge \delta > 0$.
 
 # %%
-grid = torch.linspace(-6, 6, 120_001, **f64)            # spacing 1e-4
+grid = torch.linspace(-6, 6, 120_001, **f64)  # spacing 1e-4
 exact = {"abs": grid.abs(), "relu": grid.clamp_min(0), "sign": torch.sign(grid), "step": (grid > 0).double()}
-smooth = {("abs", "logcosh"): lambda t, k: sm.smooth_abs(t, k, "logcosh"), ("abs", "erf"): lambda t, k: sm.smooth_abs(t, k, "erf"),
-          ("abs", "tanh"): lambda t, k: sm.smooth_abs(t, k, "tanh"), ("relu", "softplus"): lambda t, k: sm.smooth_relu(t, k, "softplus"),
-          ("relu", "swish"): lambda t, k: sm.smooth_relu(t, k, "swish"), ("sign", "tanh"): lambda t, k: sm.smooth_sign(t, k, "tanh"),
-          ("sign", "erf"): lambda t, k: sm.smooth_sign(t, k, "erf"), ("step", "sigmoid"): lambda t, k: sm.smooth_step(t, k)}
+smooth = {
+    ("abs", "logcosh"): lambda t, k: sm.smooth_abs(t, k, "logcosh"),
+    ("abs", "erf"): lambda t, k: sm.smooth_abs(t, k, "erf"),
+    ("abs", "tanh"): lambda t, k: sm.smooth_abs(t, k, "tanh"),
+    ("relu", "softplus"): lambda t, k: sm.smooth_relu(t, k, "softplus"),
+    ("relu", "swish"): lambda t, k: sm.smooth_relu(t, k, "swish"),
+    ("sign", "tanh"): lambda t, k: sm.smooth_sign(t, k, "tanh"),
+    ("sign", "erf"): lambda t, k: sm.smooth_sign(t, k, "erf"),
+    ("step", "sigmoid"): lambda t, k: sm.smooth_step(t, k),
+}
 k = 5.0
-rows = ["| approximation | side of the exact function | sup error (formula) | sup error (grid) | c = sup error × k | error at x = 1 |",
-        "|---|---|---|---|---|---|"]
+rows = [
+    "| approximation | side of the exact function | sup error (formula) | sup error (grid) | c = sup error × k | error at x = 1 |",
+    "|---|---|---|---|---|---|",
+]
 for (name, kind), f in smooth.items():
     err = f(grid, k) - exact[name]
     side = "above" if err.min() >= -1e-15 else "below" if err.max() <= 1e-15 else "both"
-    at1 = (f(torch.tensor(1.0, **f64), k) - 1.0).abs().item()          # every exact function is 1 at x = 1
+    at1 = (f(torch.tensor(1.0, **f64), k) - 1.0).abs().item()  # every exact function is 1 at x = 1
     theory = sm.approximation_error(name, k, kind if name != "step" else None)
     c = f"{theory * k:.6f}" if name in ("abs", "relu") else "none: no decay in k"
     rows.append(f"| {name} ≈ {kind} | {side} | {theory:.6f} | {err.abs().max().item():.6f} | {c} | {at1:.2e} |")
@@ -235,15 +249,17 @@ maxes.widget()
 n, c, draws = 50, 4, 20_000
 p = torch.softmax(torch.randn(n, c, generator=g, **f64), -1)
 y = torch.randint(0, c, (n,), generator=g, device=device)
-samples = torch.multinomial(p, draws, replacement=True, generator=g)          # (n, draws)
+samples = torch.multinomial(p, draws, replacement=True, generator=g)  # (n, draws)
 acc = (samples == y[:, None]).double().mean(0)
-print(f"smooth accuracy {sm.smooth_accuracy(p, y).item():.5f}; Monte Carlo E[accuracy] "
-      f"{acc.mean().item():.5f} ± {acc.std().item() / math.sqrt(draws):.5f}")
+print(
+    f"smooth accuracy {sm.smooth_accuracy(p, y).item():.5f}; Monte Carlo E[accuracy] "
+    f"{acc.mean().item():.5f} ± {acc.std().item() / math.sqrt(draws):.5f}"
+)
 
 # F1: exact expectation over all 2^10 outcomes of 10 sampled predictions
 p = torch.rand(10, generator=g, **f64)
 y = torch.tensor([1, 0, 0, 1, 0, 0, 0, 1, 0, 0], device=device)
-outcomes = torch.tensor(list(itertools.product([0.0, 1.0], repeat=10)), **f64)   # (1024, 10)
+outcomes = torch.tensor(list(itertools.product([0.0, 1.0], repeat=10)), **f64)  # (1024, 10)
 weight = torch.where(outcomes == 1, p, 1 - p).prod(-1)
 expected_f1 = (weight * sm.hard_f1(outcomes, y, 0.5)).sum().item()
 print(f"smooth F1 {sm.smooth_f1(p, y).item():.5f}; exact E[F1] {expected_f1:.5f} (N = 10: a Jensen gap)")
@@ -251,8 +267,10 @@ print(f"smooth F1 {sm.smooth_f1(p, y).item():.5f}; exact E[F1] {expected_f1:.5f}
 # on 0/1 predictions both are the hard metrics
 pred = (p > 0.5).double()
 tp, fp, fn = int((pred * y).sum()), int((pred * (1 - y)).sum()), int(((1 - pred) * y).sum())
-print(f"hard predictions: smooth F1 {sm.smooth_f1(pred, y).item():.5f} vs 2TP/(2TP+FP+FN) {2 * tp / (2 * tp + fp + fn):.5f}; "
-      f"smooth accuracy {sm.smooth_accuracy(pred, y).item():.5f} vs {(pred == y).double().mean().item():.5f}")
+print(
+    f"hard predictions: smooth F1 {sm.smooth_f1(pred, y).item():.5f} vs 2TP/(2TP+FP+FN) {2 * tp / (2 * tp + fp + fn):.5f}; "
+    f"smooth accuracy {sm.smooth_accuracy(pred, y).item():.5f} vs {(pred == y).double().mean().item():.5f}"
+)
 
 # %% [markdown]
 # ## The article's claims, computed live
@@ -261,15 +279,51 @@ print(f"hard predictions: smooth F1 {sm.smooth_f1(pred, y).item():.5f} vs 2TP/(2
 x = torch.tensor([0.3, 2.0, 1.7, -1.0, 0.9], **f64)
 t = torch.linspace(-3, 3, 6001, **f64)
 claims = [
-    ("max(x) ≈ τ logsumexp(x/τ), τ = 0.01", (sm.smooth_max(x, 0.01) - x.max()).item(), f"≤ τ log n = {sm.smooth_max_bound(5, 0.01):.4f}"),
-    ("onehot(argmax x) ≈ softmax(x/τ), τ = 0.01", (sm.smooth_onehot(x, 0.01) - torch.nn.functional.one_hot(x.argmax(), 5)).abs().max().item(), "unique max: holds"),
-    ("argmax x ≈ Σ i softmax_i, τ = 0.01", abs(sm.smooth_argmax(x, 0.01).item() - x.argmax().item()), "unique max: holds"),
-    ("... on [3, 0, 3], τ = 0.001", abs(sm.smooth_argmax(torch.tensor([3.0, 0.0, 3.0], **f64), 0.001).item() - 0), "fails: gives the index of the minimum"),
-    ("|x| ≈ log(e^{kx} + e^{-kx})/k, k = 10", (sm.smooth_abs(t, 10.0) - t.abs()).abs().max().item(), f"= log 2 / k = {math.log(2) / 10:.4f}"),
-    ("max(x1, x2) ≈ (x1 + x2 + d erf(μd))/2, μ = 10", (sm.smooth_max2(t, 0.0, 10.0, "erf") - t.clamp_min(0)).abs().max().item(), f"≤ {sm.approximation_error('max2', 10.0, 'erf'):.4f}"),
-    ("max(x1, x2) ≈ d σ(βd) + x2, β = 10", (sm.smooth_max2(t, 0.0, 5.0, "tanh") - t.clamp_min(0)).abs().max().item(), f"≤ {sm.approximation_error('max2', 5.0, 'tanh'):.4f}"),
-    ("accuracy ≈ mean ⟨1_y, p⟩ on one-hot p", abs(sm.smooth_accuracy(torch.eye(3, **f64)[[0, 2, 2]], torch.tensor([0, 1, 2])).item() - 2 / 3), "exact"),
-    ("F1 ≈ 2Σpy / Σ(p + y) on 0/1 p", abs(sm.smooth_f1(torch.tensor([1.0, 1.0, 0.0, 0.0], **f64), torch.tensor([1, 0, 1, 0])).item() - 0.5), "exact"),
+    (
+        "max(x) ≈ τ logsumexp(x/τ), τ = 0.01",
+        (sm.smooth_max(x, 0.01) - x.max()).item(),
+        f"≤ τ log n = {sm.smooth_max_bound(5, 0.01):.4f}",
+    ),
+    (
+        "onehot(argmax x) ≈ softmax(x/τ), τ = 0.01",
+        (sm.smooth_onehot(x, 0.01) - torch.nn.functional.one_hot(x.argmax(), 5)).abs().max().item(),
+        "unique max: holds",
+    ),
+    (
+        "argmax x ≈ Σ i softmax_i, τ = 0.01",
+        abs(sm.smooth_argmax(x, 0.01).item() - x.argmax().item()),
+        "unique max: holds",
+    ),
+    (
+        "... on [3, 0, 3], τ = 0.001",
+        abs(sm.smooth_argmax(torch.tensor([3.0, 0.0, 3.0], **f64), 0.001).item() - 0),
+        "fails: gives the index of the minimum",
+    ),
+    (
+        "|x| ≈ log(e^{kx} + e^{-kx})/k, k = 10",
+        (sm.smooth_abs(t, 10.0) - t.abs()).abs().max().item(),
+        f"= log 2 / k = {math.log(2) / 10:.4f}",
+    ),
+    (
+        "max(x1, x2) ≈ (x1 + x2 + d erf(μd))/2, μ = 10",
+        (sm.smooth_max2(t, 0.0, 10.0, "erf") - t.clamp_min(0)).abs().max().item(),
+        f"≤ {sm.approximation_error('max2', 10.0, 'erf'):.4f}",
+    ),
+    (
+        "max(x1, x2) ≈ d σ(βd) + x2, β = 10",
+        (sm.smooth_max2(t, 0.0, 5.0, "tanh") - t.clamp_min(0)).abs().max().item(),
+        f"≤ {sm.approximation_error('max2', 5.0, 'tanh'):.4f}",
+    ),
+    (
+        "accuracy ≈ mean ⟨1_y, p⟩ on one-hot p",
+        abs(sm.smooth_accuracy(torch.eye(3, **f64)[[0, 2, 2]], torch.tensor([0, 1, 2])).item() - 2 / 3),
+        "exact",
+    ),
+    (
+        "F1 ≈ 2Σpy / Σ(p + y) on 0/1 p",
+        abs(sm.smooth_f1(torch.tensor([1.0, 1.0, 0.0, 0.0], **f64), torch.tensor([1, 0, 1, 0])).item() - 0.5),
+        "exact",
+    ),
 ]
 rows = ["| claim | error measured | verdict |", "|---|---|---|"] + [f"| {a} | {b:.2e} | {c} |" for a, b, c in claims]
 display(Markdown("\n".join(rows)))
@@ -285,16 +339,18 @@ x_train, y_train = sm.imbalanced_blobs(2000, 0.05, 1.5, generator=gen, device=de
 x_test, y_test = sm.imbalanced_blobs(10_000, 0.05, 1.5, generator=gen, device=device)
 
 start = time.perf_counter()
-ce = sm.train_linear_classifier(x_train, y_train, "ce")       # 200 Adam steps, full batch
+ce = sm.train_linear_classifier(x_train, y_train, "ce")  # 200 Adam steps, full batch
 f1 = sm.train_linear_classifier(x_train, y_train, "f1")
 seconds = time.perf_counter() - start
 
-f1_ce = sm.hard_f1(ce.logits(x_test), y_test).item()          # p > 1/2  <=>  logit > 0
+f1_ce = sm.hard_f1(ce.logits(x_test), y_test).item()  # p > 1/2  <=>  logit > 0
 f1_f1 = sm.hard_f1(f1.logits(x_test), y_test).item()
 print(f"pi = 0.05, separation 1.5, both trainings in {seconds:.2f} s")
 print(f"test F1: cross-entropy {f1_ce:.3f}, smooth-F1 loss {f1_f1:.3f}")
-print(f"predicted positives on the test set: cross-entropy {int((ce.logits(x_test) > 0).sum())}, "
-      f"smooth-F1 {int((f1.logits(x_test) > 0).sum())}, true {int(y_test.sum())}")
+print(
+    f"predicted positives on the test set: cross-entropy {int((ce.logits(x_test) > 0).sum())}, "
+    f"smooth-F1 {int((f1.logits(x_test) > 0).sum())}, true {int(y_test.sum())}"
+)
 
 # %% [markdown]
 # The smooth-F1 model wins, and the last line says why: cross-entropy gives calibrated probabilities, and with 5 % positives few points ever reach $p > \tfrac12$, so it predicts too few positives and loses recall. Is the loss doing the work, or just the threshold?
@@ -309,11 +365,15 @@ print(f"predicted positives on the test set: cross-entropy {int((ce.logits(x_tes
 
 # %%
 thresholds = torch.linspace(0.02, 0.98, 49, **f64)
-train_curve = sm.hard_f1(ce.probs(x_train), y_train, thresholds[:, None])       # (49,) F1 per threshold
+train_curve = sm.hard_f1(ce.probs(x_train), y_train, thresholds[:, None])  # (49,) F1 per threshold
 t_star = thresholds[train_curve.argmax()].item()
 f1_tuned = sm.hard_f1(ce.probs(x_test), y_test, t_star).item()
-print(f"best threshold on the training set t* = {t_star:.2f}; half the F1 it reaches = {train_curve.max().item() / 2:.3f}")
-print(f"test F1: cross-entropy at p > 1/2 {f1_ce:.3f}; cross-entropy at p > t* {f1_tuned:.3f}; smooth-F1 loss {f1_f1:.3f}")
+print(
+    f"best threshold on the training set t* = {t_star:.2f}; half the F1 it reaches = {train_curve.max().item() / 2:.3f}"
+)
+print(
+    f"test F1: cross-entropy at p > 1/2 {f1_ce:.3f}; cross-entropy at p > t* {f1_tuned:.3f}; smooth-F1 loss {f1_f1:.3f}"
+)
 
 # %% [markdown]
 # Cross-entropy plus a moved threshold matches the smooth-F1 loss. The loss changed *where the boundary sits*, which is what a threshold does, not what the model can represent.
@@ -321,22 +381,35 @@ print(f"test F1: cross-entropy at p > 1/2 {f1_ce:.3f}; cross-entropy at p > t* {
 # Now the same recipe over settings (`f1_experiment` is this cell's recipe wrapped and cached: 2 000 training and 10 000 test points, 200 full-batch Adam steps unless a batch size is given; the figure below uses it too). The last column, the best threshold on $x_1$ chosen on the test set itself, is an optimistic ceiling.
 
 # %%
-settings = [(0.5, 2.0, "full"), (0.2, 1.0, "full"), (0.05, 1.5, "full"), (0.05, 3.0, "full"), (0.02, 2.0, "full"),
-            (0.05, 0.0, "full"), (0.02, 2.0, "32")]
+settings = [
+    (0.5, 2.0, "full"),
+    (0.2, 1.0, "full"),
+    (0.05, 1.5, "full"),
+    (0.05, 3.0, "full"),
+    (0.02, 2.0, "full"),
+    (0.05, 0.0, "full"),
+    (0.02, 2.0, "32"),
+]
 start = time.perf_counter()
 results = {s: f1_experiment(*s, 0) for s in settings}
 print(f"{len(settings)} settings, {time.perf_counter() - start:.1f} s")
-at_most_one = sum(math.comb(32, j) * 0.02 ** j * 0.98 ** (32 - j) for j in (0, 1))
+at_most_one = sum(math.comb(32, j) * 0.02**j * 0.98 ** (32 - j) for j in (0, 1))
 print(f"a batch of 32 at pi = 0.02 holds at most one positive with probability {at_most_one:.2f}")
-rows = ["| π | separation | batch | CE, p > ½ | CE, p > t* (t*) | smooth-F1 loss, p > ½ | mean p: CE / F1 loss | ceiling |",
-        "|---|---|---|---|---|---|---|---|"]
+rows = [
+    "| π | separation | batch | CE, p > ½ | CE, p > t* (t*) | smooth-F1 loss, p > ½ | mean p: CE / F1 loss | ceiling |",
+    "|---|---|---|---|---|---|---|---|",
+]
 for (pi, sep, batch), r in results.items():
-    rows.append(f"| {pi} | {sep} | {batch} | {r['f1_ce']:.3f} | {r['f1_ce_tuned']:.3f} ({r['t_best']:.2f}) | "
-                f"**{r['f1_f1']:.3f}** | {r['mean_p_ce']:.3f} / {r['mean_p_f1']:.3f} | {r['oracle']:.3f} |")
+    rows.append(
+        f"| {pi} | {sep} | {batch} | {r['f1_ce']:.3f} | {r['f1_ce_tuned']:.3f} ({r['t_best']:.2f}) | "
+        f"**{r['f1_f1']:.3f}** | {r['mean_p_ce']:.3f} / {r['mean_p_f1']:.3f} | {r['oracle']:.3f} |"
+    )
 display(Markdown("\n".join(rows)))
 r0 = results[(0.05, 0.0, "full")]
-print(f"separation 0: the smooth-F1 model predicts {r0['predicted_f1']:.0%} of the test points positive, cross-entropy "
-      f"{r0['predicted_ce']:.0%}; predicting all of them positive would score 2π/(1+π) = {2 * 0.05 / 1.05:.3f}")
+print(
+    f"separation 0: the smooth-F1 model predicts {r0['predicted_f1']:.0%} of the test points positive, cross-entropy "
+    f"{r0['predicted_ce']:.0%}; predicting all of them positive would score 2π/(1+π) = {2 * 0.05 / 1.05:.3f}"
+)
 
 # %% [markdown]
 # Reading the table, row by row:
@@ -368,12 +441,15 @@ training.widget()
 # %%
 r = results[(0.05, 1.5, "full")]
 b = results[(0.5, 2.0, "full")]
-display(Markdown(
-    f"On the imbalanced set (π = 0.05, separation 1.5) the hard test F1 was **{r['f1_ce']:.3f}** for cross-entropy read at "
-    f"p > ½, **{r['f1_f1']:.3f}** for the smooth-F1 loss, and **{r['f1_ce_tuned']:.3f}** for cross-entropy with its threshold "
-    f"tuned on the training set (t* = {r['t_best']:.2f}, about half the best F1). On the balanced set the three were "
-    f"{b['f1_ce']:.3f}, {b['f1_f1']:.3f} and {b['f1_ce_tuned']:.3f}. Training on the smooth F1 helps when the decision "
-    f"threshold is fixed at ½ and positives are rare; a tuned threshold on a cross-entropy model gets the same F1 and keeps "
-    f"calibrated probabilities. The smooth max (logsumexp), the smooth onehot (softmax) and the smooth |x|, relu and "
-    f"max(x₁, x₂) are uniformly within τ log n or c/k of the originals; the soft argmax fails at ties, and sign and step "
-    f"converge only away from their jump."))
+display(
+    Markdown(
+        f"On the imbalanced set (π = 0.05, separation 1.5) the hard test F1 was **{r['f1_ce']:.3f}** for cross-entropy read at "
+        f"p > ½, **{r['f1_f1']:.3f}** for the smooth-F1 loss, and **{r['f1_ce_tuned']:.3f}** for cross-entropy with its threshold "
+        f"tuned on the training set (t* = {r['t_best']:.2f}, about half the best F1). On the balanced set the three were "
+        f"{b['f1_ce']:.3f}, {b['f1_f1']:.3f} and {b['f1_ce_tuned']:.3f}. Training on the smooth F1 helps when the decision "
+        f"threshold is fixed at ½ and positives are rare; a tuned threshold on a cross-entropy model gets the same F1 and keeps "
+        f"calibrated probabilities. The smooth max (logsumexp), the smooth onehot (softmax) and the smooth |x|, relu and "
+        f"max(x₁, x₂) are uniformly within τ log n or c/k of the originals; the soft argmax fails at ties, and sign and step "
+        f"converge only away from their jump."
+    )
+)

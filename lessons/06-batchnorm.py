@@ -28,19 +28,25 @@
 # We make each step exact on a least-squares layer, where $L$ is known in closed form, then measure Santurkar et al.'s landscape quantities on a small real MLP with and without BN. Every formula comes from `theory_lib.batchnorm`, where it is tested against an independent route; every number is computed by a cell.
 
 # %%
-import os
 import math
+import os
 
 import torch
 from IPython import get_ipython
 from IPython.display import Markdown, display
 from torch.autograd.functional import hessian
 
-from theory_lib import default_device, batchnorm as bnm
-from theory_lib.figures.batchnorm import (LandscapeBNFigure, LeastSquaresBNFigure, batch_size_verdict, probe_run,
-                                         teacher_data)
+from theory_lib import batchnorm as bnm, default_device
+from theory_lib.figures.batchnorm import (
+    LandscapeBNFigure,
+    LeastSquaresBNFigure,
+    batch_size_verdict,
+    probe_run,
+    teacher_data,
+)
 
-if os.environ.get("MPLBACKEND", "").lower() != "agg":  # headless test runs set MPLBACKEND=Agg; JupyterLab gets live figures
+# headless test runs set MPLBACKEND=Agg; JupyterLab gets live figures
+if os.environ.get("MPLBACKEND", "").lower() != "agg":
     get_ipython().run_line_magic("matplotlib", "widget")  # %matplotlib widget, as plain Python for the text form
 
 device = default_device()  # CUDA when present, else the CPU
@@ -62,34 +68,48 @@ below = bnm.gradient_descent(x, y, 0.99 * 2 / L_raw, 2000)
 above = bnm.gradient_descent(x, y, 1.01 * 2 / L_raw, 2000)
 gap0 = (below.losses[0] - below.min_loss).item()
 
-loss = lambda r: float("nan") if r.diverged_at >= 0 else r.full_loss[-1].item()   # NaN: diverged
+loss = lambda r: float("nan") if r.diverged_at >= 0 else r.full_loss[-1].item()  # NaN: diverged
 final = lambda r: "diverged" if r.diverged_at >= 0 else f"{loss(r):.3g}"
 median = lambda r, key: getattr(r, key).nanmedian().item()
 med = lambda r, key: f"{median(r, key):.3g}"
 holds = lambda ok: "holds" if ok else "**does not hold**"
-beats = lambda a, b: not math.isnan(loss(a)) and (math.isnan(loss(b)) or loss(a) < loss(b))   # a ends lower than b
+beats = lambda a, b: not math.isnan(loss(a)) and (math.isnan(loss(b)) or loss(a) < loss(b))  # a ends lower than b
 none, bn = probe_run("none", 0.01, 64, 3.0), probe_run("after", 0.01, 64, 3.0)  # figure 2's default
 fast_none, fast_bn = probe_run("none", 0.1, 64, 3.0), probe_run("after", 0.1, 64, 3.0)
 tiny_none, tiny_bn = probe_run("none", 0.01, 2, 3.0), probe_run("after", 0.01, 2, 3.0)
-batch_row = lambda lr: (probe_run("none", lr, 2, 3.0), probe_run("after", lr, 2, 3.0),
-                        probe_run("none", lr, 64, 3.0), probe_run("after", lr, 64, 3.0))
+batch_row = lambda lr: (
+    probe_run("none", lr, 2, 3.0),
+    probe_run("after", lr, 2, 3.0),
+    probe_run("none", lr, 64, 3.0),
+    probe_run("after", lr, 64, 3.0),
+)
 
 rows = [
-    "| claim (who) | check | measured | verdict |", "|---|---|---|---|",
+    "| claim (who) | check | measured | verdict |",
+    "|---|---|---|---|",
     f"| gradient descent is safe iff η < 2/L (Su) | least squares, 2000 steps at η = 0.99·2/L and 1.01·2/L | f − f* starts at {gap0:.2g}, ends at {gap(below):.1e} and {gap(above):.1e} | {holds(gap(below) < 1e-6 * gap0 < gap0 < gap(above))} |",
     f"| centering lowers L (Su) | L = λ_max(E[xxᵀ]) of the toy, μ = (2, 2) | {L_raw:.3g} raw, {L_c:.3g} centered | {holds(L_c < L_raw)} |",
 ]
-for key, what in (("beta_smoothness", "effective β-smoothness"), ("gradient_predictiveness", "gradient change along the step"),
-                  ("loss_variation", "loss variation along the step")):
-    rows.append(f"| BN lowers the {what} (Santurkar) | MLP, η = 0.01, median over training | {med(none, key)} without BN, "
-                f"{med(bn, key)} with | {holds(median(bn, key) < median(none, key))} |")
-rows.append(f"| so BN allows larger learning rates | final loss on all data at η = 0.1 | {final(fast_none)} without, "
-            f"{final(fast_bn)} with | {holds(beats(fast_bn, fast_none))} |")
+for key, what in (
+    ("beta_smoothness", "effective β-smoothness"),
+    ("gradient_predictiveness", "gradient change along the step"),
+    ("loss_variation", "loss variation along the step"),
+):
+    rows.append(
+        f"| BN lowers the {what} (Santurkar) | MLP, η = 0.01, median over training | {med(none, key)} without BN, "
+        f"{med(bn, key)} with | {holds(median(bn, key) < median(none, key))} |"
+    )
+rows.append(
+    f"| so BN allows larger learning rates | final loss on all data at η = 0.1 | {final(fast_none)} without, "
+    f"{final(fast_bn)} with | {holds(beats(fast_bn, fast_none))} |"
+)
 for lr in (0.01, 0.03):
     n2, b2, n64, b64 = batch_row(lr)
-    rows.append(f"| BN needs batches that are not tiny (Su) | final loss at η = {lr}, batch 2 vs 64 | BN {final(b2)} vs "
-                f"{final(b64)}; no BN {final(n2)} vs {final(n64)} | "
-                f"{batch_size_verdict(loss(n2), loss(b2), loss(n64), loss(b64))} |")
+    rows.append(
+        f"| BN needs batches that are not tiny (Su) | final loss at η = {lr}, batch 2 vs 64 | BN {final(b2)} vs "
+        f"{final(b64)}; no BN {final(n2)} vs {final(n64)} | "
+        f"{batch_size_verdict(loss(n2), loss(b2), loss(n64), loss(b64))} |"
+    )
 display(Markdown("\n".join(rows)))
 
 
@@ -113,7 +133,7 @@ print("η·L | max over 50 steps of (change − bound) | loss fell at every step
 for factor in (0.5, 1.0, 1.9, 2.2):
     lr = factor / L_raw
     run = bnm.gradient_descent(x, y, lr, 50)
-    change = run.losses[1:] - run.losses[:-1]                         # f(w_{k+1}) − f(w_k)
+    change = run.losses[1:] - run.losses[:-1]  # f(w_{k+1}) − f(w_k)
     bound = bnm.descent_bound(run.lipschitz, lr, run.grad_norm_sq[:-1])
     print(f"{factor:3.1f} | {(change - bound).max().item():+37.2e} | {bool((change < 0).all())}")
 
@@ -130,7 +150,7 @@ for factor in (0.5, 1.0, 1.9, 2.2):
 
 # %%
 w = torch.randn(2, **f64)
-H = hessian(lambda v: ((x @ v - y) ** 2).mean() / 2, w)                # autograd Hessian at a random w
+H = hessian(lambda v: ((x @ v - y) ** 2).mean() / 2, w)  # autograd Hessian at a random w
 print("autograd Hessian == E[xxᵀ]:", torch.allclose(H, bnm.second_moment(x)))
 print(f"λ_max of the autograd Hessian {torch.linalg.eigvalsh(H)[-1].item():.6f}, gradient_lipschitz {L_raw:.6f}")
 print("\n η/(2/L) | f − f* after 1000 steps (it starts at", f"{(below.losses[0] - below.min_loss).item():.3g})")
@@ -152,7 +172,7 @@ for ratio in (0.9, 0.99, 1.01, 1.1):
 # %%
 labels = (torch.rand(200, generator=g, **f64) < torch.sigmoid(x @ torch.tensor([1.0, -1.0], **f64))).double()
 logistic = lambda v: torch.nn.functional.binary_cross_entropy_with_logits(x @ v, labels)
-for trial in range(3):
+for _ in range(3):
     top = torch.linalg.eigvalsh(hessian(logistic, torch.randn(2, generator=g, **f64)))[-1].item()
     print(f"logistic loss, random w: λ_max(Hessian) = {top:.4f} <= L/4 = {L_raw / 4:.4f}")
 
@@ -160,7 +180,9 @@ M = bnm.second_moment(x)
 for alpha in (0.5, 2.0, 10.0):
     ratio_L = bnm.gradient_lipschitz(alpha * x).item() / L_raw
     ratio_sqrt = (bnm.second_moment(alpha * x).abs().sum().sqrt() / M.abs().sum().sqrt()).item()
-    print(f"x -> {alpha:4.1f} x: L grows by {ratio_L:8.3f} (α² = {alpha**2:7.2f}); √|E[xxᵀ]|₁ grows by {ratio_sqrt:.3f}")
+    print(
+        f"x -> {alpha:4.1f} x: L grows by {ratio_L:8.3f} (α² = {alpha**2:7.2f}); √|E[xxᵀ]|₁ grows by {ratio_sqrt:.3f}"
+    )
 
 # %% [markdown]
 # ## Step 4 · centering is the best shift
@@ -174,16 +196,23 @@ for alpha in (0.5, 2.0, 10.0):
 # %%
 mu = x.mean(0)
 grid = torch.linspace(-1.0, 4.0, 201, **f64)
-c = torch.cartesian_prod(grid, grid)                                      # (201², 2) shifts
+c = torch.cartesian_prod(grid, grid)  # (201², 2) shifts
 M_c = bnm.second_moment(xc) + (mu - c)[:, :, None] * (mu - c)[:, None, :]  # E[(x−c)(x−c)ᵀ] by the identity
-direct = bnm.second_moment(x - c[12345])                                  # and once directly
+direct = bnm.second_moment(x - c[12345])  # and once directly
 print("identity checked on one shift:", torch.allclose(M_c[12345], direct))
 L_grid, tr_grid = torch.linalg.eigvalsh(M_c)[:, -1], M_c.diagonal(dim1=1, dim2=2).sum(1)
 print(f"smallest L over the grid {L_grid.min().item():.4f}; L(x − μ) = {L_c:.4f}; L(x) = {L_raw:.4f}")
-print(f"the trace is smallest at c = {[round(v, 3) for v in c[tr_grid.argmin()].tolist()]}; μ = {[round(v, 3) for v in mu.tolist()]} (grid step 0.025)")
-print("E[x_i²] raw:", [round(v, 3) for v in x.pow(2).mean(0).tolist()],
-      " μ_i² + σ_i²:", [round(v, 3) for v in (mu**2 + x.var(0, unbiased=False)).tolist()],
-      " after centering:", [round(v, 3) for v in xc.pow(2).mean(0).tolist()])
+print(
+    f"the trace is smallest at c = {[round(v, 3) for v in c[tr_grid.argmin()].tolist()]}; μ = {[round(v, 3) for v in mu.tolist()]} (grid step 0.025)"
+)
+print(
+    "E[x_i²] raw:",
+    [round(v, 3) for v in x.pow(2).mean(0).tolist()],
+    " μ_i² + σ_i²:",
+    [round(v, 3) for v in (mu**2 + x.var(0, unbiased=False)).tolist()],
+    " after centering:",
+    [round(v, 3) for v in xc.pow(2).mean(0).tolist()],
+)
 
 # %% [markdown]
 # ## Step 5 · dividing by $\sigma$ is an adaptive learning rate
@@ -201,7 +230,7 @@ std = bnm.gradient_descent(xs5, ys5, 0.5, 30, normalize="standardize")
 xc5, yc5 = bnm.normalize_inputs(xs5, ys5, "center")
 w = torch.zeros(2, **f64)
 worst = 0.0
-for k in range(31):                                  # centered problem, rate η/σ_i² per coordinate
+for k in range(31):  # centered problem, rate η/σ_i² per coordinate
     worst = max(worst, (std.path[k] / sigma - w).abs().max().item())
     w = w - (0.5 / sigma**2) * (xc5.T @ (xc5 @ w - yc5) / len(yc5))
 print(f"standardized path mapped back by w = v/σ vs per-coordinate rates: largest difference {worst:.1e}")
@@ -231,9 +260,9 @@ for name, Mpop in (("Σ + μμᵀ (raw)", Sigma + torch.outer(m2, m2)), ("Σ (ce
 L_mu, tr = L_c, x.var(0, unbiased=False).sum().item()
 print("   B | mean L(x − μ_B) | L(x − μ) + tr Σ / B | mean ‖μ − μ_B‖² | tr Σ / B")
 for B in (2, 4, 16, 64):
-    idx = torch.randint(0, len(x), (4000, B), generator=g, device=device)   # 4000 batches, with replacement
-    mb = x[idx].mean(1)                                                       # (4000, 2) batch means
-    xcb = x[None] - mb[:, None]                                               # (4000, 200, 2)
+    idx = torch.randint(0, len(x), (4000, B), generator=g, device=device)  # 4000 batches, with replacement
+    mb = x[idx].mean(1)  # (4000, 2) batch means
+    xcb = x[None] - mb[:, None]  # (4000, 200, 2)
     LB = torch.linalg.eigvalsh(xcb.transpose(1, 2) @ xcb / len(x))[:, -1]
     d2 = (mu - mb).pow(2).sum(1)
     print(f"{B:4d} | {LB.mean().item():15.4f} | {L_mu + tr / B:19.4f} | {d2.mean().item():15.4f} | {tr / B:.4f}")
@@ -259,14 +288,18 @@ figure1.widget()
 # `landscape_probe` trains the MLP and records the three at every 4th step. For a network with no hidden layer and the full batch, the loss is the least-squares $f$ of step 2 with inputs $(x, 1)$, and the effective β-smoothness can never exceed that $L$. Check it, connecting the two halves:
 
 # %%
-xt, yt = teacher_data(3.0)                                           # the MLP's data (8 inputs, mean 3)
-xa = torch.cat([xt, torch.ones(len(xt), 1, device=xt.device)], 1)    # a bias is a constant input
+xt, yt = teacher_data(3.0)  # the MLP's data (8 inputs, mean 3)
+xa = torch.cat([xt, torch.ones(len(xt), 1, device=xt.device)], 1)  # a bias is a constant input
 L_lin = bnm.gradient_lipschitz(xa.double()).item()
 lin = bnm.landscape_probe(xt.double(), yt.double(), hidden=(), lr=1 / L_lin, steps=100, batch_size=len(xt))
-print(f"linear model: L = {L_lin:.3f}; effective β-smoothness over 100 steps between "
-      f"{lin.beta_smoothness.min().item():.3f} and {lin.beta_smoothness.max().item():.3f}")
+print(
+    f"linear model: L = {L_lin:.3f}; effective β-smoothness over 100 steps between "
+    f"{lin.beta_smoothness.min().item():.3f} and {lin.beta_smoothness.max().item():.3f}"
+)
 xt_c, _ = bnm.normalize_inputs(xt.double(), None, "center")
-print(f"L of the MLP's inputs: raw {bnm.gradient_lipschitz(xt.double()).item():.3f}, centered {bnm.gradient_lipschitz(xt_c).item():.3f}")
+print(
+    f"L of the MLP's inputs: raw {bnm.gradient_lipschitz(xt.double()).item():.3f}, centered {bnm.gradient_lipschitz(xt_c).item():.3f}"
+)
 
 # %% [markdown]
 # Now the MLP itself, without BN, with BN after each hidden linear layer (Linear → BN → ReLU, the usual placement, and Santurkar et al.'s), and with BN before each linear layer (on its input, where Su's argument puts it). Medians over training of the three measures, and the final loss on all the data, at three learning rates:
@@ -276,8 +309,10 @@ rows = ["| η | BN | final loss | loss variation | gradient change | effective �
 for lr in (0.01, 0.03, 0.1):
     for placement in ("none", "after", "before"):
         r = probe_run(placement, lr, 64, 3.0)
-        rows.append(f"| {lr} | {placement} | {final(r)} | {med(r, 'loss_variation')} | "
-                    f"{med(r, 'gradient_predictiveness')} | {med(r, 'beta_smoothness')} |")
+        rows.append(
+            f"| {lr} | {placement} | {final(r)} | {med(r, 'loss_variation')} | "
+            f"{med(r, 'gradient_predictiveness')} | {med(r, 'beta_smoothness')} |"
+        )
 display(Markdown("\n".join(rows)))
 
 # %% [markdown]
@@ -306,10 +341,15 @@ for placement in ("none", "after", "before"):
 # %%
 pair = torch.nn.functional.batch_norm(torch.randn(2, 6, generator=g, **f64), None, None, training=True, eps=1e-12)
 print("BN of a batch of 2:\n", pair.cpu().numpy().round(6))
-rows = ["| batch | final loss, no BN | BN after | BN before | effective β, no BN | BN after | BN before |", "|---|---|---|---|---|---|---|"]
+rows = [
+    "| batch | final loss, no BN | BN after | BN before | effective β, no BN | BN after | BN before |",
+    "|---|---|---|---|---|---|---|",
+]
 for B in (2, 4, 16, 64):
     r = [probe_run(p, 0.01, B, 3.0) for p in ("none", "after", "before")]
-    rows.append(f"| {B} | " + " | ".join(final(v) for v in r) + " | " + " | ".join(med(v, "beta_smoothness") for v in r) + " |")
+    rows.append(
+        f"| {B} | " + " | ".join(final(v) for v in r) + " | " + " | ".join(med(v, "beta_smoothness") for v in r) + " |"
+    )
 display(Markdown("\n".join(rows)))
 
 # %% [markdown]
@@ -326,18 +366,27 @@ print("diverged (overflowed) at step:", fast_none.diverged_at, "| final loss:", 
 # %%
 xt64 = xt.double()
 batches = (2, 4, 16, 64)
-wins = {p: [B for B in batches if beats(probe_run(p, 0.01, B, 3.0), probe_run("none", 0.01, B, 3.0))] for p in ("after", "before")}
-desc = lambda p: ("never ends below the plain net" if not wins[p] else "ends below the plain net at every batch size"
-                  if len(wins[p]) == len(batches) else f"ends below the plain net only at batch {', '.join(map(str, wins[p]))}")
+wins = {
+    p: [B for B in batches if beats(probe_run(p, 0.01, B, 3.0), probe_run("none", 0.01, B, 3.0))]
+    for p in ("after", "before")
+}
+desc = lambda p: (
+    "never ends below the plain net"
+    if not wins[p]
+    else "ends below the plain net at every batch size"
+    if len(wins[p]) == len(batches)
+    else f"ends below the plain net only at batch {', '.join(map(str, wins[p]))}"
+)
 n_lower = sum(median(bn, k) < median(none, k) for k in ("beta_smoothness", "gradient_predictiveness", "loss_variation"))
 L_mlp, L_mlp_c = bnm.gradient_lipschitz(xt64).item(), bnm.gradient_lipschitz(xt_c).item()
-display(Markdown(rf'''
+display(
+    Markdown(rf"""
 **Measured.** Centering lowers $L = \lambda_{{\max}}(\mathbb E[xx^\top])$ from {L_raw:.3g} to {L_c:.3g} on the
 two-dimensional toy (mean 2) and from {L_mlp:.3g} to {L_mlp_c:.3g} on the MLP's inputs (mean 3), and on the toy gradient
 descent changes from convergent to divergent exactly at $\eta = 2/L$. On the MLP at $\eta = 0.01$, BN (after the
-linear layers) gives a median effective β-smoothness of {med(bn, 'beta_smoothness')} against {med(none, 'beta_smoothness')}
-without, a median gradient change of {med(bn, 'gradient_predictiveness')} against {med(none, 'gradient_predictiveness')},
-and a median loss variation of {med(bn, 'loss_variation')} against {med(none, 'loss_variation')}; the final losses are
+linear layers) gives a median effective β-smoothness of {med(bn, "beta_smoothness")} against {med(none, "beta_smoothness")}
+without, a median gradient change of {med(bn, "gradient_predictiveness")} against {med(none, "gradient_predictiveness")},
+and a median loss variation of {med(bn, "loss_variation")} against {med(none, "loss_variation")}; the final losses are
 {final(bn)} with BN and {final(none)} without. At $\eta = 0.1$ the final loss is {final(fast_bn)} with BN and
 {final(fast_none)} without. With batches of 2 the BN net ends at {final(tiny_bn)}.
 
@@ -349,7 +398,8 @@ linear layers {desc("after")} and BN before them {desc("before")} (the table abo
 {final(tiny_none)}, BN after at {final(tiny_bn)}. A noisier mean estimate alone would cost little. And BN after a linear
 layer already removes the input mean for the weights it follows, so "before or after" is a question about scales and
 about the last layer, not about centering.
-'''))
+""")
+)
 
 # %% [markdown]
 # ## Try this

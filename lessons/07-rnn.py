@@ -23,8 +23,9 @@
 # Every formula below comes from `theory_lib.rnn`, where it is tested against autograd on torch's own `RNNCell`, `LSTMCell` and `GRUCell`; every number is computed by a cell.
 
 # %%
-import os
 import math
+import os
+
 import torch
 from IPython import get_ipython
 from IPython.display import Markdown, display
@@ -33,12 +34,13 @@ from torch.autograd.functional import jacobian
 from theory_lib import default_device, rnn
 from theory_lib.figures.rnn import HIDDEN, SEED, T_MAX, RNNGradientFigure, fits, profiles, rate_text, training_figure
 
-if os.environ.get("MPLBACKEND", "").lower() != "agg":  # headless test runs set MPLBACKEND=Agg; JupyterLab gets live figures
+# headless test runs set MPLBACKEND=Agg; JupyterLab gets live figures
+if os.environ.get("MPLBACKEND", "").lower() != "agg":
     get_ipython().run_line_magic("matplotlib", "widget")  # %matplotlib widget, as plain Python for the text form
 
 device = default_device()  # CUDA when present, else the CPU
 f64 = dict(dtype=torch.float64, device=device)
-H = HIDDEN                 # hidden size 16 and seed 0, as in the interactive figure
+H = HIDDEN  # hidden size 16 and seed 0, as in the interactive figure
 # Every rate in a table below is fits(s, b, T): the figure's own run (T_MAX steps) over lags 0.1 T .. T,
 # so setting the figure to the same s, b and T shows the same number.
 gen = lambda seed: torch.Generator(device=device).manual_seed(seed)
@@ -63,14 +65,14 @@ p = rnn.init_params("rnn-tanh", H, 1.0, seed=SEED, device=device)
 x = torch.randn(T, H, generator=gen(1), **f64)
 g = torch.randn(H, generator=gen(2), **f64)
 
-U = p["weight_hh"].clone().requires_grad_()          # autograd through the unrolled net
+U = p["weight_hh"].clone().requires_grad_()  # autograd through the unrolled net
 h = torch.zeros(H, **f64)
 for t in range(T):
     h = torch.tanh(p["weight_ih"] @ x[t] + U @ h)
 (g @ h).backward()
 
-run = rnn.state_jacobians("rnn-tanh", x, p)           # states (T+1, H), J_t (T, H, H)
-v, terms = g.clone(), []                              # v = (J_T ... J_{t+1})^T g, built backwards
+run = rnn.state_jacobians("rnn-tanh", x, p)  # states (T+1, H), J_t (T, H, H)
+v, terms = g.clone(), []  # v = (J_T ... J_{t+1})^T g, built backwards
 for t in range(T, 0, -1):
     terms.append(torch.outer((1 - run.states[t] ** 2) * v, run.states[t - 1]))  # ∂L/∂U through step t
     v = run.state[t - 1].T @ v
@@ -97,16 +99,25 @@ J_autograd = jacobian(lambda s: m(x[:1], s[None])[0], run.states[0])
 print("max |diag(1 − h²) U − autograd| =", (run.state[0] - J_autograd).abs().max().item())
 
 T_table = 1000
-rows = [f"| weight scale s | ‖U‖₂ bound: rate −log‖U‖₂ | tanh: λ (T = {T_table}) | relu: λ (T = {T_table}) | tanh: mean 1 − h² |",
-        "|---|---|---|---|---|"]
+rows = [
+    f"| weight scale s | ‖U‖₂ bound: rate −log‖U‖₂ | tanh: λ (T = {T_table}) | relu: λ (T = {T_table}) | tanh: mean 1 − h² |",
+    "|---|---|---|---|---|",
+]
 for s in (0.5, 1.0, 1.5, 2.0, 3.0, 5.0):
     fit = fits(s, 0.0, T_table)
     U_s = rnn.init_params("rnn-tanh", H, s, seed=SEED, device=device)["weight_hh"]
-    hs = rnn.state_jacobians("rnn-tanh", torch.randn(1000, H, generator=gen(3), **f64),
-                             rnn.init_params("rnn-tanh", H, s, seed=SEED, device=device)).states
-    rows.append(f"| {s} | {-math.log(torch.linalg.matrix_norm(U_s, ord=2).item()):+.3f} | "
-                f"{rate_text(fit['rnn-tanh'])} | {rate_text(fit['rnn-relu'])} | {(1 - hs[1:] ** 2).mean().item():.3f} |")
-print(f"rates over lags {fit['rnn-tanh'].lags[0]}–{T_table}; set T = {T_table} on the figure below to read the same numbers")
+    hs = rnn.state_jacobians(
+        "rnn-tanh",
+        torch.randn(1000, H, generator=gen(3), **f64),
+        rnn.init_params("rnn-tanh", H, s, seed=SEED, device=device),
+    ).states
+    rows.append(
+        f"| {s} | {-math.log(torch.linalg.matrix_norm(U_s, ord=2).item()):+.3f} | "
+        f"{rate_text(fit['rnn-tanh'])} | {rate_text(fit['rnn-relu'])} | {(1 - hs[1:] ** 2).mean().item():.3f} |"
+    )
+print(
+    f"rates over lags {fit['rnn-tanh'].lags[0]}–{T_table}; set T = {T_table} on the figure below to read the same numbers"
+)
 display(Markdown("\n".join(rows)))
 
 # %% [markdown]
@@ -119,23 +130,27 @@ display(Markdown("\n".join(rows)))
 # %%
 x4 = torch.randn(10_000, H, generator=gen(4), **f64)
 J4 = rnn.state_jacobians("lstm", x4, rnn.init_params("lstm", H, 1.0, seed=SEED, device=device)).state
-ell = rnn.log_product_norms(J4)                       # log‖J_T ⋯ J_{t+1}‖ for t = 0 .. T
+ell = rnn.log_product_norms(J4)  # log‖J_T ⋯ J_{t+1}‖ for t = 0 .. T
 P = torch.eye(2 * H, **f64)
-for k, Jt in enumerate(reversed(J4)):                 # the plain product, from the end
+for k, Jt in enumerate(reversed(J4)):  # the plain product, from the end
     P = P @ Jt
     if k + 1 == 100:
-        print(f"lag 100:    plain {math.log(torch.linalg.matrix_norm(P).item() / math.sqrt(2 * H)):.6f}, "
-              f"log space {ell[-101].item():.6f}")
+        print(
+            f"lag 100:    plain {math.log(torch.linalg.matrix_norm(P).item() / math.sqrt(2 * H)):.6f}, "
+            f"log space {ell[-101].item():.6f}"
+        )
 print(f"lag 10 000: plain ‖P‖ = {torch.linalg.matrix_norm(P).item()}, log space log‖P‖ = {ell[0].item():.1f}")
 
 # %% [markdown]
 # The same machinery, `gradient_norms(cell, T, hidden, weight_scale, forget_bias)`, runs a random cell over $T$ steps of Gaussian inputs and returns $\log\|\partial s_T/\partial s_t\|$ for every $t$ (for the LSTM the state is $s = (h, c)$). The interactive figure runs all four cells once per setting, over the longest $T$ its slider offers; at the default settings of this lesson ($H = 16$, $s = 1$, bias 0, seed 0) and that longest $T$:
 
 # %%
-default_rates = fits(1.0, 0.0, T_MAX)                 # all four cells, the figure's run, T = T_MAX
+default_rates = fits(1.0, 0.0, T_MAX)  # all four cells, the figure's run, T = T_MAX
 window = default_rates["lstm"].lags
-rows = [f"| cell | log‖∂s_T/∂s_0‖ at T = {T_MAX} | decay rate λ per step (lags {window[0]}–{window[1]}) | half-life (steps) |",
-        "|---|---|---|---|"]
+rows = [
+    f"| cell | log‖∂s_T/∂s_0‖ at T = {T_MAX} | decay rate λ per step (lags {window[0]}–{window[1]}) | half-life (steps) |",
+    "|---|---|---|---|",
+]
 for cell, fit in default_rates.items():
     half = f"{math.log(2) / fit.rate:.2f}" if fit.verdict == "vanishes" else "none"
     rows.append(f"| {cell} | {profiles(1.0, 0.0)[cell]['state'][T_MAX]:.0f} | {rate_text(fit, 3)} | {half} |")
@@ -163,14 +178,14 @@ print(f"max |c sech² c| = {bound:.6f}  (dense grid: {(c_grid / torch.cosh(c_gri
 # the split against autograd: c_t as a function of c_{t-1}, with o_{t-1} held
 pl = rnn.init_params("lstm", H, 1.0, 1.0, seed=SEED, device=device)
 xl = torch.randn(50, H, generator=gen(5), **f64)
-terms = rnn.lstm_terms(xl, pl)                        # rows: t = 2 .. 50
+terms = rnn.lstm_terms(xl, pl)  # rows: t = 2 .. 50
 m = torch.nn.LSTMCell(H, H, dtype=torch.float64, device=device)
 m.load_state_dict(pl)
-states = rnn.state_jacobians("lstm", xl, pl).states    # (h, c) stacked
+states = rnn.state_jacobians("lstm", xl, pl).states  # (h, c) stacked
 t = 10
 h1, c1 = states[t - 1, :H], states[t - 1, H:]
 o1 = h1 / torch.tanh(c1)
-J_c = jacobian(lambda c: m(xl[t - 1:t], (o1 * torch.tanh(c[None]), c[None]))[1][0], c1)
+J_c = jacobian(lambda c: m(xl[t - 1 : t], (o1 * torch.tanh(c[None]), c[None]))[1][0], c1)
 print("max |f + secondary terms − autograd| =", (terms.total[t - 2] - J_c).abs().max().item())
 
 # %% [markdown]
@@ -180,10 +195,14 @@ print("max |f + secondary terms − autograd| =", (terms.total[t - 2] - J_c).abs
 rms = lambda A: torch.linalg.matrix_norm(A) / math.sqrt(A.shape[-1])
 rows = ["| forget bias b | mean f | ‖diag f‖ per step | ‖secondary‖ per step | max \\|c\\| |", "|---|---|---|---|---|"]
 for b in (-2.0, 0.0, 2.0, 4.0):
-    tr = rnn.lstm_terms(torch.randn(500, H, generator=gen(6), **f64), rnn.init_params("lstm", H, 1.0, b, seed=SEED, device=device))
+    tr = rnn.lstm_terms(
+        torch.randn(500, H, generator=gen(6), **f64), rnn.init_params("lstm", H, 1.0, b, seed=SEED, device=device)
+    )
     second = tr.via_forget + tr.via_input + tr.via_candidate
-    rows.append(f"| {b} | {tr.forget.mean().item():.3f} | {rms(torch.diag_embed(tr.forget)).mean().item():.3f} | "
-                f"{rms(second).mean().item():.3f} | {tr.c_prev.abs().max().item():.2f} |")
+    rows.append(
+        f"| {b} | {tr.forget.mean().item():.3f} | {rms(torch.diag_embed(tr.forget)).mean().item():.3f} | "
+        f"{rms(second).mean().item():.3f} | {tr.c_prev.abs().max().item():.2f} |"
+    )
 display(Markdown("\n".join(rows)))
 
 # %% [markdown]
@@ -194,7 +213,9 @@ display(Markdown("\n".join(rows)))
 # %%
 pb = rnn.init_params("lstm", H, 1.0, 3.0, seed=SEED, device=device)
 tb = rnn.lstm_terms(torch.randn(500, H, generator=gen(7), **f64), pb)
-ratio = tb.via_forget / ((tb.forget * (1 - tb.forget)).unsqueeze(-1) * pb["weight_hh"][H:2 * H])  # c_i · o_j sech²(c_j)
+ratio = tb.via_forget / (
+    (tb.forget * (1 - tb.forget)).unsqueeze(-1) * pb["weight_hh"][H : 2 * H]
+)  # c_i · o_j sech²(c_j)
 diag = ratio.diagonal(dim1=-2, dim2=-1).abs().max().item()
 off = (ratio - torch.diag_embed(ratio.diagonal(dim1=-2, dim2=-1))).abs().max().item()
 print(f"bias 3: largest |c_i o_j sech² c_j| on the diagonal {diag:.3f} (bound {bound:.3f}), off it {off:.3f}")
@@ -203,12 +224,22 @@ print(f"bias 3: largest |c_i o_j sech² c_j| on the diagonal {diag:.3f} (bound {
 # **Small per step is not small over many steps.** What matters is the product. Compare the exact product over the LSTM's full state $(h, c)$, the product of the article's $\partial c_t/\partial c_{t-1}$ (main + secondary terms), and the product of the main terms $\mathrm{diag}(f_t)$ alone:
 
 # %%
-rows = [f"| forget bias b | exact λ (T = {T_MAX}) | article's ∂c/∂c chain λ | ∏ f alone λ | −mean log f |", "|---|---|---|---|---|"]
+rows = [
+    f"| forget bias b | exact λ (T = {T_MAX}) | article's ∂c/∂c chain λ | ∏ f alone λ | −mean log f |",
+    "|---|---|---|---|---|",
+]
 for b in (-2.0, 0.0, 1.0, 2.0, 4.0):
-    exact, chain, main = (fits(1.0, b, T, kind)["lstm"] for T, kind in ((T_MAX, "state"), (T_MAX - 1, "chain"), (T_MAX, "main")))
-    f = rnn.state_jacobians("lstm", torch.randn(2000, H, generator=gen(8), **f64),
-                            rnn.init_params("lstm", H, 1.0, b, seed=SEED, device=device)).main
-    rows.append(f"| {b} | {rate_text(exact, 4)} | {rate_text(chain, 4)} | {rate_text(main, 4)} | {-torch.log(f).mean().item():.4f} |")
+    exact, chain, main = (
+        fits(1.0, b, T, kind)["lstm"] for T, kind in ((T_MAX, "state"), (T_MAX - 1, "chain"), (T_MAX, "main"))
+    )
+    f = rnn.state_jacobians(
+        "lstm",
+        torch.randn(2000, H, generator=gen(8), **f64),
+        rnn.init_params("lstm", H, 1.0, b, seed=SEED, device=device),
+    ).main
+    rows.append(
+        f"| {b} | {rate_text(exact, 4)} | {rate_text(chain, 4)} | {rate_text(main, 4)} | {-torch.log(f).mean().item():.4f} |"
+    )
 print(f"s = 1, rates over lags {exact.lags[0]}–{exact.lags[1]} (the chain needs o_0, so it stops one lag short)")
 display(Markdown("\n".join(rows)))
 
@@ -254,23 +285,33 @@ main0 = fits(1.0, 0.0, T_MAX, "main")["lstm"]
 lam0, lam4 = exact0.rate, exact4.rate
 grid = {(s, b): fits(s, b, T_claims)["lstm"] for s in (1.0, 3.0, 5.0) for b in (0.0, 3.0, 6.0)}
 worst_sb, worst = min(grid.items(), key=lambda kv: kv[1].rate)
-tanh_ok = "holds" if r3["rnn-tanh"].rate > 0 > r3["rnn-relu"].rate else (
-    "partly: tanh explodes far slower, but it does explode" if r3["rnn-relu"].rate < r3["rnn-tanh"].rate < 0 else "fails")
-worst_text = (f"{worst.rate:+.4f} (s = {worst_sb[0]:g}, b = {worst_sb[1]:g}, {worst.verdict})")
-rows = ["| claim (Su) | measured here | verdict |", "|---|---|---|",
-        f"| simple RNN: ∂h_t/∂h_(t−1) = diag(1 − h_t²) U | max deviation from autograd {(run.state[0] - J_autograd).abs().max().item():.1e} | "
-        f"{'holds' if (run.state[0] - J_autograd).abs().max() < 1e-12 else 'fails'} |",
-        f"| tanh saturation stops explosion, relu does not (s = 3, T = {T_claims}) | λ tanh {rate_text(r3['rnn-tanh'])}, relu {rate_text(r3['rnn-relu'])} | {tanh_ok} |",
-        f"| \\|c sech² c\\| < 0.45 | max {bound:.4f}; off-diagonal factor reaches {off:.2f} (b = 3) | "
-        f"{'holds per unit, not for the matrix' if off > 0.45 else 'holds'} |",
-        f"| f_t is the main term, the rest small (b = 0, T = {T_MAX}) | λ exact {lam0:.3f} vs ∏ f alone {main0.rate:.3f} | "
-        f"{'loose: small per step, not over many' if main0.rate > 1.2 * lam0 else 'holds'} |",
-        f"| the forget gate decides how fast memory fades (T = {T_MAX}) | λ exact at b = 0: {lam0:.4f}, at b = 4: {lam4:.4f} | "
-        f"{'holds' if lam4 < lam0 / 10 else 'weak'} |",
-        f"| LSTM explosion is unlikely | most negative λ over s ∈ {{1, 3, 5}}, b ∈ {{0, 3, 6}} (T = {T_claims}): {worst_text} | "
-        f"{'holds: at worst a slow drift' if worst.rate > -0.01 else 'fails'} |",
-        f"| GRU less stable than LSTM (s = 5, T = {T_claims}) | λ LSTM {rate_text(r5['lstm'], 4)}, GRU {rate_text(r5['gru'], 4)} | "
-        f"{'holds' if r5['gru'].rate < r5['lstm'].rate else 'fails'} |"]
+tanh_ok = (
+    "holds"
+    if r3["rnn-tanh"].rate > 0 > r3["rnn-relu"].rate
+    else (
+        "partly: tanh explodes far slower, but it does explode"
+        if r3["rnn-relu"].rate < r3["rnn-tanh"].rate < 0
+        else "fails"
+    )
+)
+worst_text = f"{worst.rate:+.4f} (s = {worst_sb[0]:g}, b = {worst_sb[1]:g}, {worst.verdict})"
+rows = [
+    "| claim (Su) | measured here | verdict |",
+    "|---|---|---|",
+    f"| simple RNN: ∂h_t/∂h_(t−1) = diag(1 − h_t²) U | max deviation from autograd {(run.state[0] - J_autograd).abs().max().item():.1e} | "
+    f"{'holds' if (run.state[0] - J_autograd).abs().max() < 1e-12 else 'fails'} |",
+    f"| tanh saturation stops explosion, relu does not (s = 3, T = {T_claims}) | λ tanh {rate_text(r3['rnn-tanh'])}, relu {rate_text(r3['rnn-relu'])} | {tanh_ok} |",
+    f"| \\|c sech² c\\| < 0.45 | max {bound:.4f}; off-diagonal factor reaches {off:.2f} (b = 3) | "
+    f"{'holds per unit, not for the matrix' if off > 0.45 else 'holds'} |",
+    f"| f_t is the main term, the rest small (b = 0, T = {T_MAX}) | λ exact {lam0:.3f} vs ∏ f alone {main0.rate:.3f} | "
+    f"{'loose: small per step, not over many' if main0.rate > 1.2 * lam0 else 'holds'} |",
+    f"| the forget gate decides how fast memory fades (T = {T_MAX}) | λ exact at b = 0: {lam0:.4f}, at b = 4: {lam4:.4f} | "
+    f"{'holds' if lam4 < lam0 / 10 else 'weak'} |",
+    f"| LSTM explosion is unlikely | most negative λ over s ∈ {{1, 3, 5}}, b ∈ {{0, 3, 6}} (T = {T_claims}): {worst_text} | "
+    f"{'holds: at worst a slow drift' if worst.rate > -0.01 else 'fails'} |",
+    f"| GRU less stable than LSTM (s = 5, T = {T_claims}) | λ LSTM {rate_text(r5['lstm'], 4)}, GRU {rate_text(r5['gru'], 4)} | "
+    f"{'holds' if r5['gru'].rate < r5['lstm'].rate else 'fails'} |",
+]
 display(Markdown("\n".join(rows)))
 
 # %% [markdown]
@@ -279,16 +320,26 @@ display(Markdown("\n".join(rows)))
 # The adding problem: a sequence of values $u_t \sim U(0,1)$ with two marked positions, the first within the first tenth of the sequence, the second in the second half; the target is the sum of the two marked values. Predicting the mean scores $\mathrm{MSE} = \mathrm{Var}(u_1 + u_2) = 1/6$; remembering only the recent marked value scores $\mathrm{Var}(u_1) = 1/12$; only a memory across the gap gets near 0. Each cell (hidden size 16, torch's default initialisation, Adam, gradients clipped to norm 1) trains for 400 steps of 32 sequences, $T = 20$. Next to the result: how much gradient reached from the last step back to the first at initialisation, on the same task's inputs.
 
 # %%
-runs = {"rnn-tanh": ("rnn-tanh", 0.0), "rnn-relu": ("rnn-relu", 0.0), "lstm, b = 0": ("lstm", 0.0),
-        "lstm, b = 3": ("lstm", 3.0), "gru, b = 0": ("gru", 0.0)}
+runs = {
+    "rnn-tanh": ("rnn-tanh", 0.0),
+    "rnn-relu": ("rnn-relu", 0.0),
+    "lstm, b = 0": ("lstm", 0.0),
+    "lstm, b = 3": ("lstm", 3.0),
+    "gru, b = 0": ("gru", 0.0),
+}
 T_add = 20
 x_add, _ = rnn.adding_task(T_add, 64, generator=gen(9), device=device, dtype=torch.float64)
-results, rows = {}, ["| cell | test MSE | memory across the gap (MSE < 1/12)? | log₁₀‖∂s_T/∂s_1‖ at init |", "|---|---|---|---|"]
+results, rows = (
+    {},
+    ["| cell | test MSE | memory across the gap (MSE < 1/12)? | log₁₀‖∂s_T/∂s_1‖ at init |", "|---|---|---|---|"],
+)
 for label, (cell, b) in runs.items():
     res = rnn.train_adding(cell, T_add, hidden=16, steps=400, batch=32, forget_bias=b, seed=0, device=device)
     results[label] = res
     reach = rnn.log_product_norms(rnn.state_jacobians(cell, x_add, res.initial).state)[1].mean().item()
-    rows.append(f"| {label} | {res.test_mse:.4f} | {'yes' if res.test_mse < 1 / 12 else 'no'} | {reach / math.log(10):.1f} |")
+    rows.append(
+        f"| {label} | {res.test_mse:.4f} | {'yes' if res.test_mse < 1 / 12 else 'no'} | {reach / math.log(10):.1f} |"
+    )
 rows.append(f"| *no memory* | {1 / 6:.4f} | | |")
 rows.append(f"| *only the late value* | {1 / 12:.4f} | | |")
 display(Markdown("\n".join(rows)))
@@ -302,11 +353,21 @@ training_figure(results, {"no memory 1/6": 1 / 6, "late value only 1/12": 1 / 12
 # ## Closing note: decay rates at the default settings
 
 # %%
-lines = [f"- **{cell}**: λ = {fit.rate:.3f} per step" + (f" (the gradient halves every {math.log(2) / fit.rate:.2f} steps)"
-                                                       if fit.verdict == "vanishes" else f" ({fit.verdict})")
-         for cell, fit in default_rates.items()]
-display(Markdown(f"Measured over $T = {T_MAX}$ steps (fit over lags {window[0]}–{window[1]}), $H = {H}$, weight scale 1, "
-                 f"gate bias 0, seed {SEED}, rms norm; the figure shows the same at T = {T_MAX}:\n\n" + "\n".join(lines)))
+lines = [
+    f"- **{cell}**: λ = {fit.rate:.3f} per step"
+    + (
+        f" (the gradient halves every {math.log(2) / fit.rate:.2f} steps)"
+        if fit.verdict == "vanishes"
+        else f" ({fit.verdict})"
+    )
+    for cell, fit in default_rates.items()
+]
+display(
+    Markdown(
+        f"Measured over $T = {T_MAX}$ steps (fit over lags {window[0]}–{window[1]}), $H = {H}$, weight scale 1, "
+        f"gate bias 0, seed {SEED}, rms norm; the figure shows the same at T = {T_MAX}:\n\n" + "\n".join(lines)
+    )
+)
 
 # %% [markdown]
 # ## Try this

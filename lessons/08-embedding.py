@@ -23,8 +23,9 @@
 # This lesson derives the formula, computes the constant exactly (it is $-\tfrac12\log\varphi$ with $\varphi$ the golden ratio), and shows what the condition "$H < 0$" really detects. Every formula comes from `theory_lib.embedding`, where it is tested against an independent route; every number is computed by a cell.
 
 # %%
-import os
 import math
+import os
+
 import torch
 from IPython import get_ipython
 from IPython.display import Markdown, display
@@ -32,7 +33,8 @@ from IPython.display import Markdown, display
 from theory_lib import default_device, embedding as em
 from theory_lib.figures.embedding import DimensionFigure, EntropyCoefficientFigure
 
-if os.environ.get("MPLBACKEND", "").lower() != "agg":  # headless test runs set MPLBACKEND=Agg; JupyterLab gets live figures
+# headless test runs set MPLBACKEND=Agg; JupyterLab gets live figures
+if os.environ.get("MPLBACKEND", "").lower() != "agg":
     get_ipython().run_line_magic("matplotlib", "widget")  # %matplotlib widget, as plain Python for the text form
 
 device = default_device()  # CUDA when present, else the CPU
@@ -47,11 +49,15 @@ print("computing on", device)
 # `min_embedding_dim(N, coefficient)` returns the smallest integer $n$ with $\log N^2 + h_n < 0$, where $h_n$ is derived below: with `coefficient=0.24` it uses the article's linear model $h_n = -0.24\,n$, with `"exact"` the exact $h_n$, with `"limit"` the closed-form slope of step 5.
 
 # %%
-rows = ["| N | the article says | 8.33 ln N | n with 0.24 | n with exact h_n | n with the limit |",
-        "|---|---|---|---|---|---|"]
+rows = [
+    "| N | the article says | 8.33 ln N | n with 0.24 | n with exact h_n | n with the limit |",
+    "|---|---|---|---|---|---|",
+]
 for N, says in ((100_000, 96), (5_000_000, 128)):
-    rows.append(f"| {N:,} | about {says} | {ARTICLE * math.log(N):.2f} | {em.min_embedding_dim(N)} | "
-                f"{em.min_embedding_dim(N, 'exact')} | {em.min_embedding_dim(N, 'limit')} |")
+    rows.append(
+        f"| {N:,} | about {says} | {ARTICLE * math.log(N):.2f} | {em.min_embedding_dim(N)} | "
+        f"{em.min_embedding_dim(N, 'exact')} | {em.min_embedding_dim(N, 'limit')} |"
+    )
 display(Markdown("\n".join(rows)))
 
 # %% [markdown]
@@ -75,8 +81,9 @@ u = 0.5 * torch.randn(300, 16, generator=g, **f64)  # 300 centre vectors in R^16
 v = 0.5 * torch.randn(300, 16, generator=g, **f64)  # 300 context vectors
 H = em.pair_entropy(u, v)
 direct = torch.distributions.Categorical(logits=(u @ v.T).reshape(-1)).entropy().item()
-print(f"H = {H:.8f} nats (streamed), {direct:.8f} (torch Categorical over all pairs); "
-      f"log N^2 = {2 * math.log(300):.4f}")
+print(
+    f"H = {H:.8f} nats (streamed), {direct:.8f} (torch Categorical over all pairs); log N^2 = {2 * math.log(300):.4f}"
+)
 
 # %% [markdown]
 # ## Step 2 · from a sum over pairs to an expectation
@@ -113,8 +120,10 @@ for n in (2, 4, 8, 16):
 # %%
 # n = 3: cos θ is uniform on [-1, 1], so E[e^{3η}] = sinh(3)/3 and E[3η e^{3η}] = cosh(3) - sinh(3)/3
 mgf = math.sinh(3) / 3
-print(f"n = 3: closed form h = {math.log(mgf) - (math.cosh(3) - math.sinh(3) / 3) / mgf:.12f}, "
-      f"integral {em.entropy_gap(3):.12f}")
+print(
+    f"n = 3: closed form h = {math.log(mgf) - (math.cosh(3) - math.sinh(3) / 3) / mgf:.12f}, "
+    f"integral {em.entropy_gap(3):.12f}"
+)
 # n = 2: θ is uniform on [0, π], so E[e^{2 cos θ}] = I0(2) and E[2 cos θ e^{2 cos θ}] = 2 I1(2)
 two = torch.tensor(2.0, **f64)
 i0, i1 = torch.special.modified_bessel_i0(two).item(), torch.special.modified_bessel_i1(two).item()
@@ -123,8 +132,10 @@ print(f"n = 2: Bessel h = {math.log(i0) - 2 * i1 / i0:.12f}, integral {em.entrop
 for n in (4, 8, 12):
     est, se = em.entropy_gap_mc(n, 200_000, device=device, generator=gen(n))
     h = em.entropy_gap(n)
-    print(f"n = {n:2d}: Monte Carlo {est:.4f} ± {se:.4f}, integral {h:.4f} "
-          f"(difference = {(est - h) / se:+.1f} standard errors)")
+    print(
+        f"n = {n:2d}: Monte Carlo {est:.4f} ± {se:.4f}, integral {h:.4f} "
+        f"(difference = {(est - h) / se:+.1f} standard errors)"
+    )
 
 # %% [markdown]
 # ## Step 4 · $h_n$ is almost exactly linear in $n$
@@ -135,7 +146,7 @@ for n in (4, 8, 12):
 dims = torch.tensor([2, 10, 32, 64, 100, 128, 300, 1000, 10_000, 100_000], device=device)
 coef = em.entropy_coefficient(dims)
 rows = ["| n | h_n | h_n / n |", "|---|---|---|"]
-rows += [f"| {n:,} | {n * c:.4f} | {c:.6f} |" for n, c in zip(dims.tolist(), coef.tolist())]
+rows += [f"| {n:,} | {n * c:.4f} | {c:.6f} |" for n, c in zip(dims.tolist(), coef.tolist(), strict=True)]
 display(Markdown("\n".join(rows)))
 n = torch.arange(10, 301, **f64)
 design = torch.stack([n, torch.ones_like(n)], 1)
@@ -172,8 +183,10 @@ print(f"eta* = 1/phi = {1 / phi:.8f};  c = -(1/2) log phi = {c:.8f}  (the articl
 print(f"d = log phi - log(5)/4 + 1/sqrt(5) - 3/5 = {d:.8f}")
 for n in (100, 1000, 10_000, 100_000):
     h = em.entropy_gap(n)
-    print(f"n = {n:>7,}: h_n/n - c = {h / n - c:+.3e}   h_n - c n = {h - c * n:+.8f}   "
-          f"n (h_n - c n - d) = {n * (h - c * n - d):+.4f}")
+    print(
+        f"n = {n:>7,}: h_n/n - c = {h / n - c:+.3e}   h_n - c n = {h - c * n:+.8f}   "
+        f"n (h_n - c n - d) = {n * (h - c * n - d):+.4f}"
+    )
 print(f"the rule becomes n > (2/|c|) ln N = {2 / -c:.4f} ln N, against the article's 2/0.24 = {ARTICLE:.4f}")
 
 # %% [markdown]
@@ -196,7 +209,9 @@ for n in (8, 16, 32, 48, 64, 96, 128):
     H = em.sampled_entropy(N, n, device=device, generator=gen(n))
     rows.append(f"| {n} | {2 * math.log(N) + em.entropy_gap(n):.3f} | {H:.3f} |")
 display(Markdown("\n".join(rows)))
-print(f"log N^2 = {2 * math.log(N):.3f}; the approximation first goes below 0 at n = {em.min_embedding_dim(N, 'exact')}")
+print(
+    f"log N^2 = {2 * math.log(N):.3f}; the approximation first goes below 0 at n = {em.min_embedding_dim(N, 'exact')}"
+)
 
 # %% [markdown]
 # The exact entropy never goes below 0. It follows the approximation while the pairs still sample $q_n$, and peels away before the approximation crosses 0: the criterion marks where the sampling picture has already broken down.
@@ -217,9 +232,13 @@ dimension_figure.widget()
 # %%
 for n in (3, 64, 1000):
     laws = {m: em.sample_cosines(n, 100_000, device=device, generator=gen(n), method=m) for m in ("vectors", "law")}
-    print(f"n = {n:4d}: E[eta^2] * n = " + ", ".join(f"{m} {(e ** 2).mean().item() * n:.4f}" for m, e in laws.items())
-          + f"  (exact 1);  E[eta^4] n(n+2)/3 = "
-          + ", ".join(f"{m} {(e ** 4).mean().item() * n * (n + 2) / 3:.4f}" for m, e in laws.items()) + "  (exact 1)")
+    print(
+        f"n = {n:4d}: E[eta^2] * n = "
+        + ", ".join(f"{m} {(e**2).mean().item() * n:.4f}" for m, e in laws.items())
+        + "  (exact 1);  E[eta^4] n(n+2)/3 = "
+        + ", ".join(f"{m} {(e**4).mean().item() * n * (n + 2) / 3:.4f}" for m, e in laws.items())
+        + "  (exact 1)"
+    )
 
 # %% [markdown]
 # Left: $h_n/n$ from the integral (blue) approaching the limit $-\tfrac12\log\varphi$ (orange) at the rate of the two-term expansion $c + d/n$. Red dots: a Monte Carlo estimate from $S$ random pairs at each of a fixed set of dimensions, with two standard errors. The red diamond: the same estimate at the chosen $n$, from the very pairs in the histogram on the right; the readout says whether it lies within two standard errors of the integral. The Monte Carlo estimate equals $-\mathrm{KL}(\text{weights}\,\|\,\text{uniform over the } S \text{ samples})$, so it can never go below $-\log S$: the grey floor $-\log S / n$, the same bound that keeps the finite-vocabulary entropy above 0 (with $S = N^2$). Watch the red points leave the blue curve while their error bars stay small.
@@ -238,8 +257,10 @@ coefficient_figure.widget()
 # %%
 rows = ["| N | 8.33 ln N (right) | 8.33 log₂ N | 8.33 log₁₀ N | exact bound |", "|---|---|---|---|---|"]
 for N in (10_000, 100_000, 5_000_000):
-    rows.append(f"| {N:,} | {ARTICLE * math.log(N):.1f} | {ARTICLE * math.log2(N):.1f} | "
-                f"{ARTICLE * math.log10(N):.1f} | {em.min_embedding_dim(N, 'exact')} |")
+    rows.append(
+        f"| {N:,} | {ARTICLE * math.log(N):.1f} | {ARTICLE * math.log2(N):.1f} | "
+        f"{ARTICLE * math.log10(N):.1f} | {em.min_embedding_dim(N, 'exact')} |"
+    )
 display(Markdown("\n".join(rows)))
 print(f"log2 overstates by the factor 1/ln 2 = {1 / math.log(2):.3f}; log10 understates by ln 10 = {math.log(10):.3f}")
 
@@ -251,8 +272,10 @@ print(f"log2 overstates by the factor 1/ln 2 = {1 / math.log(2):.3f}; log10 unde
 # %%
 rows = ["| ε | JL constant 4/(ε²/2 − ε³/3) | k for N = 100 000 | k for N = 5 000 000 |", "|---|---|---|---|"]
 for eps in (0.1, 0.3, 0.5, 0.9):
-    rows.append(f"| {eps} | {4 / (eps**2 / 2 - eps**3 / 3):.1f} | {em.jl_dimension(100_000, eps):,} | "
-                f"{em.jl_dimension(5_000_000, eps):,} |")
+    rows.append(
+        f"| {eps} | {4 / (eps**2 / 2 - eps**3 / 3):.1f} | {em.jl_dimension(100_000, eps):,} | "
+        f"{em.jl_dimension(5_000_000, eps):,} |"
+    )
 display(Markdown("\n".join(rows)))
 # check: a Gaussian random projection of 300 points to the JL dimension keeps every distance
 g, M, eps = gen(7), 300, 0.5
@@ -261,8 +284,10 @@ k = em.jl_dimension(M, eps)
 proj = pts @ torch.randn(2000, k, generator=g, **f64) / math.sqrt(k)
 i, j = torch.triu_indices(M, M, 1, device=device)
 ratio = torch.cdist(proj, proj)[i, j] ** 2 / torch.cdist(pts, pts)[i, j] ** 2
-print(f"k = {k}: the {ratio.numel():,} squared-distance ratios lie in [{ratio.min():.3f}, {ratio.max():.3f}], "
-      f"inside [1 - ε, 1 + ε] = [{1 - eps}, {1 + eps}]")
+print(
+    f"k = {k}: the {ratio.numel():,} squared-distance ratios lie in [{ratio.min():.3f}, {ratio.max():.3f}], "
+    f"inside [1 - ε, 1 + ε] = [{1 - eps}, {1 + eps}]"
+)
 
 # %% [markdown]
 # ## Where the article is loose
@@ -274,12 +299,16 @@ print(f"k = {k}: the {ratio.numel():,} squared-distance ratios lie in [{ratio.mi
 
 # %%
 c = em.entropy_coefficient_limit()
-lines = [f"**Summary.** h_n/n → −½ log φ = {c:.5f} (the article: −0.24), so the rule is n > {2 / -c:.3f} ln N "
-         f"(the article: {ARTICLE:.2f} ln N)."]
+lines = [
+    f"**Summary.** h_n/n → −½ log φ = {c:.5f} (the article: −0.24), so the rule is n > {2 / -c:.3f} ln N "
+    f"(the article: {ARTICLE:.2f} ln N)."
+]
 for N in (100_000, 5_000_000):
-    lines.append(f"* N = {N:,}: the article's {ARTICLE:.2f} ln N = {ARTICLE * math.log(N):.2f}, so n ≥ "
-                 f"{em.min_embedding_dim(N)}; the exact h_n gives {em.min_embedding_dim(N, 'exact')}; "
-                 f"the limit gives {2 * math.log(N) / -c:.2f}, so n ≥ {em.min_embedding_dim(N, 'limit')}.")
+    lines.append(
+        f"* N = {N:,}: the article's {ARTICLE:.2f} ln N = {ARTICLE * math.log(N):.2f}, so n ≥ "
+        f"{em.min_embedding_dim(N)}; the exact h_n gives {em.min_embedding_dim(N, 'exact')}; "
+        f"the limit gives {2 * math.log(N) / -c:.2f}, so n ≥ {em.min_embedding_dim(N, 'limit')}."
+    )
 display(Markdown("\n".join(lines)))
 
 # %% [markdown]
