@@ -1,0 +1,90 @@
+"""The RNN gradient figure's contract: the library's profiles and rates, drawn and blitted, λ with its window."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from theory_lib import rnn
+
+
+# ---------------------------------------------------------------- the figure's contract
+def test_figure_slices_a_cached_run_and_blits_cell_and_length_moves():
+    from theory_lib.figures import rnn as fig_rnn
+
+    fig = fig_rnn.RNNGradientFigure()
+    try:
+        fig.fig.canvas.draw()
+        full = []
+        fig.fig.canvas.mpl_connect("draw_event", full.append)
+        hits = fig_rnn.profiles.cache_info().hits
+        fig.update(cell="gru")
+        fig.update(T=120)                  # same x bracket (up to 150) as the default T = 150
+        assert not full, "changing the cell or T within a bracket should only blit"
+        assert fig_rnn.profiles.cache_info().hits > hits
+        # what is drawn is the library's profile, sliced: lags 0..T of one run of length T_MAX
+        prof = rnn.gradient_profile("gru", fig_rnn.T_MAX, fig_rnn.HIDDEN, 1.0, 0.0, seed=fig_rnn.SEED)
+        x, y = fig.lines["gru"].get_data()
+        np.testing.assert_array_equal(x, np.arange(121))
+        np.testing.assert_allclose(y, torch.flip(prof.state, [0])[:121].numpy() / math.log(10), rtol=1e-12)
+        assert "gru" in fig.readout and "<b>gru" in fig.readout
+    finally:
+        fig.close()
+
+
+def test_figure_rates_are_the_library_decay_rates():
+    from theory_lib.figures import rnn as fig_rnn
+
+    prof = fig_rnn.profiles(1.0, 0.0)["lstm"]["state"]        # by lag
+    T = 300
+    slope, _ = fig_rnn.fit_line(prof[:T + 1] / math.log(10))
+    expected = rnn.decay_rate(torch.from_numpy(prof[:T + 1][::-1].copy()))
+    assert -slope * math.log(10) == pytest.approx(expected, rel=1e-10)
+
+
+def test_figure_states_lambda_with_its_window_and_says_saturates():
+    """Issue 15: λ depends on T; the readout quotes T and the window, the table helper agrees with the
+    figure, and growth that levels off is called "saturates" with no slope line drawn."""
+    from theory_lib.figures import rnn as fig_rnn
+
+    fig = fig_rnn.RNNGradientFigure()
+    try:
+        assert fig.params["T"] == 150 and fig.controls["T"].value == 150
+        lam = fig_rnn.fits(1.0, 0.0, 150)["lstm"]
+        assert "T = 150, fit over lags 15–150" in fig.readout and f"λ = <b>{lam.rate:.3g}</b>" in fig.readout
+        fig.update(gate_bias=6.0, T=500)
+        sat = fig_rnn.fits(1.0, 6.0, 500)["lstm"]
+        assert sat.verdict == "saturates"
+        assert "lstm saturates" in fig.readout and "doubles every" not in fig.readout
+        assert len(fig.fit.get_xdata()) == 0, "no slope line where there is no rate"
+        # the same cell and settings at another T give another λ: both are quoted with their T
+        fig.update(gate_bias=4.0, T=150)
+        short = fig_rnn.fits(1.0, 4.0, 150)["lstm"].rate
+        long = fig_rnn.fits(1.0, 4.0, 2000)["lstm"].rate
+        assert f"{short:.3g}" in fig.readout and short != long
+        fig.update(T=2000)
+        assert f"T = 2000, fit over lags 200–2000" in fig.readout and f"{long:.3g}" in fig.readout
+    finally:
+        fig.close()
+
+
+def test_figure_axes_fit_the_data_and_every_cell_stays_visible():
+    from theory_lib.figures import rnn as fig_rnn
+
+    fig = fig_rnn.RNNGradientFigure()
+    try:
+        fig.fig.canvas.draw()
+        assert fig.ax.get_xlim() == (0.0, 150.0) and fig.ax2.get_xlim() == (0.0, 150.0)
+        for ax in (fig.ax, fig.ax2):                 # the floor is within a bracket (+4 % pad) of the data
+            low = min(np.nanmin(line.get_ydata()) for line in ax.lines if len(line.get_ydata()) > 2)
+            bottom, top = ax.get_ylim()
+            assert bottom <= low and (top - bottom) <= 1.3 * (top - low), (ax.get_title(), bottom, low)
+        styles = {(line.get_marker(), line.get_linestyle()) for line in fig.lines.values()}
+        assert len(styles) == 4, "the four cells differ by marker as well as colour"
+        for line in fig.lines.values():
+            assert line.get_alpha() in (None, 1.0) and line.get_linewidth() >= 1.0
+    finally:
+        fig.close()
