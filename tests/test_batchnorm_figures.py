@@ -1,0 +1,93 @@
+"""Batch normalisation, lesson 06's figures: their verdicts, axes and readouts agree with the runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+# ------------------------------------------------------------------ lesson 06's figures show the truth
+def test_batch_size_verdict_is_computed_from_the_losses():
+    from theory_lib.figures.batchnorm import batch_size_verdict
+
+    nan = float("nan")
+    # lesson 06 at η = 0.01: BN after loses to no BN at batch 64 too, so batch 2 cannot show the claim
+    assert batch_size_verdict(0.268, 0.278, 0.127, 0.135).startswith("not testable")
+    assert batch_size_verdict(0.30, 0.40, 0.375, 0.0845).startswith("supports")
+    assert batch_size_verdict(nan, 0.36, 0.375, 0.0845).startswith("does not support")  # no BN diverged at 2
+    assert batch_size_verdict(0.2, nan, 0.375, 0.0845).startswith("supports")  # BN diverged at 2
+    assert batch_size_verdict(0.2, 0.1, nan, nan).startswith("not testable")
+
+
+def test_least_squares_figure_axes_fit_the_data_and_label_the_standardized_weights():
+    from theory_lib.figures.batchnorm import LeastSquaresBNFigure
+
+    fig = LeastSquaresBNFigure(offscreen=True)
+    try:
+        assert "v_1" in fig.ax_land[2].get_xlabel() and "v_2" in fig.ax_land[2].get_ylabel()
+        assert "w_1" in fig.ax_land[0].get_xlabel()
+        assert fig.ax_loss.get_xlim() == (0, 50)  # 30 steps on a 1-2-5 bracket, not the slider's 100
+        lo, hi = fig.ax_loss.get_ylim()
+        drawn = np.concatenate([c.get_ydata() for c in fig.curves])
+        assert lo <= drawn.min() and drawn.max() <= hi and hi / drawn.max() < 1e3 and drawn.min() / lo < 1e3
+        styles = {c.get_linestyle() for c in fig.curves}
+        assert len(styles) == 3
+    finally:
+        fig.close()
+
+
+def test_least_squares_figure_shows_divergence_and_steps_still_matter():
+    """At η = 3 every run diverges at once: each path ends on its panel's edge with a mark, the
+    loss panel draws each curve up to where it passes the top, and the steps change what is said."""
+    from theory_lib.figures.batchnorm import LeastSquaresBNFigure
+
+    fig = LeastSquaresBNFigure(offscreen=True, lr=3.0)
+    try:
+        for ax, path, mark in zip(fig.ax_land, fig.paths, fig.exits):
+            r = ax.get_xlim()[1]
+            x, y = mark.get_data()
+            assert len(x) == 1 and max(abs(x[0]), abs(y[0])) == pytest.approx(r)
+            assert np.abs(np.asarray(path.get_xydata())).max() <= r * (1 + 1e-9)
+        for curve, mark in zip(fig.curves, fig.curve_exits):
+            assert len(curve.get_xdata()) >= 2  # a visible line, not an empty panel
+            assert len(mark.get_xdata()) == 1 and mark.get_ydata()[0] == fig.ax_loss.get_ylim()[1]
+        assert fig.readout.count("diverges") == 3
+        before = fig.readout
+        fig.update(steps=60)
+        assert fig.readout != before and "After 60 steps" in fig.readout
+    finally:
+        fig.close()
+
+
+def test_landscape_figure_limits_follow_what_is_drawn():
+    """At η = 0.3 the plain net diverges at step 4: one probed point, no line; the limits follow
+    the BN curves, and the divergence is marked on the top edge."""
+    from theory_lib.figures.batchnorm import LandscapeBNFigure, probe_run
+
+    fig = LandscapeBNFigure(offscreen=True, lr=0.3)
+    try:
+        none = probe_run("none", 0.3, 64, 3.0)
+        assert none.diverged_at >= 0
+        for ax, pairs, marks, key in zip(fig.axes, fig.lines, fig.div_marks, fig.KEYS):
+            (raw_none, _), (raw_bn, _) = pairs
+            assert len(raw_none.get_xdata()) == 0
+            bn = np.asarray(raw_bn.get_ydata())
+            lo, hi = ax.get_ylim()
+            assert hi / bn.max() <= 10 and bn.min() / lo <= 10, f"{key}: limits do not follow the BN curve"
+            assert list(marks[0].get_xdata()) == [none.diverged_at] and marks[0].get_ydata()[0] == hi
+        assert LandscapeBNFigure.controls["batch_size"].reachable(16)
+        assert "BN trains" in fig.readout
+    finally:
+        fig.close()
+
+
+def test_landscape_figure_readout_says_bn_loses_at_the_default():
+    from theory_lib.figures.batchnorm import LandscapeBNFigure, probe_run
+
+    fig = LandscapeBNFigure(offscreen=True)
+    try:
+        none, bn = probe_run("none", 0.01, 64, 3.0), probe_run("after", 0.01, 64, 3.0)
+        a, b = none.full_loss[-1].item(), bn.full_loss[-1].item()
+        assert ("does not help" in fig.readout) == (b >= a)
+    finally:
+        fig.close()
