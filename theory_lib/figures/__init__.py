@@ -1,16 +1,11 @@
 """Interactive figures for the lessons (matplotlib + ipywidgets; imported only by lessons).
 
-``base`` holds the shared widget layer; one module per lesson holds that lesson's figures.
+The shared layer is three modules: ``base`` (``InteractiveFigure``, the ``FIGURES`` registry),
+``controls`` (the controls, declared as data) and ``style`` (the look, and axis helpers). Each
+lesson's figures live in the module, or package, named after its topic (``smoothing``, ``rnn``).
 """
 
-from theory_lib.figures.base import (
-    FIGURES,
-    Choice,
-    InteractiveFigure,
-    LogSlider,
-    Slider,
-    Text,
-    figure_classes,
-)
+from theory_lib.figures.base import FIGURES, InteractiveFigure, figure_classes
+from theory_lib.figures.controls import Choice, LogSlider, Slider, Text
 
 __all__ = ["FIGURES", "Choice", "InteractiveFigure", "LogSlider", "Slider", "Text", "figure_classes"]

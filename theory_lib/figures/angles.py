@@ -12,7 +12,9 @@ from matplotlib.transforms import blended_transform_factory
 
 from theory_lib import angles as ag
 from theory_lib._checks import default_device
-from theory_lib.figures.base import Choice, InteractiveFigure, LogSlider, Slider, nice_ceil, step_outline
+from theory_lib.figures.base import InteractiveFigure
+from theory_lib.figures.controls import Choice, LogSlider, Slider
+from theory_lib.figures.style import nice_ceil, step_outline
 
 N_MAX = 10_000
 VECTOR_BUDGET = 1 << 20  # "vectors" draws at most this many Gaussian coordinates per update

@@ -4,16 +4,17 @@
     fig.update(temperature=0.3)          # pure update: parameters -> artists, then redraw
     fig.widget()                         # sliders + live canvas for JupyterLab (ipympl)
 
-A figure declares its controls as data (``Slider``, ``LogSlider``, ``Choice``, ``Text``), so
-the same declaration builds the ipywidgets, validates ``update(**params)``, and tells the sweep
-test and the benchmark which values to try. Subclasses implement ``build()`` (make axes and
-artists) and ``draw(**params)`` (set their data with ``set_data``/``set_ydata``/``set_height``).
-Every subclass registers itself in ``FIGURES`` so tests and ``make bench`` find it unedited.
+A figure declares its controls as data (``Slider``, ``LogSlider``, ``Choice``, ``Text``, in
+``controls``), so the same declaration builds the ipywidgets, validates ``update(**params)``, and
+tells the sweep test and the benchmark which values to try. Subclasses implement ``build()`` (make
+axes and artists) and ``draw(**params)`` (set their data with ``set_data``/``set_ydata``/
+``set_height``). Every subclass registers itself in ``FIGURES`` under its lesson's name
+(``smoothing.SmoothMaxFigure``) so tests and ``make bench`` find it unedited.
 
 What the learner sees is held to the figure's state: ``render(params, dpi)`` draws any state from
-scratch on a plain Agg canvas, and the tests compare it with the live, blitted canvas (in the
-kernel and in the browser). A rejected value (``ValueError`` naming the control) leaves the figure
-as it was, so later moves keep working.
+scratch on a plain Agg canvas (under ``style.STYLE``), and the tests compare it with the live,
+blitted canvas (in the kernel and in the browser). A rejected value (``ValueError`` naming the
+control) leaves the figure as it was, so later moves keep working.
 """
 
 from __future__ import annotations
@@ -22,263 +23,29 @@ import html
 import io
 import json
 import math
-import numbers
-import random
-from dataclasses import dataclass, field
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.ticker import LogFormatterSciNotation
+
+from theory_lib.figures.controls import Text
+from theory_lib.figures.style import STYLE, StyledFigure
+
+__all__ = ["FIGURES", "InteractiveFigure", "figure_classes", "figure_name"]
 
 FIGURES: dict[str, type["InteractiveFigure"]] = {}
-
-# Okabe & Ito's colour-blind-safe palette, as "C0".."C7" in every figure. The rest pins what a
-# figure's pixels depend on, so the kernel (whatever its rc) and a reference render agree.
-OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
-STYLE = {
-    "axes.prop_cycle": mpl.cycler(color=OKABE_ITO),
-    "figure.dpi": 100.0,
-    "figure.facecolor": "white",  # opaque: the browser composites each frame over the last
-    "savefig.facecolor": "white",
-    "font.size": 10.0,
-}
+_PACKAGE = "theory_lib.figures."
+_LAYER = ("base", "controls", "style")  # the shared layer: modules without figures
 
 
-class StyledFigure(Figure):
-    """A matplotlib Figure that draws under ``STYLE``: colours such as "C0" are looked up when an
-    artist is drawn, so the palette must hold at draw time, whoever triggers the draw."""
+def figure_name(cls) -> str:
+    """The registry name of a figure class: its lesson's module and its class name.
 
-    def draw(self, renderer):
-        with mpl.rc_context(STYLE):
-            return super().draw(renderer)
-
-    def draw_artist(self, a):
-        with mpl.rc_context(STYLE):
-            return super().draw_artist(a)
-
-
-def step_outline(edges: np.ndarray, heights: np.ndarray) -> np.ndarray:
-    """Vertices (2B + 2, 2) of a histogram drawn as one closed step polygon (one artist, not B bars)."""
-    x = np.repeat(edges, 2)  # e0 e0 e1 e1 ... eB eB
-    y = np.concatenate([[0.0], np.repeat(heights, 2), [0.0]])
-    return np.column_stack([x, y])
-
-
-class PlainLogFormatter(LogFormatterSciNotation):
-    """Log-axis labels as plain numbers (0.3, 2, 500) between 10^-3 and 10^4, as powers of ten beyond."""
-
-    def __call__(self, x, pos=None):
-        label = super().__call__(x, pos)
-        return f"{x:g}" if label and 1e-3 <= x < 1e4 else label
-
-
-def nice_ceil(value: float, mantissas=(1, 2, 5)) -> float:
-    """The smallest m·10^e (m in ``mantissas``) that is >= value: axis limits that move in brackets,
-    so that most slider moves keep the axes (and are blitted) while the data still fills them."""
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"value must be a finite positive number, got {value!r}")
-    e = math.floor(math.log10(value))
-    for exp in (e - 1, e, e + 1):
-        for m in sorted(mantissas):
-            candidate = float(f"{m}e{exp}")
-            if candidate >= value * (1 - 1e-12):
-                return candidate
-    return float(f"{min(mantissas)}e{e + 2}")  # unreachable for mantissas starting at 1
-
-
-def nice_floor(value: float, mantissas=(1, 2, 5)) -> float:
-    """The largest m·10^e (m in ``mantissas``) that is <= value (value > 0)."""
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"value must be a finite positive number, got {value!r}")
-    e = math.floor(math.log10(value))
-    for exp in (e + 1, e, e - 1):
-        for m in sorted(mantissas, reverse=True):
-            candidate = float(f"{m}e{exp}")
-            if candidate <= value * (1 + 1e-12):
-                return candidate
-    return float(f"{max(mantissas)}e{e - 2}")
-
-
-# ---------------------------------------------------------------- controls, declared as data
-@dataclass
-class Slider:
-    """A linear slider; ``integer=True`` for counts.
-
-    ``named``: the values the lesson's prose or exercises name; with the default they must lie on
-    the slider's grid (min + k·step), so the learner can set each of them exactly (tested).
-    """
-
-    min: float
-    max: float
-    value: float
-    step: float | None = None
-    integer: bool = False
-    label: str = ""
-    named: tuple = ()
-
-    def grid_step(self) -> float:
-        """The browser slider's step: ipywidgets' default (1 for integers, 0.1 for floats) unless given."""
-        return self.step if self.step is not None else (1 if self.integer else 0.1)
-
-    def reachable(self, v) -> bool:
-        """Can the learner set exactly ``v`` with this control's widget?"""
-        if not self.min <= v <= self.max:
-            return False
-        k = (v - self.min) / self.grid_step()
-        return abs(k - round(k)) < 1e-9 and (not self.integer or int(v) == v)
-
-    def check(self, name, v):
-        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
-            raise ValueError(f"{name} must be a finite number in [{self.min}, {self.max}], got {v!r}")
-        if not self.integer:  # the browser sends min + k*step in floats: 4.999999999999999 is 5
-            k = round((v - self.min) / self.grid_step())
-            on_grid = self.min + k * self.grid_step()
-            if abs(v - on_grid) <= 1e-9 * self.grid_step():
-                v = float(f"{on_grid:.12g}")
-        if self.integer and int(v) != v:
-            raise ValueError(f"{name} must be an integer in [{self.min}, {self.max}], got {v!r}")
-        if not self.min <= v <= self.max:
-            raise ValueError(f"{name} must be in [{self.min}, {self.max}], got {v!r}")
-        return int(v) if self.integer else float(v)
-
-    def samples(self, rng: random.Random, k: int):
-        """Minimum, maximum and k random interior values."""
-        draw = (lambda: rng.randint(int(self.min), int(self.max))) if self.integer else (
-            lambda: rng.uniform(self.min, self.max))
-        return [self.min, self.max] + [draw() for _ in range(k)]
-
-    def widget(self, name):
-        import ipywidgets as w
-
-        cls = w.IntSlider if self.integer else w.FloatSlider
-        kw = {} if self.step is None else {"step": self.step}
-        return cls(min=self.min, max=self.max, value=self.value, description=self.label or name,
-                   continuous_update=True, style={"description_width": "initial"}, **kw)
-
-    def show(self, ctrl, v):
-        """Put ``v`` on the widget (after an ``update`` from code)."""
-        ctrl.value = v
-
-
-# Round mantissas for a log slider: about 12 per decade, each one a number a person would type.
-LOG_MANTISSAS = (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9)
-
-
-@dataclass
-class LogSlider(Slider):
-    """A slider uniform in log10 of the value (n from 2 to 10^4, tau from 0.01 to 10 ...).
-
-    It moves over a grid of round numbers (``LOG_MANTISSAS`` times powers of ten) within
-    [min, max], plus min, max, the default and every ``named`` value, each of them exact: the
-    widget is a selection slider over that grid, so the browser sends exactly these numbers (a
-    FloatLogSlider would send base**(min + k·step): 0.0198 for 0.02, 765 for 768). Counts
-    (``integer=True``) are rounded and never repeat.
-    """
-
-    def grid(self) -> list:
-        lo, hi = math.log10(self.min), math.log10(self.max)
-        values = {self.min, self.max, self.value, *self.named}
-        for e in range(math.floor(lo) - 1, math.ceil(hi) + 1):
-            for m in LOG_MANTISSAS:
-                v = float(f"{m}e{e}")
-                if self.min <= v <= self.max:
-                    values.add(v)
-        if self.integer:
-            values = {int(round(v)) for v in values}
-        return sorted(float(v) if not self.integer else v for v in values)
-
-    def reachable(self, v) -> bool:
-        return v in self.grid()
-
-    def samples(self, rng, k):
-        grid = self.grid()
-        return [self.min, self.max] + [rng.choice(grid) for _ in range(k)]
-
-    def check(self, name, v):
-        if isinstance(v, float) and math.isfinite(v):
-            for bound in (self.min, self.max):  # 10**log10(max) can overshoot a bound by an ulp
-                if math.isclose(v, bound, rel_tol=1e-9):
-                    v = float(bound)
-            if self.integer and v == int(v):
-                v = int(v)
-        return super().check(name, v)
-
-    def widget(self, name):
-        import ipywidgets as w
-
-        return w.SelectionSlider(options=self._options(self.grid()), value=self.value,
-                                 description=self.label or name, continuous_update=True,
-                                 style={"description_width": "initial"})
-
-    def _options(self, grid):
-        return [(str(v) if self.integer else f"{v:.4g}", v) for v in grid]
-
-    def show(self, ctrl, v):
-        """Put ``v`` on the widget, adding it to the grid if a lesson set a value off the grid."""
-        grid = self.grid()
-        if v not in grid:
-            ctrl.options = self._options(sorted({*grid, v}))
-        ctrl.value = v
-
-
-@dataclass
-class Choice:
-    """A dropdown over a fixed list of options."""
-
-    options: list
-    value: object
-    label: str = ""
-
-    def check(self, name, v):
-        if v not in self.options:
-            raise ValueError(f"{name} must be one of {self.options}, got {v!r}")
-        return v
-
-    def samples(self, rng, k):
-        return list(self.options)
-
-    def widget(self, name):
-        import ipywidgets as w
-
-        return w.Dropdown(options=self.options, value=self.value, description=self.label or name,
-                          style={"description_width": "initial"})
-
-    def reachable(self, v) -> bool:
-        return v in self.options
-
-    def show(self, ctrl, v):
-        ctrl.value = v
-
-
-@dataclass
-class Text:
-    """A free-text box (an editable vector, say); the figure parses and validates it."""
-
-    value: str
-    examples: list = field(default_factory=list)
-    label: str = ""
-
-    def check(self, name, v):
-        if not isinstance(v, str):
-            raise ValueError(f"{name} must be a string, got {v!r}")
-        return v
-
-    def samples(self, rng, k):
-        return [self.value, *self.examples]
-
-    def widget(self, name):
-        import ipywidgets as w
-
-        return w.Text(value=self.value, description=self.label or name, continuous_update=False,
-                      style={"description_width": "initial"})
-
-    def reachable(self, v) -> bool:
-        return isinstance(v, str)
-
-    def show(self, ctrl, v):
-        ctrl.value = v
+    A lesson's figures may live in a package (``theory_lib.figures.smoothing.smooth_max``): the name is
+    that of the lesson (``smoothing.SmoothMaxFigure``), wherever in it the class is defined."""
+    module = cls.__module__
+    topic = module[len(_PACKAGE):].split(".")[0] if module.startswith(_PACKAGE) else module.rsplit(".", 1)[-1]
+    return f"{topic}.{cls.__name__}"
 
 
 # ---------------------------------------------------------------- the figure
@@ -296,7 +63,7 @@ class InteractiveFigure:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if cls.controls:  # abstract helpers without controls are not registered
-            FIGURES[f"{cls.__module__.rsplit('.', 1)[-1]}.{cls.__name__}"] = cls
+            FIGURES[figure_name(cls)] = cls
 
     def __init__(self, *, offscreen: bool = False, dpi: float | None = None, **params):
         """Build the figure for ``params`` (defaults for the rest).
@@ -374,8 +141,7 @@ class InteractiveFigure:
         """What the figure shows, as JSON-able data: its registry name, parameters and pixel size.
 
         The widget carries it (hidden) so that a browser test can render the same state on Agg."""
-        name = f"{type(self).__module__.rsplit('.', 1)[-1]}.{type(self).__name__}"
-        return {"figure": name, "params": self.params, "dpi": float(self.fig.dpi),
+        return {"figure": figure_name(type(self)), "params": self.params, "dpi": float(self.fig.dpi),
                 "size": [int(round(v)) for v in self.fig.bbox.size], "figsize": self.fig.get_size_inches().tolist(),
                 "layout_params": self._layout_params, "layout_dpi": self._layout_dpi,
                 "layout_figsize": self._layout_figsize}
@@ -621,13 +387,13 @@ class InteractiveFigure:
 
 
 def figure_classes():
-    """Import every figure module in this package and return the registry."""
+    """Import every lesson's figure module (or package) in ``theory_lib.figures``; return the registry."""
     import importlib
     import pkgutil
 
     import theory_lib.figures as pkg
 
     for mod in pkgutil.iter_modules(pkg.__path__):
-        if not mod.name.startswith("_") and mod.name != "base":
+        if not mod.name.startswith("_") and mod.name not in _LAYER:
             importlib.import_module(f"theory_lib.figures.{mod.name}")
     return dict(FIGURES)

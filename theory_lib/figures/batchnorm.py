@@ -13,7 +13,9 @@ from matplotlib.ticker import LogLocator, NullLocator
 
 from theory_lib import batchnorm as bnm
 from theory_lib._checks import default_device
-from theory_lib.figures.base import Choice, InteractiveFigure, LogSlider, Slider, nice_ceil
+from theory_lib.figures.base import InteractiveFigure
+from theory_lib.figures.controls import Choice, LogSlider, Slider
+from theory_lib.figures.style import nice_ceil
 
 W_TRUE = (1.0, 0.5)  # the regression's true weights; y has mean μᵀw_true, so the raw valley is tilted
 MODES = (None, "center", "standardize")

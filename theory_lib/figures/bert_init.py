@@ -16,7 +16,8 @@ import torch
 
 from theory_lib import bert_init as bi
 from theory_lib._checks import default_device
-from theory_lib.figures.base import Choice, InteractiveFigure, LogSlider, Slider
+from theory_lib.figures.base import InteractiveFigure
+from theory_lib.figures.controls import Choice, LogSlider, Slider
 
 
 # ---------------------------------------------------------------- 1. truncation vs Xavier

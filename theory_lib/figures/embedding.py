@@ -11,8 +11,9 @@ from matplotlib.collections import LineCollection
 from matplotlib.transforms import blended_transform_factory
 
 from theory_lib import embedding as em
-from theory_lib.figures.base import (Choice, InteractiveFigure, LogSlider, PlainLogFormatter, Slider, nice_ceil,
-                                     nice_floor, step_outline)
+from theory_lib.figures.base import InteractiveFigure
+from theory_lib.figures.controls import Choice, LogSlider, Slider
+from theory_lib.figures.style import PlainLogFormatter, nice_ceil, nice_floor, step_outline
 
 COMMON_DIMS = (64, 100, 128, 256, 300)
 ARTICLE = 2 / em.ARTICLE_COEFFICIENT  # 8.33

@@ -14,8 +14,9 @@ from matplotlib.ticker import FormatStrFormatter, MaxNLocator
 
 from theory_lib import angles as ag
 from theory_lib._checks import default_device
-from theory_lib.figures.base import (Choice, InteractiveFigure, LogSlider, PlainLogFormatter, Slider, nice_ceil,
-                                     nice_floor, step_outline)
+from theory_lib.figures.base import InteractiveFigure
+from theory_lib.figures.controls import Choice, LogSlider, Slider
+from theory_lib.figures.style import PlainLogFormatter, nice_ceil, nice_floor, step_outline
 from theory_lib.geometric_init import DISTRIBUTIONS, _random_matrix
 
 DEPTH_MAX = 100

@@ -17,7 +17,9 @@ import numpy as np
 import torch
 
 from theory_lib import rnn
-from theory_lib.figures.base import Choice, InteractiveFigure, LogSlider, Slider, nice_ceil
+from theory_lib.figures.base import InteractiveFigure
+from theory_lib.figures.controls import Choice, LogSlider, Slider
+from theory_lib.figures.style import nice_ceil
 
 T_MAX = 2000
 HIDDEN = 16

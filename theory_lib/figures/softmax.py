@@ -10,7 +10,8 @@ from matplotlib.collections import LineCollection
 from matplotlib.ticker import MaxNLocator
 
 from theory_lib import softmax as sm
-from theory_lib.figures.base import Choice, InteractiveFigure, LogSlider, Slider, Text
+from theory_lib.figures.base import InteractiveFigure
+from theory_lib.figures.controls import Choice, LogSlider, Slider, Text
 
 PRESETS = {"[1, 100]": [1.0, 100.0], "[1, 2, 3, 4]": [1.0, 2.0, 3.0, 4.0]}
 VECTOR_LIMIT = 1e6  # |x_i| beyond this only stretches the log axis: p_1 is one-hot in float64 anyway

@@ -1,0 +1,112 @@
+"""How every lesson figure looks, and the axis helpers that keep its updates cheap.
+
+``STYLE`` pins what a figure's pixels depend on (Okabe & Ito's colour-blind-safe palette as
+"C0".."C7", dpi, font size, an opaque face), and ``StyledFigure`` draws under it whoever triggers
+the draw, so the kernel (whatever its rc) and a reference render agree. The helpers choose axis
+limits and ticks so that most slider moves leave the static part of a figure as it was (and are
+blitted): limits in round brackets (``nice_ceil``, ``nice_floor``), set only when they change
+(``set_limits``), few tick labels (``sparse_log_ticks``, ``PlainLogFormatter``), and a histogram
+drawn as one step polygon (``step_outline``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, LogFormatterSciNotation, NullLocator
+
+__all__ = [
+    "OKABE_ITO",
+    "STYLE",
+    "PlainLogFormatter",
+    "StyledFigure",
+    "nice_ceil",
+    "nice_floor",
+    "set_limits",
+    "sparse_log_ticks",
+    "step_outline",
+]
+
+# Okabe & Ito's colour-blind-safe palette, as "C0".."C7" in every figure. The rest pins what a
+# figure's pixels depend on, so the kernel (whatever its rc) and a reference render agree.
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+STYLE = {
+    "axes.prop_cycle": mpl.cycler(color=OKABE_ITO),
+    "figure.dpi": 100.0,
+    "figure.facecolor": "white",  # opaque: the browser composites each frame over the last
+    "savefig.facecolor": "white",
+    "font.size": 10.0,
+}
+
+
+class StyledFigure(Figure):
+    """A matplotlib Figure that draws under ``STYLE``: colours such as "C0" are looked up when an
+    artist is drawn, so the palette must hold at draw time, whoever triggers the draw."""
+
+    def draw(self, renderer):
+        with mpl.rc_context(STYLE):
+            return super().draw(renderer)
+
+    def draw_artist(self, a):
+        with mpl.rc_context(STYLE):
+            return super().draw_artist(a)
+
+
+def step_outline(edges: np.ndarray, heights: np.ndarray) -> np.ndarray:
+    """Vertices (2B + 2, 2) of a histogram drawn as one closed step polygon (one artist, not B bars)."""
+    x = np.repeat(edges, 2)  # e0 e0 e1 e1 ... eB eB
+    y = np.concatenate([[0.0], np.repeat(heights, 2), [0.0]])
+    return np.column_stack([x, y])
+
+
+class PlainLogFormatter(LogFormatterSciNotation):
+    """Log-axis labels as plain numbers (0.3, 2, 500) between 10^-3 and 10^4, as powers of ten beyond."""
+
+    def __call__(self, x, pos=None):
+        label = super().__call__(x, pos)
+        return f"{x:g}" if label and 1e-3 <= x < 1e4 else label
+
+
+def nice_ceil(value: float, mantissas=(1, 2, 5)) -> float:
+    """The smallest m·10^e (m in ``mantissas``) that is >= value: axis limits that move in brackets,
+    so that most slider moves keep the axes (and are blitted) while the data still fills them."""
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"value must be a finite positive number, got {value!r}")
+    e = math.floor(math.log10(value))
+    for exp in (e - 1, e, e + 1):
+        for m in sorted(mantissas):
+            candidate = float(f"{m}e{exp}")
+            if candidate >= value * (1 - 1e-12):
+                return candidate
+    return float(f"{min(mantissas)}e{e + 2}")  # unreachable for mantissas starting at 1
+
+
+def nice_floor(value: float, mantissas=(1, 2, 5)) -> float:
+    """The largest m·10^e (m in ``mantissas``) that is <= value (value > 0)."""
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"value must be a finite positive number, got {value!r}")
+    e = math.floor(math.log10(value))
+    for exp in (e + 1, e, e - 1):
+        for m in sorted(mantissas, reverse=True):
+            candidate = float(f"{m}e{exp}")
+            if candidate <= value * (1 + 1e-12):
+                return candidate
+    return float(f"{max(mantissas)}e{e - 2}")
+
+
+def set_limits(ax, xlim=None, ylim=None):
+    """Set axis limits only when they change: set_xlim/set_ylim mark the figure stale even when
+    the values are the same, and a stale figure is fully redrawn by pyplot after each widget event."""
+    if xlim is not None and tuple(ax.get_xlim()) != tuple(map(float, xlim)):
+        ax.set_xlim(*xlim)
+    if ylim is not None and tuple(ax.get_ylim()) != tuple(map(float, ylim)):
+        ax.set_ylim(*ylim)
+
+
+def sparse_log_ticks(axis, ticks):
+    """Few major ticks and no minor ones on a log axis: tick labels are most of a full draw."""
+    axis.set_major_locator(FixedLocator(ticks))
+    axis.set_minor_locator(NullLocator())
