@@ -88,11 +88,15 @@ def main():
     parser.add_argument("--json", default="", help="also write the results to this file")
     args = parser.parse_args()
 
-    print(f"# figure update benchmark · {platform.processor() or platform.machine()} · "
-          f"{os.cpu_count()} cores · torch {torch.__version__} · default device "
-          f"{'cuda' if torch.cuda.is_available() else 'cpu'} · Agg backend")
-    header = (f"{'figure':48s} {'update median':>13s} {'p95':>8s} {'rebuild median':>15s} "
-              f"{'p95':>8s} {'ratio':>6s} {'full draws':>10s}")
+    print(
+        f"# figure update benchmark · {platform.processor() or platform.machine()} · "
+        f"{os.cpu_count()} cores · torch {torch.__version__} · default device "
+        f"{'cuda' if torch.cuda.is_available() else 'cpu'} · Agg backend"
+    )
+    header = (
+        f"{'figure':48s} {'update median':>13s} {'p95':>8s} {'rebuild median':>15s} "
+        f"{'p95':>8s} {'ratio':>6s} {'full draws':>10s}"
+    )
     print(header)
     print("-" * len(header))
     results = {}
@@ -102,9 +106,11 @@ def main():
         r = bench_figure(cls, max(1, args.moves // (4 if not cls.continuous else 1)))
         results[name] = r
         flag = "" if r["update_median_ms"] < 50 else "  <- over the 50 ms target"
-        print(f"{name:48s} {r['update_median_ms']:10.1f} ms {r['update_p95_ms']:5.1f} ms "
-              f"{r['rebuild_median_ms']:12.1f} ms {r['rebuild_p95_ms']:5.1f} ms {r['ratio']:5.1f}x "
-              f"{r['full_draws']:5d}/{r['moves']}{flag}")
+        print(
+            f"{name:48s} {r['update_median_ms']:10.1f} ms {r['update_p95_ms']:5.1f} ms "
+            f"{r['rebuild_median_ms']:12.1f} ms {r['rebuild_p95_ms']:5.1f} ms {r['ratio']:5.1f}x "
+            f"{r['full_draws']:5d}/{r['moves']}{flag}"
+        )
         if args.by_control:
             for control, ms in sorted(r["per_control_median_ms"].items()):
                 print(f"    {control:44s} {ms:10.1f} ms")

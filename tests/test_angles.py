@@ -12,8 +12,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from scipy import integrate, special, stats
 
 from theory_lib import angles as ag
@@ -125,8 +124,7 @@ def test_cdf_derivative_is_the_pdf(n):
 
 # ---------------------------------------------------------------------------- variance
 # the article's table (Su computed these by numerical integration); quoted to its 6 digits
-ARTICLE = {3: 0.467401, 10: 0.110661, 20: 0.0525832, 50: 0.0204053, 100: 0.0101007,
-           200: 0.00502508, 1000: 0.001001}
+ARTICLE = {3: 0.467401, 10: 0.110661, 20: 0.0525832, 50: 0.0204053, 100: 0.0101007, 200: 0.00502508, 1000: 0.001001}
 
 
 @pytest.mark.parametrize("n, value", sorted(ARTICLE.items()))
@@ -137,15 +135,21 @@ def test_variance_reproduces_the_article_table(n, value):
 @pytest.mark.parametrize("n", [2, 3, 4, 11, 50, 333, 5000])
 def test_variance_against_numerical_integration(n):
     sd = 1 / math.sqrt(n)
-    var, _ = integrate.quad(lambda t: (t - math.pi / 2) ** 2 * ag.angle_pdf(t, n), 0, math.pi,
-                            points=[math.pi / 2 - 5 * sd, math.pi / 2, math.pi / 2 + 5 * sd], limit=400,
-                            epsabs=1e-14, epsrel=1e-12)
+    var, _ = integrate.quad(
+        lambda t: (t - math.pi / 2) ** 2 * ag.angle_pdf(t, n),
+        0,
+        math.pi,
+        points=[math.pi / 2 - 5 * sd, math.pi / 2, math.pi / 2 + 5 * sd],
+        limit=400,
+        epsabs=1e-14,
+        epsrel=1e-12,
+    )
     assert ag.angle_variance(n) == pytest.approx(var, rel=1e-9)
 
 
 def test_variance_closed_forms():
-    assert ag.angle_variance(2) == pytest.approx(math.pi ** 2 / 12, rel=1e-15)  # uniform on [0, pi]
-    assert ag.angle_variance(3) == pytest.approx(math.pi ** 2 / 4 - 2, rel=1e-14)
+    assert ag.angle_variance(2) == pytest.approx(math.pi**2 / 12, rel=1e-15)  # uniform on [0, pi]
+    assert ag.angle_variance(3) == pytest.approx(math.pi**2 / 4 - 2, rel=1e-14)
 
 
 @settings(max_examples=100, deadline=None)
@@ -153,9 +157,9 @@ def test_variance_closed_forms():
 def test_variance_recursion_and_bounds(n):
     """Integration by parts: Var_n - Var_{n+2} = 2/n^2; and 1/n < Var_n < 1/(n-2) (Laplace is an upper bound)."""
     v = ag.angle_variance(n)
-    assert v - ag.angle_variance(n + 2) == pytest.approx(2 / n ** 2, rel=1e-9)
+    assert v - ag.angle_variance(n + 2) == pytest.approx(2 / n**2, rel=1e-9)
     assert 1 / n < v < 1 / (n - 2)
-    assert abs(v - 1 / (n - 1)) < 1 / n ** 3 + 1e-18  # 1/(n-1) is right to second order
+    assert abs(v - 1 / (n - 1)) < 1 / n**3 + 1e-18  # 1/(n-1) is right to second order
 
 
 @pytest.mark.parametrize("n", [2, 3, 10, 1000])
@@ -183,7 +187,9 @@ def test_prob_near_orthogonal_keeps_relative_precision_for_tiny_eps():
     """P ~ 2 eps p_n(pi/2) = 2 eps C_n as eps -> 0 (relative error O(n eps^2))."""
     for n in (2, 3, 50, 10**6):
         eps = 1e-9
-        assert ag.prob_near_orthogonal(n, eps) == pytest.approx(2 * eps * math.exp(ag.angle_log_normalizer(n)), rel=1e-12)
+        assert ag.prob_near_orthogonal(n, eps) == pytest.approx(
+            2 * eps * math.exp(ag.angle_log_normalizer(n)), rel=1e-12
+        )
 
 
 def test_prob_near_orthogonal_broadcasts_over_n(device):
@@ -220,13 +226,26 @@ def chi2_bins_ok(theta: np.ndarray, n: int, bins: int = 40) -> tuple[float, floa
     return stat, float(stats.chi2.ppf(1 - 1e-4, bins - 1))
 
 
-@pytest.mark.parametrize("method, n", [("vectors", 2), ("vectors", 3), ("vectors", 10), ("vectors", 300),
-                                       ("beta", 2), ("beta", 3), ("beta", 10), ("beta", 1000), ("beta", 10**6)])
+@pytest.mark.parametrize(
+    "method, n",
+    [
+        ("vectors", 2),
+        ("vectors", 3),
+        ("vectors", 10),
+        ("vectors", 300),
+        ("beta", 2),
+        ("beta", 3),
+        ("beta", 10),
+        ("beta", 1000),
+        ("beta", 10**6),
+    ],
+)
 def test_samples_follow_the_exact_law(method, n):
     """Goodness of fit: chi-square on 40 equiprobable bins stays below its 1e-4 critical value."""
     g = torch.Generator().manual_seed(1234 + n)
-    theta = ag.sample_angles(n, 20_000 if method == "vectors" else 40_000, method=method, generator=g,
-                             dtype=F64).numpy()
+    theta = ag.sample_angles(
+        n, 20_000 if method == "vectors" else 40_000, method=method, generator=g, dtype=F64
+    ).numpy()
     if n < 1000:  # equiprobable edges from a grid resolve the law for moderate n
         stat, crit = chi2_bins_ok(theta, n)
         assert stat < crit
@@ -336,7 +355,7 @@ def test_variance_relative_errors_leading_orders():
     for n in (10**3, 10**4):
         laplace, nm1 = ag.variance_relative_errors(n)
         assert laplace * n == pytest.approx(1, rel=3 / n)
-        assert nm1 * 3 * n ** 2 == pytest.approx(1, rel=3 / n)
+        assert nm1 * 3 * n**2 == pytest.approx(1, rel=3 / n)
 
 
 def test_variance_relative_errors_bad_input():

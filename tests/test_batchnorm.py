@@ -7,8 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from torch.autograd.functional import hessian
 
 from theory_lib import batchnorm as bnm
@@ -19,8 +18,12 @@ f64 = torch.float64
 def problem(seed=0, n=60, d=3, mean=2.0, device="cpu"):
     """A least-squares problem with uncentered, unequally scaled inputs."""
     g = torch.Generator(device=device).manual_seed(seed)
-    x = mean + torch.randn(n, d, generator=g, dtype=f64, device=device) * torch.linspace(0.5, 2.0, d, dtype=f64, device=device)
-    y = x @ torch.linspace(1.0, -1.0, d, dtype=f64, device=device) + 0.3 * torch.randn(n, generator=g, dtype=f64, device=device)
+    x = mean + torch.randn(n, d, generator=g, dtype=f64, device=device) * torch.linspace(
+        0.5, 2.0, d, dtype=f64, device=device
+    )
+    y = x @ torch.linspace(1.0, -1.0, d, dtype=f64, device=device) + 0.3 * torch.randn(
+        n, generator=g, dtype=f64, device=device
+    )
     return x, y
 
 

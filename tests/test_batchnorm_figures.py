@@ -43,12 +43,12 @@ def test_least_squares_figure_shows_divergence_and_steps_still_matter():
 
     fig = LeastSquaresBNFigure(offscreen=True, lr=3.0)
     try:
-        for ax, path, mark in zip(fig.ax_land, fig.paths, fig.exits):
+        for ax, path, mark in zip(fig.ax_land, fig.paths, fig.exits, strict=True):
             r = ax.get_xlim()[1]
             x, y = mark.get_data()
             assert len(x) == 1 and max(abs(x[0]), abs(y[0])) == pytest.approx(r)
             assert np.abs(np.asarray(path.get_xydata())).max() <= r * (1 + 1e-9)
-        for curve, mark in zip(fig.curves, fig.curve_exits):
+        for curve, mark in zip(fig.curves, fig.curve_exits, strict=True):
             assert len(curve.get_xdata()) >= 2  # a visible line, not an empty panel
             assert len(mark.get_xdata()) == 1 and mark.get_ydata()[0] == fig.ax_loss.get_ylim()[1]
         assert fig.readout.count("diverges") == 3
@@ -68,7 +68,7 @@ def test_landscape_figure_limits_follow_what_is_drawn():
     try:
         none = probe_run("none", 0.3, 64, 3.0)
         assert none.diverged_at >= 0
-        for ax, pairs, marks, key in zip(fig.axes, fig.lines, fig.div_marks, fig.KEYS):
+        for ax, pairs, marks, key in zip(fig.axes, fig.lines, fig.div_marks, fig.KEYS, strict=True):
             (raw_none, _), (raw_bn, _) = pairs
             assert len(raw_none.get_xdata()) == 0
             bn = np.asarray(raw_bn.get_ydata())

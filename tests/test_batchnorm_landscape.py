@@ -16,7 +16,7 @@ f64 = torch.float64
 def _unflatten(theta, d, hidden, bn):
     """θ flattened in the documented order -> the list of tensors, for nn modules built here."""
     out, i = [], 0
-    for kind, shape, *_ in bnm._layer_shapes(d, hidden, bn):
+    for _, shape, *_ in bnm._layer_shapes(d, hidden, bn):
         size = math.prod(shape)
         out.append(theta[i : i + size].reshape(shape))
         i += size
@@ -27,7 +27,7 @@ def _unflatten(theta, d, hidden, bn):
 def _torch_mlp(d, hidden, bn, tensors):
     """The same network from torch.nn modules (nn.BatchNorm1d in training mode)."""
     it, layers, widths = iter(tensors), [], [d, *hidden, 1]
-    for i, (fi, fo) in enumerate(zip(widths[:-1], widths[1:])):
+    for i, (fi, fo) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
         last = i == len(widths) - 2
         if bn == "before":
             norm = torch.nn.BatchNorm1d(fi, dtype=f64, track_running_stats=False)
@@ -50,8 +50,9 @@ def test_probe_network_matches_torch_nn(bn):
     """Full-batch steps: the probe's loss, SGD step and probe measures against nn.Sequential + autograd."""
     x, y = bnm.teacher_task(48, 4, mean=1.0, scale_spread=2.0, generator=torch.Generator().manual_seed(14), dtype=f64)
     hidden, lr = (6, 5), 0.05
-    r = bnm.landscape_probe(x, y, hidden=hidden, bn=bn, lr=lr, steps=3, batch_size=48, probe_scales=(0.5, 2.0),
-                            keep_params=True)
+    r = bnm.landscape_probe(
+        x, y, hidden=hidden, bn=bn, lr=lr, steps=3, batch_size=48, probe_scales=(0.5, 2.0), keep_params=True
+    )
     for k in range(3):
         net = _torch_mlp(4, hidden, bn, _unflatten(r.params[k], 4, hidden, bn))
         loss = ((net(x)[:, 0] - y) ** 2).mean() / 2
@@ -126,4 +127,3 @@ def test_batch_norm_smooths_the_landscape_of_the_default_task(seed):
     fast_after = bnm.landscape_probe(x, y, bn="after", lr=0.03, **kw)
     assert fast_none.diverged_at >= 0 and fast_after.diverged_at == -1
     assert fast_after.full_loss[-1] < after.full_loss[-1]  # the larger rate BN allows pays off
-

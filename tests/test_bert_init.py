@@ -7,8 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from scipy import integrate, stats
 
 from theory_lib import bert_init as bi
@@ -17,14 +16,14 @@ from theory_lib import bert_init as bi
 # ---------------------------------------------------------------- truncation
 def _scaled_moment(k, b):
     """E[(Z/b)^k | |Z| <= b] by numerical integration over s = Z/b in [-1, 1] (safe for tiny b)."""
-    num = integrate.quad(lambda s: s ** k * math.exp(-(b * s) ** 2 / 2), -1, 1, epsabs=0, epsrel=1e-13)[0]
-    den = integrate.quad(lambda s: math.exp(-(b * s) ** 2 / 2), -1, 1, epsabs=0, epsrel=1e-13)[0]
+    num = integrate.quad(lambda s: s**k * math.exp(-((b * s) ** 2) / 2), -1, 1, epsabs=0, epsrel=1e-13)[0]
+    den = integrate.quad(lambda s: math.exp(-((b * s) ** 2) / 2), -1, 1, epsabs=0, epsrel=1e-13)[0]
     return num / den
 
 
 def _moment(k, b):
     """E[Z^k | |Z| <= b]."""
-    return b ** k * _scaled_moment(k, b)
+    return b**k * _scaled_moment(k, b)
 
 
 def _std_by_quadrature(b):
@@ -94,7 +93,7 @@ def test_sample_truncated_normal_distribution(device):
     assert d < 1.95 / math.sqrt(n)  # the KS critical value at the 0.001 level
     m2, m4 = _moment(2, b), _moment(4, b)
     se = math.sqrt((m4 - m2 * m2) / n) / (2 * math.sqrt(m2))
-    assert float(np.sqrt((z ** 2).mean())) == pytest.approx(bi.truncation_factor(b), abs=5 * se)
+    assert float(np.sqrt((z**2).mean())) == pytest.approx(bi.truncation_factor(b), abs=5 * se)
     assert float(z.mean()) == pytest.approx(0.0, abs=5 * math.sqrt(m2 / n))
 
 
@@ -112,7 +111,7 @@ def test_article_claims():
     assert bi.truncated_normal_std(0.02) == pytest.approx(0.0176, abs=5e-5)
     ratio = bi.truncated_normal_std(0.02) / (1 / math.sqrt(768))
     assert 0.45 < ratio < 0.5
-    assert bi.post_norm_weights(12, 1.0)[0].item() == pytest.approx(2.0 ** -6, rel=1e-14)
+    assert bi.post_norm_weights(12, 1.0)[0].item() == pytest.approx(2.0**-6, rel=1e-14)
 
 
 def test_truncated_normal_std_tensor_input():
@@ -136,8 +135,9 @@ def _unrolled_post_norm(depth, sigma):
 def test_post_norm_weights_match_the_unrolled_recurrence(depth, sigma, device):
     w = bi.post_norm_weights(depth, sigma, device=device)
     assert w.shape == (depth + 1,) and w.device.type == device.type
-    torch.testing.assert_close(w.cpu(), torch.tensor(_unrolled_post_norm(depth, sigma), dtype=torch.float64),
-                               rtol=1e-13, atol=0)
+    torch.testing.assert_close(
+        w.cpu(), torch.tensor(_unrolled_post_norm(depth, sigma), dtype=torch.float64), rtol=1e-13, atol=0
+    )
 
 
 def test_post_norm_weights_article_form():
@@ -159,7 +159,7 @@ def test_pre_norm_weights():
 def test_weights_keep_unit_output_variance(depth, sigma):
     """x_0 has variance 1, each F_k variance sigma^2, all independent: the output has variance 1."""
     for w in (bi.post_norm_weights(depth, sigma), bi.pre_norm_weights(depth, sigma)):
-        total = w[0] ** 2 + sigma ** 2 * (w[1:] ** 2).sum()
+        total = w[0] ** 2 + sigma**2 * (w[1:] ** 2).sum()
         assert total.item() == pytest.approx(1.0, rel=1e-9)
     # Post Norm: the residual path decays geometrically, later branches weigh more
     w = bi.post_norm_weights(depth, sigma)
@@ -170,14 +170,18 @@ def test_branch_variance_against_monte_carlo():
     """Var F(x) for F = W2 relu(W1 x), W drawn by torch's own truncated normal, x ~ N(0, I)."""
     d, h, std, trials = 64, 96, 0.1, 200
     g = torch.Generator().manual_seed(4)
-    w1 = torch.nn.init.trunc_normal_(torch.empty(trials, h, d, dtype=torch.float64), std=std, a=-2 * std, b=2 * std, generator=g)
-    w2 = torch.nn.init.trunc_normal_(torch.empty(trials, d, h, dtype=torch.float64), std=std, a=-2 * std, b=2 * std, generator=g)
+    w1 = torch.nn.init.trunc_normal_(
+        torch.empty(trials, h, d, dtype=torch.float64), std=std, a=-2 * std, b=2 * std, generator=g
+    )
+    w2 = torch.nn.init.trunc_normal_(
+        torch.empty(trials, d, h, dtype=torch.float64), std=std, a=-2 * std, b=2 * std, generator=g
+    )
     x = torch.randn(trials, 32, d, generator=g, dtype=torch.float64)
     second = (torch.relu(x @ w1.transpose(1, 2)) @ w2.transpose(1, 2)).pow(2).mean(dim=(1, 2))  # (trials,)
     se = second.std().item() / math.sqrt(trials)  # independent weights per trial
     assert second.mean().item() == pytest.approx(bi.branch_variance(d, std, hidden=h), abs=5 * se)
     plain = bi.branch_variance(d, std, hidden=h, bound=None)
-    assert plain == pytest.approx(h * d * std ** 4 / 2)
+    assert plain == pytest.approx(h * d * std**4 / 2)
     assert bi.branch_variance(d, std, hidden=h) == pytest.approx(plain * bi.truncation_factor(2.0) ** 4)
 
 

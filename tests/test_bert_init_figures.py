@@ -74,7 +74,10 @@ def test_residual_figure_tells_post_from_pre_without_colour():
     fig = ResidualWeightsFigure(offscreen=True, sigma=0.01)  # the two curves coincide (weights ≈ 1)
     try:
         assert fig.post_x0.get_linestyle() != fig.pre_x0.get_linestyle()
-        assert (fig.post_w.get_linestyle(), fig.post_w.get_marker()) != (fig.pre_w.get_linestyle(), fig.pre_w.get_marker())
+        assert (fig.post_w.get_linestyle(), fig.post_w.get_marker()) != (
+            fig.pre_w.get_linestyle(),
+            fig.pre_w.get_marker(),
+        )
         assert ResidualWeightsFigure.controls["sigma"].reachable(0.49)  # "try this" 2
         assert ResidualWeightsFigure.controls["depth"].reachable(24)
     finally:

@@ -20,7 +20,7 @@ def test_post_norm_stack_follows_the_predicted_weights():
     d = 256 both stay below 1e-2 over 8 blocks, so the tolerance is 0.02 absolute.
     """
     d, depth = 256, 8
-    for std in (0.02, d ** -0.5, 0.1):
+    for std in (0.02, d**-0.5, 0.1):
         g = torch.Generator().manual_seed(5)
         model = bi.ResidualStack(d, depth, "post", std, generator=g, dtype=torch.float64)
         u = torch.randn(512, 16, generator=g, dtype=torch.float64)
@@ -36,7 +36,7 @@ def test_post_norm_stack_follows_the_predicted_weights():
 def test_pre_norm_stack_variance_grows_linearly():
     """Pre Norm: Var(x_l) = Var(x_0) + l sigma^2, so the final Norm's weight is 1/sqrt(1 + l sigma^2)."""
     d, depth = 256, 8
-    for std in (d ** -0.5, 0.1):
+    for std in (d**-0.5, 0.1):
         g = torch.Generator().manual_seed(6)
         model = bi.ResidualStack(d, depth, "pre", std, generator=g, dtype=torch.float64)
         u = torch.randn(512, 16, generator=g, dtype=torch.float64)
@@ -82,8 +82,8 @@ class PlainStack(nn.Module):
         if self.post:
             x = self.lns[L](x)
         for k in range(L):
-            f = lambda z: self.lin2[k](torch.relu(self.lin1[k](z)))  # noqa: E731
-            x = self.lns[k](x + f(x)) if self.post else x + f(self.lns[k](x))
+            branch = self.lin2[k](torch.relu(self.lin1[k](x if self.post else self.lns[k](x))))
+            x = self.lns[k](x + branch) if self.post else x + branch
         if not self.post:
             x = self.lns[L](x)
         return self.head(x)
@@ -104,8 +104,10 @@ def test_stack_and_gradient_norms_match_a_plain_implementation(norm, device):
         ref = plain(u)
         torch.testing.assert_close(out[r], ref, rtol=1e-5, atol=1e-6)
         ((ref - y) ** 2).mean().backward()
-        expected = [math.sqrt(plain.lin1[k].weight.grad.pow(2).sum().item() + plain.lin2[k].weight.grad.pow(2).sum().item())
-                    for k in range(depth)]
+        expected = [
+            math.sqrt(plain.lin1[k].weight.grad.pow(2).sum().item() + plain.lin2[k].weight.grad.pow(2).sum().item())
+            for k in range(depth)
+        ]
         assert norms[r].tolist() == pytest.approx(expected, rel=1e-4)
         single = bi.layer_gradient_norms(width, depth, norm, std, n=64, seed=seed, device=device)
         assert single.shape == (depth,)
@@ -163,10 +165,12 @@ def test_synthetic_task_is_fixed_and_standardised():
 def test_training_matches_torch_adam(norm):
     """The side-by-side Adam is torch.optim.Adam: same losses, step by step, with warmup and decay."""
     width, depth, steps, lr, warm, seed = 8, 3, 25, 3e-2, 10, 9
-    curves = bi.train_loss_curves(width, depth, norm, 0.3, warmups=(warm,), steps=steps, lr=lr, n=32,
-                                  seed=seed, dtype=torch.float64)
-    model = bi.ResidualStack(width, depth, norm, 0.3, generator=torch.Generator().manual_seed(seed),
-                             dtype=torch.float64)
+    curves = bi.train_loss_curves(
+        width, depth, norm, 0.3, warmups=(warm,), steps=steps, lr=lr, n=32, seed=seed, dtype=torch.float64
+    )
+    model = bi.ResidualStack(
+        width, depth, norm, 0.3, generator=torch.Generator().manual_seed(seed), dtype=torch.float64
+    )
     u, y = bi.synthetic_task(32, seed=seed + 1)
     u, y = u.double(), y.double()
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -196,7 +200,7 @@ def test_runs_train_independently(device):
 def test_warmup_rescues_post_norm_at_a_high_learning_rate():
     """The lesson's experiment in small: Post Norm + Xavier at lr 1e-2 without warmup ends near
     the constant predictor's loss (n-1)/n; with 40 warmup steps it fits."""
-    curves = bi.train_loss_curves(32, 12, "post", 32 ** -0.5, warmups=(0, 40), steps=150, lr=1e-2, n=128)
+    curves = bi.train_loss_curves(32, 12, "post", 32**-0.5, warmups=(0, 40), steps=150, lr=1e-2, n=128)
     no_warm, warm = curves[:, -10:].mean(1).tolist()
     assert no_warm > 0.9
     assert warm < 0.1

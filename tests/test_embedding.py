@@ -7,8 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from scipy import integrate, optimize, special, stats
 
 from theory_lib import embedding as em
@@ -215,7 +214,7 @@ def test_monte_carlo_agrees_with_the_integral(n, device):
     g = torch.Generator(device=device).manual_seed(10 + n)
     est, se = em.entropy_gap_mc(n, 40_000, device=device, generator=g)
     assert 0 < se < 0.2
-    assert abs(est - em.entropy_gap(n)) < 5 * se + 1e-3 / 40_000 ** 0.5
+    assert abs(est - em.entropy_gap(n)) < 5 * se + 1e-3 / 40_000**0.5
 
 
 def test_monte_carlo_standard_error_is_calibrated():
@@ -256,7 +255,8 @@ def test_pair_entropy_matches_categorical_entropy(device):
     direct = torch.distributions.Categorical(logits=(u @ v.T).reshape(-1)).entropy().item()
     assert em.pair_entropy(u, v) == pytest.approx(direct, rel=1e-11)  # several row blocks
     assert em.pair_entropy(u[:50], v[:40]) == pytest.approx(
-        torch.distributions.Categorical(logits=(u[:50] @ v[:40].T).reshape(-1)).entropy().item(), rel=1e-12)
+        torch.distributions.Categorical(logits=(u[:50] @ v[:40].T).reshape(-1)).entropy().item(), rel=1e-12
+    )
 
 
 def test_finite_vocabulary_entropy_tends_to_the_approximation(device):
@@ -292,7 +292,7 @@ def test_min_embedding_dim_against_direct_search(N):
     assert em.min_embedding_dim(N, "exact") == direct_search(N, lambda n: two_log_n + em.entropy_gap(n) < 0)
     assert em.min_embedding_dim(N, "limit") == direct_search(N, lambda n: n > two_log_n / -C_LIMIT)
     for c in (0.24, 0.1, 1.0):
-        assert em.min_embedding_dim(N, c) == direct_search(N, lambda n: n > two_log_n / c)
+        assert em.min_embedding_dim(N, c) == direct_search(N, lambda n, c=c: n > two_log_n / c)
 
 
 def test_min_embedding_dim_vectorised():

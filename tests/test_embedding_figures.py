@@ -64,7 +64,9 @@ def test_limits_fit_the_data():
             for line in (fig.h_line, fig.lin_line):
                 assert lo <= line.get_ydata().min() and line.get_ydata().max() <= hi
         labels = [t.get_text() for t in fig.ax.get_legend().get_texts()]
-        drawn = [line.get_label() for line in fig.ax.lines if not line.get_label().startswith("_") and len(line.get_xdata())]
+        drawn = [
+            line.get_label() for line in fig.ax.lines if not line.get_label().startswith("_") and len(line.get_xdata())
+        ]
         assert labels == drawn  # an entry for each line drawn, none for a line that is not
     finally:
         fig.close()

@@ -50,7 +50,9 @@ def test_readout_checker_finds_a_false_comparison():
     assert readout_contradictions("<b>0.5</b> ≥ 1e-3") == []
     assert readout_contradictions("τ = 0.3 > 1/n = 0.25; λ &gt; 0 vanishes") == []
     assert readout_contradictions("gap 2.4e−4 > 3e-4")
-    assert readout_contradictions("converges iff ηL/2 < 1, here 2.5 < 1/n = 0.25") == ["'2.5 < 1/n = 0.25' is false (2.5 < 0.25)"]
+    assert readout_contradictions("converges iff ηL/2 < 1, here 2.5 < 1/n = 0.25") == [
+        "'2.5 < 1/n = 0.25' is false (2.5 < 0.25)"
+    ]
 
 
 def test_registry_is_not_empty():
@@ -92,7 +94,8 @@ def test_live_canvas_equals_a_fresh_render(name):
         fig.fig.canvas.draw()
         first = np.asarray(fig.fig.canvas.buffer_rgba())
         assert np.array_equal(first, cls.render(fig.params, dpi=fig.fig.dpi)), (
-            f"{name}: the first render differs from a render of the same state (does draw() read the layout?)")
+            f"{name}: the first render differs from a render of the same state (does draw() read the layout?)"
+        )
         sliders = [c for c, spec in cls.controls.items() if isinstance(spec, Slider)]
         moves = [{c: rng.choice(cls.controls[c].samples(rng, 2))} for c in (sliders * 2)[:3]]
         for move in moves:
@@ -147,10 +150,14 @@ def test_a_rejected_value_leaves_the_figure_working(name):
                     fig.update(**{control: value})
                 except ValueError as err:
                     assert control in str(err) or cls.controls[control].label in str(err), (
-                        f"{name}: the error for {control}={value!r} does not name the control: {err}")
-                    assert fig.params == before and fig.readout == readout, f"{name}: {control}={value!r} changed the state"
+                        f"{name}: the error for {control}={value!r} does not name the control: {err}"
+                    )
+                    assert fig.params == before and fig.readout == readout, (
+                        f"{name}: {control}={value!r} changed the state"
+                    )
                     assert np.array_equal(pixels, np.asarray(fig.fig.canvas.buffer_rgba())), (
-                        f"{name}: the refused {control}={value!r} changed the pixels")
+                        f"{name}: the refused {control}={value!r} changed the pixels"
+                    )
                 else:  # accepted (a vector that is unusual but valid): it must draw finite data
                     assert_finite(fig, f"{control}={value!r}")
                     fig.update(**{control: before[control]})
@@ -168,8 +175,13 @@ def _what_is_shown(fig: InteractiveFigure):
 
 def _same(a, b) -> bool:
     (arrays_a, text_a), (arrays_b, text_b) = a, b
-    return text_a == text_b and len(arrays_a) == len(arrays_b) and all(
-        x.shape == y.shape and np.array_equal(x, y, equal_nan=True) for x, y in zip(arrays_a, arrays_b))
+    return (
+        text_a == text_b
+        and len(arrays_a) == len(arrays_b)
+        and all(
+            x.shape == y.shape and np.array_equal(x, y, equal_nan=True) for x, y in zip(arrays_a, arrays_b, strict=True)
+        )
+    )
 
 
 @pytest.mark.parametrize("name", sorted(FIGURES))
@@ -180,12 +192,15 @@ def test_every_enabled_control_does_something(name):
     fig = cls()
     try:
         box = fig.widget()
-        widgets = dict(zip(cls.controls, box.children[0].children))
+        widgets = dict(zip(cls.controls, box.children[0].children, strict=True))
         idle = fig.inactive()
         for control, spec in cls.controls.items():
             assert widgets[control].disabled == (control in idle), f"{name}.{control}: disabled state"
-            values = [v for v in (spec.samples(random.Random(0), 0) if not isinstance(spec, Text) else spec.examples)
-                      if v != fig.params[control]]
+            values = [
+                v
+                for v in (spec.samples(random.Random(0), 0) if not isinstance(spec, Text) else spec.examples)
+                if v != fig.params[control]
+            ]
             shown = _what_is_shown(fig)
             fig.update(**{control: values[0]})
             changed = not _same(shown, _what_is_shown(fig))
@@ -207,19 +222,19 @@ def test_widget_drives_the_figure(name):
         box = fig.widget()
         controls = box.children[0].children
         assert len(controls) == len(cls.controls)
-        for widget, (control, spec) in zip(controls, cls.controls.items()):
+        for widget, (control, spec) in zip(controls, cls.controls.items(), strict=True):
             if isinstance(spec, LogSlider):
                 assert (widget.options[0][1], widget.options[-1][1]) == (spec.min, spec.max), control
             elif isinstance(spec, Slider):
                 assert (widget.min, widget.max) == (spec.min, spec.max), control
         # move the last slider-like control to its maximum through the widget itself
-        for widget, (control, spec) in reversed(list(zip(controls, cls.controls.items()))):
+        for widget, (control, spec) in reversed(list(zip(controls, cls.controls.items(), strict=True))):
             if isinstance(spec, Slider):
                 widget.value = spec.max
                 assert fig.params[control] == spec.max, control
                 break
         # an update from code shows on the widgets, and the hidden state follows
-        for widget, (control, spec) in zip(controls, cls.controls.items()):
+        for widget, (control, spec) in zip(controls, cls.controls.items(), strict=True):
             if isinstance(spec, Slider):
                 fig.update(**{control: spec.min})
                 assert widget.value == spec.min, control

@@ -32,8 +32,9 @@ def test_orthogonality_error_matches_its_expectation(distribution, n, m):
 def test_the_distribution_matters_only_at_order_one_over_n_squared():
     """At n = 4 the three laws differ clearly; the difference is (kappa_a - kappa_b)/n^2."""
     g = torch.Generator().manual_seed(0)
-    means = {d: gi.orthogonality_error(4, distribution=d, trials=4000, generator=g).mean().item()
-             for d in gi.DISTRIBUTIONS}
+    means = {
+        d: gi.orthogonality_error(4, distribution=d, trials=4000, generator=g).mean().item() for d in gi.DISTRIBUTIONS
+    }
     assert means["normal"] > means["uniform"] > means["rademacher"]
     assert means["normal"] - means["rademacher"] == pytest.approx((3 - 1) / 16, abs=0.03)
 
@@ -41,7 +42,7 @@ def test_the_distribution_matters_only_at_order_one_over_n_squared():
 def test_error_shrinks_like_one_over_n():
     g = torch.Generator().manual_seed(1)
     scaled = [n * gi.orthogonality_error(n, trials=8, generator=g).mean().item() for n in (64, 128, 256)]
-    for n, s in zip((64, 128, 256), scaled):
+    for n, s in zip((64, 128, 256), scaled, strict=True):
         assert s == pytest.approx((n + 1) / n, rel=0.1)  # n * E = (n + 1)/n -> 1
 
 
@@ -78,8 +79,8 @@ def test_he_std_keeps_the_norm_through_relu():
     g = torch.Generator().manual_seed(3)
     x = torch.randn(n, batch, generator=g, dtype=torch.float64)
     w = torch.randn(200, n, n, generator=g, dtype=torch.float64)  # 200 independent layers
-    ratio_he = (torch.relu(gi.he_std(n) * w @ x) ** 2).sum(1) / (x ** 2).sum(0)  # (200, batch)
-    ratio_plain = (torch.relu(w @ x / math.sqrt(n)) ** 2).sum(1) / (x ** 2).sum(0)
+    ratio_he = (torch.relu(gi.he_std(n) * w @ x) ** 2).sum(1) / (x**2).sum(0)  # (200, batch)
+    ratio_plain = (torch.relu(w @ x / math.sqrt(n)) ** 2).sum(1) / (x**2).sum(0)
     for r, target in ((ratio_he, 1.0), (ratio_plain, 0.5)):
         per_layer = r.mean(1)  # inputs share a layer, so average over layers for the s.e.
         se = per_layer.std().item() / math.sqrt(per_layer.numel())

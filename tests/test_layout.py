@@ -47,8 +47,9 @@ def topic_problems(root: Path) -> list[str]:
             f"theory_lib/figures/{topic}.py (or a package)": _module(root / "theory_lib" / "figures", topic),
             f"tests/test_{topic}.py": (root / "tests" / f"test_{topic}.py").is_file(),
             f"tests/test_{topic}_figures.py": (root / "tests" / f"test_{topic}_figures.py").is_file(),
-            f"lessons/{nb.stem}.py (its text form: jupytext --set-formats ipynb,py:percent)":
-                nb.with_suffix(".py").is_file(),
+            f"lessons/{nb.stem}.py (its text form: jupytext --set-formats ipynb,py:percent)": nb.with_suffix(
+                ".py"
+            ).is_file(),
         }
         problems += [f"lesson {nb.name} has no {what}" for what, ok in needed.items() if not ok]
     for text in sorted((root / "lessons").glob("*.py")):
@@ -56,7 +57,9 @@ def topic_problems(root: Path) -> list[str]:
             problems.append(f"lessons/{text.name} has no notebook twin {text.stem}.ipynb (jupytext --sync)")
     for layer, shared in (("theory_lib", frozenset()), ("theory_lib/figures", SHARED_FIGURE_MODULES)):
         for name in sorted(_public_modules(root / layer, shared) - set(topics)):
-            problems.append(f"{layer}/{name} is no lesson's topic: name it after its lesson, or make it private (_{name})")
+            problems.append(
+                f"{layer}/{name} is no lesson's topic: name it after its lesson, or make it private (_{name})"
+            )
     return problems
 
 
@@ -73,12 +76,23 @@ def test_the_check_catches_a_topic_without_its_files(tmp_path):
     (tmp_path / "theory_lib" / "orphan.py").write_text("")
     (tmp_path / "lessons" / "Lesson.ipynb").write_text("{}")
     problems = "\n".join(topic_problems(tmp_path))
-    for missing in ("theory_lib/new_topic.py", "theory_lib/figures/new_topic.py", "tests/test_new_topic.py",
-                    "tests/test_new_topic_figures.py", "lessons/09-new-topic.py", "theory_lib/orphan is no lesson's",
-                    "lessons/Lesson.ipynb: a lesson is named"):
+    for missing in (
+        "theory_lib/new_topic.py",
+        "theory_lib/figures/new_topic.py",
+        "tests/test_new_topic.py",
+        "tests/test_new_topic_figures.py",
+        "lessons/09-new-topic.py",
+        "theory_lib/orphan is no lesson's",
+        "lessons/Lesson.ipynb: a lesson is named",
+    ):
         assert missing in problems
-    for path in ("theory_lib/new_topic.py", "theory_lib/figures/new_topic.py", "tests/test_new_topic.py",
-                 "tests/test_new_topic_figures.py", "lessons/09-new-topic.py"):
+    for path in (
+        "theory_lib/new_topic.py",
+        "theory_lib/figures/new_topic.py",
+        "tests/test_new_topic.py",
+        "tests/test_new_topic_figures.py",
+        "lessons/09-new-topic.py",
+    ):
         (tmp_path / path).write_text("")
     (tmp_path / "theory_lib" / "orphan.py").rename(tmp_path / "theory_lib" / "_orphan.py")
     (tmp_path / "lessons" / "Lesson.ipynb").unlink()
@@ -97,8 +111,11 @@ def test_a_module_a_reader_can_hold(path):
     assert lines <= MAX_LINES, f"{path.relative_to(ROOT)} has {lines} lines: split it by concept (limit {MAX_LINES})"
 
 
-@pytest.mark.parametrize("path", [p for p in _python_files() if p.name != "__init__.py" or p.stat().st_size],
-                         ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize(
+    "path",
+    [p for p in _python_files() if p.name != "__init__.py" or p.stat().st_size],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
 def test_a_module_opens_with_a_docstring(path):
     text = path.read_text(encoding="utf-8").lstrip()
     assert text.startswith(('"""', 'r"""')), f"{path.relative_to(ROOT)} opens without a docstring saying what it is"

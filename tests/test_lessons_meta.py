@@ -24,8 +24,9 @@ def test_there_are_lessons():
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
 def test_stored_without_outputs(path):
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-    dirty = [i for i, c in enumerate(cells)
-             if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))]
+    dirty = [
+        i for i, c in enumerate(cells) if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))
+    ]
     assert not dirty, f"{path.name}: cells {dirty} carry outputs or execution counts; clear them"
 
 
@@ -41,8 +42,9 @@ def test_opens_with_title_question_and_source(path):
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
 def test_live_figures_in_jupyterlab_agg_in_tests(path):
     """Figures are live (ipympl) for a learner, Agg when the tests set MPLBACKEND."""
-    code = "\n".join("".join(c["source"]) for c in json.loads(path.read_text(encoding="utf-8"))["cells"]
-                     if c["cell_type"] == "code")
+    code = "\n".join(
+        "".join(c["source"]) for c in json.loads(path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"
+    )
     # ipykernel sets MPLBACKEND to its inline backend in every kernel, so test for Agg, not absence
     assert 'if os.environ.get("MPLBACKEND", "").lower() != "agg":' in code
     assert 'get_ipython().run_line_magic("matplotlib", "widget")' in code
@@ -61,8 +63,10 @@ def out_of_sync(path: Path) -> str | None:
     theirs = [(c.cell_type, c.source.strip()) for c in jupytext.read(text).cells]
     differ = [i for i, (a, b) in enumerate(zip(ours, theirs, strict=False)) if a != b]
     if len(ours) != len(theirs) or differ:
-        return (f"{path.name} and {text.name} are out of sync ({len(ours)} vs {len(theirs)} cells, first differing "
-                f"cell {differ[:1]}): edit the .py and run `make lessons` (jupytext --sync)")
+        return (
+            f"{path.name} and {text.name} are out of sync ({len(ours)} vs {len(theirs)} cells, first differing "
+            f"cell {differ[:1]}): edit the .py and run `make lessons` (jupytext --sync)"
+        )
     return None
 
 

@@ -54,7 +54,7 @@ def test_state_jacobians_match_autograd_on_torch_cells(cell, device):
     s = torch.zeros(B, S, dtype=F64, device=device)
     for t in range(T):
         for b in range(B):
-            J = jacobian(lambda v: step(m, cell, H, x[t, b:b + 1], v[None])[0], s[b])
+            J = jacobian(lambda v, xb=x[t, b : b + 1]: step(m, cell, H, xb, v[None])[0], s[b])
             torch.testing.assert_close(out.state[t, b], J, rtol=1e-10, atol=1e-12)
         with torch.no_grad():
             s = step(m, cell, H, x[t], s)
@@ -89,17 +89,19 @@ def test_article_chain_and_lstm_terms_match_autograd(device):
         h, c = torch.zeros(1, H, dtype=F64, device=device), torch.zeros(1, H, dtype=F64, device=device)
         hs, cs = [h], [c]
         for t in range(T):
-            h, c = m(x[t:t + 1], (h, c))
+            h, c = m(x[t : t + 1], (h, c))
             hs.append(h)
             cs.append(c)
     for t in range(2, T + 1):
-        o_prev = hs[t - 1] / torch.tanh(cs[t - 1])                       # o_{t-1}, recovered from h and c
-        J = jacobian(lambda cp: m(x[t - 1:t], (o_prev * torch.tanh(cp[None]), cp[None]))[1][0], cs[t - 1][0])
+        o_prev = hs[t - 1] / torch.tanh(cs[t - 1])  # o_{t-1}, recovered from h and c
+        J = jacobian(
+            lambda cp, xt=x[t - 1 : t], o=o_prev: m(xt, (o * torch.tanh(cp[None]), cp[None]))[1][0], cs[t - 1][0]
+        )
         torch.testing.assert_close(terms.total[t - 2], J, rtol=1e-9, atol=1e-12)
         torch.testing.assert_close(chain[t - 1], J, rtol=1e-9, atol=1e-12)
         # the main term is the forget gate, read off torch's own update c_t = f c_{t-1} + i g
         a = x[t - 1] @ p["weight_ih"].T + p["bias_ih"] + hs[t - 1][0] @ p["weight_hh"].T + p["bias_hh"]
-        torch.testing.assert_close(terms.forget[t - 2], torch.sigmoid(a[H:2 * H]))
+        torch.testing.assert_close(terms.forget[t - 2], torch.sigmoid(a[H : 2 * H]))
     parts = terms.via_forget + terms.via_input + terms.via_candidate + torch.diag_embed(terms.forget)
     torch.testing.assert_close(parts, terms.total)
 
@@ -120,14 +122,14 @@ def test_bound_holds_on_the_diagonal_only():
     x = torch.randn(300, H, dtype=F64, generator=torch.Generator().manual_seed(6))
     terms = rnn.lstm_terms(x, p)
     f, cp = terms.forget, terms.c_prev
-    Uf = p["weight_hh"][H:2 * H]
+    Uf = p["weight_hh"][H : 2 * H]
     # via_forget = diag(c f(1-f)) U_f diag(o sech² c): divide out the parts that are not c·sech² c
     scale = (f * (1 - f)).unsqueeze(-1) * Uf
-    ratio = terms.via_forget / scale                                     # c_i · o_j sech²(c_j)
+    ratio = terms.via_forget / scale  # c_i · o_j sech²(c_j)
     diag = ratio.diagonal(dim1=-2, dim2=-1)
     assert diag.abs().max() <= rnn.secondary_term_bound() + 1e-12
-    assert cp.abs().max() > 3                                            # the cell state left [-1, 1]
-    assert ratio.abs().max() > 0.45                                      # off-diagonal entries exceed it
+    assert cp.abs().max() > 3  # the cell state left [-1, 1]
+    assert ratio.abs().max() > 0.45  # off-diagonal entries exceed it
 
 
 # ---------------------------------------------------------------- the adding task

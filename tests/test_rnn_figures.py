@@ -22,7 +22,7 @@ def test_figure_slices_a_cached_run_and_blits_cell_and_length_moves():
         fig.fig.canvas.mpl_connect("draw_event", full.append)
         hits = fig_rnn.profiles.cache_info().hits
         fig.update(cell="gru")
-        fig.update(T=120)                  # same x bracket (up to 150) as the default T = 150
+        fig.update(T=120)  # same x bracket (up to 150) as the default T = 150
         assert not full, "changing the cell or T within a bracket should only blit"
         assert fig_rnn.profiles.cache_info().hits > hits
         # what is drawn is the library's profile, sliced: lags 0..T of one run of length T_MAX
@@ -38,10 +38,10 @@ def test_figure_slices_a_cached_run_and_blits_cell_and_length_moves():
 def test_figure_rates_are_the_library_decay_rates():
     from theory_lib.figures import rnn as fig_rnn
 
-    prof = fig_rnn.profiles(1.0, 0.0)["lstm"]["state"]        # by lag
+    prof = fig_rnn.profiles(1.0, 0.0)["lstm"]["state"]  # by lag
     T = 300
-    slope, _ = fig_rnn.fit_line(prof[:T + 1] / math.log(10))
-    expected = rnn.decay_rate(torch.from_numpy(prof[:T + 1][::-1].copy()))
+    slope, _ = fig_rnn.fit_line(prof[: T + 1] / math.log(10))
+    expected = rnn.decay_rate(torch.from_numpy(prof[: T + 1][::-1].copy()))
     assert -slope * math.log(10) == pytest.approx(expected, rel=1e-10)
 
 
@@ -66,7 +66,7 @@ def test_figure_states_lambda_with_its_window_and_says_saturates():
         long = fig_rnn.fits(1.0, 4.0, 2000)["lstm"].rate
         assert f"{short:.3g}" in fig.readout and short != long
         fig.update(T=2000)
-        assert f"T = 2000, fit over lags 200–2000" in fig.readout and f"{long:.3g}" in fig.readout
+        assert "T = 2000, fit over lags 200–2000" in fig.readout and f"{long:.3g}" in fig.readout
     finally:
         fig.close()
 
@@ -78,7 +78,7 @@ def test_figure_axes_fit_the_data_and_every_cell_stays_visible():
     try:
         fig.fig.canvas.draw()
         assert fig.ax.get_xlim() == (0.0, 150.0) and fig.ax2.get_xlim() == (0.0, 150.0)
-        for ax in (fig.ax, fig.ax2):                 # the floor is within a bracket (+4 % pad) of the data
+        for ax in (fig.ax, fig.ax2):  # the floor is within a bracket (+4 % pad) of the data
             low = min(np.nanmin(line.get_ydata()) for line in ax.lines if len(line.get_ydata()) > 2)
             bottom, top = ax.get_ylim()
             assert bottom <= low and (top - bottom) <= 1.3 * (top - low), (ax.get_title(), bottom, low)

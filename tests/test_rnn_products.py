@@ -100,8 +100,9 @@ def same_run(cell, T, H, scale, bias, seed):
     return p, x
 
 
-@pytest.mark.parametrize("cell, scale, bias, H", [("rnn-relu", 3.0, 0.0, 20), ("lstm", 1.0, -1.0, 6),
-                                                  ("gru", 1.0, -2.0, 6)])
+@pytest.mark.parametrize(
+    "cell, scale, bias, H", [("rnn-relu", 3.0, 0.0, 20), ("lstm", 1.0, -1.0, 6), ("gru", 1.0, -2.0, 6)]
+)
 def test_gradient_norms_at_ten_thousand_steps(cell, scale, bias, H):
     """Explosion (relu, and its forward state too) and vanishing far past the float64 range.
     (relu needs H large enough that no step switches every unit off: that product is exactly 0.)"""
@@ -123,7 +124,8 @@ def test_gradient_norms_are_the_gradients_of_torch_cells(cell):
     m = torch_cell(cell, p, "cpu")
     states = rnn.state_jacobians(cell, x, p).states[:, 0]
     for t in (0, 5, 11):
-        def unroll(s):
+
+        def unroll(s, t=t):
             for k in range(t, T):
                 s = step(m, cell, H, x[k], s[None])[0]
             return s
@@ -147,14 +149,14 @@ def test_main_terms_are_the_gate_products():
         prof = rnn.gradient_profile(cell, T, H, 1.1, 0.7, seed=14)
         p, x = same_run(cell, T, H, 1.1, 0.7, seed=14)
         if cell in ("lstm", "gru"):
-            gates = rnn.state_jacobians(cell, x, p).main[:, 0]                  # f_t or z_t
+            gates = rnn.state_jacobians(cell, x, p).main[:, 0]  # f_t or z_t
             expected = direct_log_norms(torch.diag_embed(gates), "rms")
         else:
             lag = torch.arange(T, -1, -1, dtype=F64)
             expected = lag * torch.log(torch.linalg.svdvals(p["weight_hh"])[0])
         torch.testing.assert_close(prof.main, expected, rtol=1e-10, atol=1e-10)
         if cell.startswith("rnn"):
-            assert (prof.state <= prof.main + 1e-9).all()   # rms <= spectral <= ‖U‖^k: tanh', relu' <= 1
+            assert (prof.state <= prof.main + 1e-9).all()  # rms <= spectral <= ‖U‖^k: tanh', relu' <= 1
 
 
 def test_batch_and_spectral_options():
@@ -172,8 +174,9 @@ def test_scaling_every_jacobian_shifts_the_log_norm_by_the_lag(seed, c, T, S):
     J = torch.randn(T, S, S, dtype=F64, generator=torch.Generator().manual_seed(seed))
     lag = torch.arange(T, -1, -1, dtype=F64)
     for norm in ("rms", "spectral"):
-        torch.testing.assert_close(rnn.log_product_norms(c * J, norm),
-                                   rnn.log_product_norms(J, norm) + lag * math.log(c), rtol=1e-9, atol=1e-9)
+        torch.testing.assert_close(
+            rnn.log_product_norms(c * J, norm), rnn.log_product_norms(J, norm) + lag * math.log(c), rtol=1e-9, atol=1e-9
+        )
 
 
 @settings(max_examples=40, deadline=None)
@@ -183,8 +186,12 @@ def test_norm_sandwich_and_submultiplicativity(seed, T, S):
     J = torch.randn(T, S, S, dtype=F64, generator=torch.Generator().manual_seed(seed))
     rms, spec = rnn.log_product_norms(J, "rms"), rnn.log_product_norms(J, "spectral")
     assert (rms <= spec + 1e-9).all() and (spec <= rms + 0.5 * math.log(S) + 1e-9).all()
-    bound = torch.cat([torch.flip(torch.cumsum(torch.flip(torch.log(torch.linalg.svdvals(J)[:, 0]), [0]), 0), [0]),
-                       torch.zeros(1, dtype=F64)])
+    bound = torch.cat(
+        [
+            torch.flip(torch.cumsum(torch.flip(torch.log(torch.linalg.svdvals(J)[:, 0]), [0]), 0), [0]),
+            torch.zeros(1, dtype=F64),
+        ]
+    )
     assert (spec <= bound + 1e-9).all()
 
 
@@ -217,18 +224,18 @@ def test_decay_rate_batches_and_zero_products():
 def test_decay_fit_window_halves_and_verdicts():
     """λ with its window; growth that levels off is "saturates", not a rate; too slow to see is "flat"."""
     T = 500
-    lag = torch.arange(T, -1, -1, dtype=F64)                                   # time first: lag T - t
+    lag = torch.arange(T, -1, -1, dtype=F64)  # time first: lag T - t
     straight = rnn.decay_fit(1.0 - 0.02 * lag)
     assert straight.verdict == "vanishes" and straight.lags == (50, 500)
     assert straight.rate == pytest.approx(0.02) == straight.first == pytest.approx(straight.second)
     assert straight.rate == rnn.decay_rate(1.0 - 0.02 * lag)
     assert rnn.decay_fit(0.03 * lag).verdict == "explodes"
-    grows_then_stops = 5.0 * (1 - torch.exp(-lag / 60))                        # bounded: up by e^5, then flat
+    grows_then_stops = 5.0 * (1 - torch.exp(-lag / 60))  # bounded: up by e^5, then flat
     fit = rnn.decay_fit(grows_then_stops)
     assert fit.verdict == "saturates" and fit.first < 0 and abs(fit.second) < abs(fit.first) / 4
     rises_then_falls = torch.minimum(0.02 * lag, 4.0 - 0.004 * (lag - 200).clamp_min(0))
     assert rnn.decay_fit(rises_then_falls).verdict == "saturates"
-    slow = rnn.decay_fit(-0.001 * lag)                                          # |λ| (T - k0) = 0.45 < log 2
+    slow = rnn.decay_fit(-0.001 * lag)  # |λ| (T - k0) = 0.45 < log 2
     assert slow.verdict == "flat" and slow.rate == pytest.approx(0.001)
     dead = 1.0 - 0.02 * lag
     dead[:3] = -math.inf

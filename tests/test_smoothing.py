@@ -17,10 +17,13 @@ finite = st.floats(-50, 50, allow_nan=False, allow_infinity=False)
 sharp = st.floats(0.05, 200.0)
 
 # (function, kind) -> the exact function and the smooth one, both numpy/torch-free of each other
-EXACT = {"abs": np.abs, "relu": lambda x: np.maximum(x, 0.0), "sign": np.sign,
-         "step": lambda x: (x > 0).astype(float)}
-CASES = [("abs", k) for k in sm.ABS_KINDS] + [("relu", k) for k in sm.RELU_KINDS] + \
-        [("sign", k) for k in sm.SIGN_KINDS] + [("step", "sigmoid")]
+EXACT = {"abs": np.abs, "relu": lambda x: np.maximum(x, 0.0), "sign": np.sign, "step": lambda x: (x > 0).astype(float)}
+CASES = (
+    [("abs", k) for k in sm.ABS_KINDS]
+    + [("relu", k) for k in sm.RELU_KINDS]
+    + [("sign", k) for k in sm.SIGN_KINDS]
+    + [("step", "sigmoid")]
+)
 
 
 def smooth(function, kind, x, k):
@@ -38,7 +41,7 @@ def derivative(function, kind, x, k):
     if (function, kind) == ("abs", "logcosh"):
         return np.tanh(k * x)
     if (function, kind) == ("abs", "erf"):
-        return special.erf(k * x) + 2 * k * x * np.exp(-(k * x) ** 2) / math.sqrt(math.pi)
+        return special.erf(k * x) + 2 * k * x * np.exp(-((k * x) ** 2)) / math.sqrt(math.pi)
     if (function, kind) == ("abs", "tanh"):
         return np.tanh(k * x) + k * x / np.cosh(k * x) ** 2
     if (function, kind) == ("relu", "softplus"):
@@ -49,7 +52,7 @@ def derivative(function, kind, x, k):
     if (function, kind) == ("sign", "tanh"):
         return k / np.cosh(k * x) ** 2
     if (function, kind) == ("sign", "erf"):
-        return 2 * k * np.exp(-(k * x) ** 2) / math.sqrt(math.pi)
+        return 2 * k * np.exp(-((k * x) ** 2)) / math.sqrt(math.pi)
     s = special.expit(k * x)
     return k * s * (1 - s)
 
@@ -88,7 +91,7 @@ def test_bound_is_attained_by_ties_and_gap_tends_to_tau_log_m():
 def test_smooth_max_converges_to_max():
     x = torch.tensor([0.3, -2.0, 1.1, 1.0], dtype=F64)
     errs = [(sm.smooth_max(x, tau) - 1.1).item() for tau in (1.0, 0.1, 0.01, 0.001)]
-    assert all(a > b for a, b in zip(errs, errs[1:])) and errs[-1] < 1e-12
+    assert all(a > b for a, b in zip(errs, errs[1:], strict=True)) and errs[-1] < 1e-12
 
 
 def test_smooth_max_extremes_are_finite_with_finite_gradients(device):
@@ -118,7 +121,7 @@ def test_smooth_onehot_tends_to_onehot_of_argmax():
     x = torch.tensor([[0.2, 1.5, 1.4, -3.0], [9.0, 1.0, 8.0, 8.5]], dtype=F64)
     hard = torch.nn.functional.one_hot(x.argmax(-1), 4).to(F64)
     errs = [(sm.smooth_onehot(x, tau) - hard).abs().max().item() for tau in (1.0, 0.1, 0.01, 0.001)]
-    assert all(a > b for a, b in zip(errs, errs[1:])) and errs[-1] < 1e-40
+    assert all(a > b for a, b in zip(errs, errs[1:], strict=True)) and errs[-1] < 1e-40
 
 
 def test_smooth_argmax_is_the_index_weighted_softmax_and_converges():
@@ -168,8 +171,7 @@ def test_gradcheck_against_finite_differences(function, kind):
 def test_stable_for_huge_inputs_and_sharpness(function, kind, device):
     """|x| up to 1e4 and k up to 1e4 (tau 1e-4): finite values, finite gradients, exact limits."""
     for dtype in (torch.float32, F64):
-        x = torch.tensor([-1e4, -1.0, -1e-3, 0.0, 1e-3, 1.0, 1e4], dtype=dtype, device=device,
-                         requires_grad=True)
+        x = torch.tensor([-1e4, -1.0, -1e-3, 0.0, 1e-3, 1.0, 1e4], dtype=dtype, device=device, requires_grad=True)
         for k in (1e-4, 1.0, 1e4):
             v = smooth(function, kind, x, k)
             (g,) = torch.autograd.grad(v.sum(), x)
@@ -184,18 +186,26 @@ def test_stable_for_huge_inputs_and_sharpness(function, kind, device):
 def test_sup_error_is_the_stated_constant(function, kind):
     """Numerical maximisation of |smooth - exact| (scipy) reproduces approximation_error."""
     for k in (0.7, 4.0):
-        gap = lambda t: -abs(smooth(function, kind, torch.tensor(t, dtype=F64), k).item() - EXACT[function](t))
-        best = min(optimize.minimize_scalar(gap, bounds=b, method="bounded", options={"xatol": 1e-12}).fun
-                   for b in ((-6 / k, 0.0), (0.0, 6 / k)))
+
+        def gap(t, k=k):
+            return -abs(smooth(function, kind, torch.tensor(t, dtype=F64), k).item() - EXACT[function](t))
+
+        best = min(
+            optimize.minimize_scalar(gap, bounds=b, method="bounded", options={"xatol": 1e-12}).fun
+            for b in ((-6 / k, 0.0), (0.0, 6 / k))
+        )
         assert -best == pytest.approx(sm.approximation_error(function, k, kind), rel=1e-7)
 
 
 def test_error_constants_by_independent_routes():
-    c_erf = -optimize.minimize_scalar(lambda u: -u * special.erfc(u), bounds=(0, 3), method="bounded",
-                                      options={"xatol": 1e-12}).fun
+    c_erf = -optimize.minimize_scalar(
+        lambda u: -u * special.erfc(u), bounds=(0, 3), method="bounded", options={"xatol": 1e-12}
+    ).fun
     assert sm.approximation_error("abs", 1.0, "erf") == pytest.approx(c_erf, rel=1e-9)
     assert sm.approximation_error("abs", 1.0, "tanh") == pytest.approx(special.lambertw(1 / math.e).real, rel=1e-12)
-    assert sm.approximation_error("relu", 2.0, "swish") == pytest.approx(special.lambertw(1 / math.e).real / 2, rel=1e-12)
+    assert sm.approximation_error("relu", 2.0, "swish") == pytest.approx(
+        special.lambertw(1 / math.e).real / 2, rel=1e-12
+    )
     assert sm.approximation_error("max2", 2.0, "logcosh") == pytest.approx(math.log(2) / 4, rel=1e-12)
     assert sm.approximation_error("sign", 1e6) == 1.0 and sm.approximation_error("step", 1e6) == 0.5
 
@@ -222,8 +232,10 @@ def test_converges_as_k_grows(function, kind):
     keep = (x.abs() >= 0.1) if function in ("sign", "step") else torch.ones_like(x, dtype=torch.bool)
     errs = []
     for k in (1.0, 10.0, 100.0, 1000.0):
-        errs.append((smooth(function, kind, x, k) - torch.from_numpy(EXACT[function](x.numpy())))[keep].abs().max().item())
-    assert all(a > b or a == b == 0.0 for a, b in zip(errs, errs[1:])), errs
+        errs.append(
+            (smooth(function, kind, x, k) - torch.from_numpy(EXACT[function](x.numpy())))[keep].abs().max().item()
+        )
+    assert all(a > b or a == b == 0.0 for a, b in zip(errs, errs[1:], strict=True)), errs
     assert errs[-1] < 1e-3
 
 

@@ -16,7 +16,7 @@ def test_derivative_mass_is_exact_and_tends_to_the_delta_mass(function, kind, ma
         x = torch.linspace(-3, 3, 2_000_001, dtype=torch.float64).requires_grad_(True)
         f = sm.smooth_sign(x, k, kind) if function == "sign" else sm.smooth_step(x, k)
         (d,) = torch.autograd.grad(f.sum(), x)
-        quad = torch.trapezoid(d, x.detach()).item()             # spacing 3e-6: resolves the bump at k = 1000
+        quad = torch.trapezoid(d, x.detach()).item()  # spacing 3e-6: resolves the bump at k = 1000
         assert sm.derivative_mass(function, k, 3.0, kind) == pytest.approx(quad, abs=1e-6)
     assert sm.derivative_mass(function, 1000.0, 3.0, kind) == pytest.approx(mass, abs=1e-3)
 
@@ -48,7 +48,7 @@ def test_smooth_max_figure_refuses_overflowing_vectors_and_keeps_legends_on_the_
         fig.fig.canvas.draw()
         with pytest.raises(ValueError, match="^vector"):
             fig.update(vector="1e308, -1e308")
-        fig.update(vector="1e4, -1e4, 9999")                   # the lesson's example still draws
+        fig.update(vector="1e4, -1e4, 9999")  # the lesson's example still draws
         renderer = fig.fig.canvas.get_renderer()
         canvas = fig.fig.bbox
         for ax in fig.fig.axes:
@@ -63,7 +63,7 @@ def test_f1_panels_fit_the_curves():
 
     fig = SmoothF1TrainingFigure()
     try:
-        for ax in fig.fig.axes[1:]:                           # test F1 while training, F1 against t
+        for ax in fig.fig.axes[1:]:  # test F1 while training, F1 against t
             top = ax.get_ylim()[1]
             highest = max(np.max(line.get_ydata()) for line in ax.lines if len(line.get_ydata()))
             assert highest <= top <= 1.4 * highest, (ax.get_title(), top, highest)

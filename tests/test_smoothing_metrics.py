@@ -102,7 +102,7 @@ def test_metric_gradients_are_finite_and_match_closed_form():
     y = torch.tensor([0, 1, 1, 0, 0])
     (g,) = torch.autograd.grad(sm.smooth_f1(p, y), p)
     a, b = 2 * (p * y).sum().item(), (p.sum() + y.sum()).item()
-    want = (2 * y.double() * b - a) / b ** 2  # d/dp_n of a/b
+    want = (2 * y.double() * b - a) / b**2  # d/dp_n of a/b
     torch.testing.assert_close(g, want)
     zero = torch.zeros(4, dtype=F64, requires_grad=True)  # 0/0: F1 = 1 with a finite gradient
     v = sm.smooth_f1(zero, torch.zeros(4, dtype=torch.long))
@@ -122,8 +122,9 @@ def test_imbalanced_blobs_counts_moments_and_device(device):
         assert abs(arr[:, 0].mean() - mean0) < 5 * se and np.abs(arr[:, 1:].mean(0)).max() < 5 * se
         # each coordinate is standard normal (Kolmogorov-Smirnov)
         assert stats.kstest(arr[:, 1], "norm").pvalue > 1e-3
-    x2, _ = sm.imbalanced_blobs(20_000, 0.1, 2.5, dim=3, generator=torch.Generator(device=device).manual_seed(5),
-                                device=device)
+    x2, _ = sm.imbalanced_blobs(
+        20_000, 0.1, 2.5, dim=3, generator=torch.Generator(device=device).manual_seed(5), device=device
+    )
     assert torch.equal(x, x2)
 
 
@@ -154,7 +155,10 @@ def test_f1_loss_beats_cross_entropy_at_threshold_half_when_imbalanced():
     xte, yte = sm.imbalanced_blobs(10_000, 0.05, 1.0, generator=g)
     ce = sm.train_linear_classifier(xtr, ytr, "ce")
     f1 = sm.train_linear_classifier(xtr, ytr, "f1")
-    hard = lambda z, t=0.0: sm.smooth_f1((z > t).double(), yte).item()
+
+    def hard(z, t=0.0):
+        return sm.smooth_f1((z > t).double(), yte).item()
+
     f1_ce, f1_f1 = hard(ce.logits(xte)), hard(f1.logits(xte))
     thresholds = torch.linspace(0.02, 0.98, 49, dtype=F64)
     train_f1 = [sm.smooth_f1((ce.probs(xtr) > t).double(), ytr).item() for t in thresholds]
@@ -169,8 +173,17 @@ def test_f1_loss_beats_cross_entropy_at_threshold_half_when_imbalanced():
 def test_minibatch_training_is_reproducible_and_finite(device):
     g = torch.Generator(device=device).manual_seed(7)
     x, y = sm.imbalanced_blobs(500, 0.05, 1.0, generator=g, device=device)
-    runs = [sm.train_linear_classifier(x, y, "f1", steps=30, batch_size=16, record_every=10,
-                                       generator=torch.Generator(device=device).manual_seed(1))
-            for _ in range(2)]
+    runs = [
+        sm.train_linear_classifier(
+            x,
+            y,
+            "f1",
+            steps=30,
+            batch_size=16,
+            record_every=10,
+            generator=torch.Generator(device=device).manual_seed(1),
+        )
+        for _ in range(2)
+    ]
     assert torch.equal(runs[0].w, runs[1].w)
     assert torch.isfinite(runs[0].history_loss).all() and runs[0].history_w.shape == (4, 2)

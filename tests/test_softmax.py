@@ -6,8 +6,7 @@ import math
 
 import pytest
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from torch.autograd.functional import jacobian
 
 from theory_lib import softmax as sm
@@ -151,11 +150,11 @@ def test_bistability_temperature_against_scipy():
     from scipy.optimize import minimize_scalar
 
     for n, m in [(3, 1), (4, 1), (10, 1), (10, 3), (1000, 1)]:
-        def neg_tau(d):
+
+        def neg_tau(d, n=n, m=m):
             return -d / (math.log1p((n - m) * d) - math.log1p(-m * d))
 
-        res = minimize_scalar(neg_tau, bounds=(1e-9, (1 - 1e-9) / m), method="bounded",
-                              options={"xatol": 1e-12})
+        res = minimize_scalar(neg_tau, bounds=(1e-9, (1 - 1e-9) / m), method="bounded", options={"xatol": 1e-12})
         assert sm.bistability_temperature(n, m) == pytest.approx(-res.fun, rel=1e-7)
     assert sm.bistability_temperature(2) == pytest.approx(0.5, rel=1e-6)
 

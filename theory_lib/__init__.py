@@ -5,7 +5,6 @@ Figures live in ``theory_lib.figures`` and are imported only by the lessons, so
 ``import theory_lib`` never pulls in matplotlib or ipywidgets.
 """
 
-from theory_lib._checks import default_device
 from theory_lib import (
     angles,
     batchnorm,
@@ -16,6 +15,7 @@ from theory_lib import (
     smoothing,
     softmax,
 )
+from theory_lib._checks import default_device
 
 __all__ = [
     "default_device",

@@ -78,8 +78,13 @@ def angle_log_normalizer(n: int) -> float:
     # For large x the two lgammas are ~x log x each and their difference would lose ~log10(x)
     # digits; Stirling's series for lgamma(x) - lgamma(x - 1/2) keeps full precision instead.
     y = x - 0.5
-    return (0.5 * math.log(x) - ((x - 1) * math.log1p(-0.5 / x) + 0.5)
-            + _stirling_tail(x) - _stirling_tail(y) - 0.5 * math.log(math.pi))
+    return (
+        0.5 * math.log(x)
+        - ((x - 1) * math.log1p(-0.5 / x) + 0.5)
+        + _stirling_tail(x)
+        - _stirling_tail(y)
+        - 0.5 * math.log(math.pi)
+    )
 
 
 def _stirling_tail(z: float) -> float:
@@ -227,7 +232,7 @@ def prob_near_orthogonal(n, eps):
         values = n.to("cpu").reshape(-1).tolist()
         log_c = torch.tensor([angle_log_normalizer(int(v)) for v in values], dtype=torch.float64)
         log_c = log_c.reshape(n.shape).to(e.device)
-        m = (n.to(device=e.device, dtype=torch.float64) - 2)
+        m = n.to(device=e.device, dtype=torch.float64) - 2
         e, m, log_c = torch.broadcast_tensors(e, m, log_c)
     else:
         n = integer("n", n, minimum=2)
@@ -291,8 +296,9 @@ def _standard_gamma(shape: float, count: int, *, generator, device) -> torch.Ten
     return out
 
 
-def sample_angles(n: int, num_pairs: int, *, method: str = "vectors", device=None, generator=None,
-                  dtype=None) -> torch.Tensor:
+def sample_angles(
+    n: int, num_pairs: int, *, method: str = "vectors", device=None, generator=None, dtype=None
+) -> torch.Tensor:
     """``num_pairs`` independent angles between two random vectors in R^n, shape (num_pairs,).
 
     method="vectors": draw pairs of standard Gaussian vectors (isotropic) in chunks of at most
@@ -318,7 +324,7 @@ def sample_angles(n: int, num_pairs: int, *, method: str = "vectors", device=Non
         for start in range(0, num_pairs, _BETA_CHUNK):
             k = min(_BETA_CHUNK, num_pairs - start)
             g = _standard_gamma((n - 1) / 2, 2 * k, generator=generator, device=device)  # (2k,)
-            out[start:start + k] = 2 * torch.atan2(torch.sqrt(g[k:]), torch.sqrt(g[:k]))
+            out[start : start + k] = 2 * torch.atan2(torch.sqrt(g[k:]), torch.sqrt(g[:k]))
         return out
 
     chunk = max(1, _VECTOR_CHUNK // (2 * n))  # pairs per chunk
@@ -328,5 +334,5 @@ def sample_angles(n: int, num_pairs: int, *, method: str = "vectors", device=Non
         uv = uv / torch.linalg.vector_norm(uv, dim=-1, keepdim=True)  # unit vectors
         diff = torch.linalg.vector_norm(uv[0] - uv[1], dim=-1)  # (k,) = 2 sin(theta/2)
         summ = torch.linalg.vector_norm(uv[0] + uv[1], dim=-1)  # (k,) = 2 cos(theta/2)
-        out[start:start + k] = 2 * torch.atan2(diff, summ)
+        out[start : start + k] = 2 * torch.atan2(diff, summ)
     return out

@@ -188,8 +188,9 @@ def gradient_descent(x, y, lr, steps, normalize=None, w0=None) -> GDRun:
     return GDRun(path, losses, grads.pow(2).sum(-1), lam[-1], opt, min_loss, x, y)
 
 
-def linear_regression_data(n: int, mean, scale, w_true, noise: float = 0.1, *, generator=None,
-                           device=None, dtype=torch.float64):
+def linear_regression_data(
+    n: int, mean, scale, w_true, noise: float = 0.1, *, generator=None, device=None, dtype=torch.float64
+):
     """x = μ + s ⊙ z, y = xᵀw_true + noise·ε with z, ε standard normal; returns (x (n, d), y (n,)).
 
     ``mean`` and ``scale`` are numbers or length-d sequences; d = len(w_true).
@@ -214,8 +215,16 @@ def linear_regression_data(n: int, mean, scale, w_true, noise: float = 0.1, *, g
 
 
 # ------------------------------------------------------------------------- the MLP probe
-def teacher_task(n: int, d: int = 8, mean: float = 0.0, scale_spread: float = 1.0, *, generator=None,
-                 device=None, dtype=torch.float32):
+def teacher_task(
+    n: int,
+    d: int = 8,
+    mean: float = 0.0,
+    scale_spread: float = 1.0,
+    *,
+    generator=None,
+    device=None,
+    dtype=torch.float32,
+):
     """A synthetic regression task whose inputs are neither centered nor equally scaled.
 
     z ~ N(0, I_d); x = mean + s ⊙ z with scales s_i log-spaced in [1/spread, spread]; the target
@@ -286,7 +295,7 @@ class LandscapeProbe:
 def _layer_shapes(d: int, hidden, bn: str):
     """Shapes of the MLP's parameters, in order, with their kind: "w", "b", "gain", "shift"."""
     shapes, widths = [], [d, *hidden, 1]
-    for i, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:])):
+    for i, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
         last = i == len(widths) - 2
         if bn == "before":  # normalise this layer's input (Su: BN belongs on the input)
             shapes += [("gain", (fan_in,)), ("shift", (fan_in,))]
@@ -349,9 +358,20 @@ def _loss_and_grad(params, x, y, n_layers, bn):
 one_thread = one_cpu_thread  # kept under its lesson-06 name
 
 
-def landscape_probe(x, y, *, hidden=(32, 32), bn: str = "none", lr: float = 0.05, steps: int = 200,
-                    batch_size: int = 64, probe_scales=(0.5, 1.0, 2.0, 4.0), probe_every: int = 1,
-                    seed: int = 0, keep_params: bool = False) -> LandscapeProbe:
+def landscape_probe(
+    x,
+    y,
+    *,
+    hidden=(32, 32),
+    bn: str = "none",
+    lr: float = 0.05,
+    steps: int = 200,
+    batch_size: int = 64,
+    probe_scales=(0.5, 1.0, 2.0, 4.0),
+    probe_every: int = 1,
+    seed: int = 0,
+    keep_params: bool = False,
+) -> LandscapeProbe:
     """Train an MLP by SGD on L = E[(f(x) - y)²]/2 and probe the landscape along the gradient.
 
     At a probed step k, with batch B_k and g = ∇L(θ_k): for η_j = lr·probe_scales[j] the loss
@@ -394,15 +414,15 @@ def landscape_probe(x, y, *, hidden=(32, 32), bn: str = "none", lr: float = 0.05
             train[k] = l0[0]
             if i < len(probed) and probed[i] == k:
                 # K copies of the network, θ - η_j g, evaluated and differentiated in one batched call
-                moved = [p - etas.view(K, *[1] * (p.dim() - 1)) * gi for p, gi in zip(params, g)]
+                moved = [p - etas.view(K, *[1] * (p.dim() - 1)) * gi for p, gi in zip(params, g, strict=True)]
                 lj, gj = _loss_and_grad(moved, xb, yb, n_layers, bn)  # (K,), grads with leading K
-                change = torch.sqrt(sum((a - b).pow(2).flatten(1).sum(1) for a, b in zip(gj, g)))  # (K,)
+                change = torch.sqrt(sum((a - b).pow(2).flatten(1).sum(1) for a, b in zip(gj, g, strict=True)))  # (K,)
                 with torch.no_grad():
                     full = (_forward(params, x, n_layers, bn) - y).pow(2).mean() / 2
                 gn = torch.sqrt(sum(gi.pow(2).sum() for gi in g))
                 stats[i] = torch.cat([full[None], gn[None], lj, change])
                 i += 1
-            params = [p - lr * gi for p, gi in zip(params, g)]  # the SGD step
+            params = [p - lr * gi for p, gi in zip(params, g, strict=True)]  # the SGD step
             if keep_params:
                 kept.append(torch.cat([p.reshape(-1) for p in params]))
             if k % 25 == 24 or k == steps - 1:  # look for a divergence now and then (a sync on CUDA)
@@ -419,8 +439,13 @@ def landscape_probe(x, y, *, hidden=(32, 32), bn: str = "none", lr: float = 0.05
     n_ok = sum(1 for k in probed if k < last)
     s[:n_ok] = stats[:n_ok].double().cpu()
     return LandscapeProbe(
-        train_loss=tl, step=torch.tensor(probed, dtype=torch.long), full_loss=s[:, 0], grad_norm=s[:, 1],
-        probe_loss=s[:, 2 : 2 + K], grad_change=s[:, 2 + K :], step_sizes=(lr * scales).double().cpu(),
+        train_loss=tl,
+        step=torch.tensor(probed, dtype=torch.long),
+        full_loss=s[:, 0],
+        grad_norm=s[:, 1],
+        probe_loss=s[:, 2 : 2 + K],
+        grad_change=s[:, 2 + K :],
+        step_sizes=(lr * scales).double().cpu(),
         diverged_at=diverged_at,
         params=torch.stack(kept[: last + 1]).double().cpu() if keep_params else None,
     )

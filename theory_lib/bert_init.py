@@ -45,8 +45,10 @@ def _as_bound(bound):
     if isinstance(bound, torch.Tensor):
         b = bound.to(torch.float64)
         if b.numel() == 0 or not torch.isfinite(b).all() or (b <= 0).any():
-            raise ValueError("bound must be finite and > 0 everywhere, got "
-                             f"{bound if bound.numel() <= 4 else 'a tensor with bad entries'}")
+            raise ValueError(
+                "bound must be finite and > 0 everywhere, got "
+                f"{bound if bound.numel() <= 4 else 'a tensor with bad entries'}"
+            )
         return b
     return torch.tensor(positive("bound", bound), dtype=torch.float64)
 
@@ -78,8 +80,9 @@ def truncated_normal_std(std, bound=2.0):
     return positive("std", std) * truncation_factor(bound)
 
 
-def sample_truncated_normal(shape, std=1.0, bound=2.0, *, device=None, generator=None,
-                            dtype=torch.float32) -> torch.Tensor:
+def sample_truncated_normal(
+    shape, std=1.0, bound=2.0, *, device=None, generator=None, dtype=torch.float32
+) -> torch.Tensor:
     """Draws of N(0, std^2) truncated at +-bound*std, by the inverse CDF.
 
     x = std * sqrt(2) * erfinv(v), v ~ U(-erf(b/sqrt 2), erf(b/sqrt 2)): no rejection loop, one
@@ -137,7 +140,7 @@ def branch_variance(width: int, std: float, hidden: int | None = None, bound: fl
     width = integer("width", width, minimum=1)
     hidden = width if hidden is None else integer("hidden", hidden, minimum=1)
     s = positive("std", std) if bound is None else truncated_normal_std(std, bound)
-    return hidden * width * s ** 4 / 2.0
+    return hidden * width * s**4 / 2.0
 
 
 # ---------------------------------------------------------------- a small, real residual stack
@@ -166,9 +169,21 @@ class ResidualStack(nn.Module):
     with Z drawn once from the standard truncated normal, so they differ only in the scale.
     """
 
-    def __init__(self, width: int = 32, depth: int = 12, norm: str = "post", std=0.02, *,
-                 d_in: int = 16, d_out: int = 1, hidden: int | None = None, bound: float | None = 2.0,
-                 generator=None, device=None, dtype=torch.float32):
+    def __init__(
+        self,
+        width: int = 32,
+        depth: int = 12,
+        norm: str = "post",
+        std=0.02,
+        *,
+        d_in: int = 16,
+        d_out: int = 1,
+        hidden: int | None = None,
+        bound: float | None = 2.0,
+        generator=None,
+        device=None,
+        dtype=torch.float32,
+    ):
         super().__init__()
         width = integer("width", width, minimum=1)
         depth = integer("depth", depth, minimum=1)
@@ -261,9 +276,19 @@ def _mse_per_run(model, u, y):
     return ((model(u) - y) ** 2).mean(dim=(1, 2))  # (R,)
 
 
-def layer_gradient_norms(width: int = 32, depth: int = 12, norm: str = "post", std=0.02, *,
-                         wrt: str = "weights", hidden: int | None = None, bound: float | None = 2.0,
-                         n: int = 256, seed: int = 0, device=None) -> torch.Tensor:
+def layer_gradient_norms(
+    width: int = 32,
+    depth: int = 12,
+    norm: str = "post",
+    std=0.02,
+    *,
+    wrt: str = "weights",
+    hidden: int | None = None,
+    bound: float | None = 2.0,
+    n: int = 256,
+    seed: int = 0,
+    device=None,
+) -> torch.Tensor:
     """Per-layer gradient norms of a fresh stack at initialisation, for the MSE on synthetic_task(n).
 
     wrt="weights": ||dL/d(W1_k, W2_k)|| for the branch of block k = 0..depth-1 (what the
@@ -302,10 +327,24 @@ def warmup_schedule(steps: int, warmup: int, decay: bool = False) -> torch.Tenso
     return ramp * (steps - t) / steps if decay else ramp
 
 
-def train_loss_curves(width: int = 32, depth: int = 12, norm: str = "post", std=0.02, *,
-                      warmups=(0, 40), steps: int = 150, lr: float = 1e-2, hidden: int | None = None,
-                      bound: float | None = 2.0, n: int = 128, frequency: float = 2.0, decay: bool = True,
-                      seed: int = 0, device=None, dtype=torch.float32) -> torch.Tensor:
+def train_loss_curves(
+    width: int = 32,
+    depth: int = 12,
+    norm: str = "post",
+    std=0.02,
+    *,
+    warmups=(0, 40),
+    steps: int = 150,
+    lr: float = 1e-2,
+    hidden: int | None = None,
+    bound: float | None = 2.0,
+    n: int = 128,
+    frequency: float = 2.0,
+    decay: bool = True,
+    seed: int = 0,
+    device=None,
+    dtype=torch.float32,
+) -> torch.Tensor:
     """Full-batch Adam on synthetic_task(n): the loss before each step, for every (std, warmup).
 
     Adam, written out:  m <- b1 m + (1-b1) g,  v <- b2 v + (1-b2) g^2,
@@ -314,8 +353,8 @@ def train_loss_curves(width: int = 32, depth: int = 12, norm: str = "post", std=
     the linear decay): the update is O(eta) whatever the gradient's scale. All
     len(std) * len(warmups) runs train side by side in one stack, each on its own loss, all from
     the same random directions (ResidualStack: only the std differs; warmup pairs start equal).
-    Returns float64 (len(std), len(warmups), steps) on the CPU, or (len(warmups), steps) for a single std. A run whose loss turns non-finite is
-    NaN from that step on.
+    Returns float64 (len(std), len(warmups), steps) on the CPU, or (len(warmups), steps) for a
+    single std. A run whose loss turns non-finite is NaN from that step on.
     """
     steps = integer("steps", steps, minimum=1)
     lr = positive("lr", lr)
@@ -328,8 +367,17 @@ def train_loss_curves(width: int = 32, depth: int = 12, norm: str = "post", std=
     S, W = len(stds), len(warmups)
     with one_cpu_thread(device):
         g = torch.Generator(device=device or "cpu").manual_seed(seed)
-        model = ResidualStack(width, depth, norm, [s for s in stds for _ in warmups], hidden=hidden,
-                              bound=bound, generator=g, device=device, dtype=dtype)
+        model = ResidualStack(
+            width,
+            depth,
+            norm,
+            [s for s in stds for _ in warmups],
+            hidden=hidden,
+            bound=bound,
+            generator=g,
+            device=device,
+            dtype=dtype,
+        )
         u, y = (t.to(dtype) for t in synthetic_task(n, seed=seed + 1, frequency=frequency, device=device))
         eta = lr * schedules.repeat(S, 1).to(device=device, dtype=dtype)  # (S*W, steps)
         b1, b2, eps = 0.9, 0.999, 1e-8
@@ -342,7 +390,7 @@ def train_loss_curves(width: int = 32, depth: int = 12, norm: str = "post", std=
             losses[:, t] = loss.detach()
             grads = torch.autograd.grad(loss.sum(), params)
             with torch.no_grad():
-                for p, gr, m_, v_ in zip(params, grads, m, v):
+                for p, gr, m_, v_ in zip(params, grads, m, v, strict=True):
                     m_.mul_(b1).add_(gr, alpha=1 - b1)
                     v_.mul_(b2).addcmul_(gr, gr, value=1 - b2)
                     step = (m_ / (1 - b1 ** (t + 1))) / ((v_ / (1 - b2 ** (t + 1))).sqrt() + eps)

@@ -15,9 +15,9 @@ words with room to spare": n > (2/0.24) log N = 8.33 log N (natural log).
 
 Every integral is one-dimensional in the angle t and is done in log space by Gauss-Legendre
 on a window of +-16 standard deviations around the peak of the integrand (128 nodes); the tests
-hold it to scipy's quad (n <= 10^5) and to the Bessel closed form at 1e-11 relative. The angle law is implemented here privately
-(log p_n(t) = log sin^{n-2} t - log[sqrt(pi) Gamma((n-1)/2) / Gamma(n/2)]) so that this module
-does not depend on the angles lesson.
+hold it to scipy's quad (n <= 10^5) and to the Bessel closed form at 1e-11 relative. The angle
+law, log p_n(t) = log sin^{n-2} t - log[sqrt(pi) Gamma((n-1)/2) / Gamma(n/2)], is implemented
+here privately so that this module does not depend on the angles lesson.
 """
 
 from __future__ import annotations
@@ -62,8 +62,10 @@ def _dims(name: str, n):
     if isinstance(n, torch.Tensor) or isinstance(n, (list, tuple)):
         t = as_float_tensor(name, n, min_dim=0).to(torch.float64)
         if (t < 2).any() or (t > MAX_DIM).any() or (t != torch.round(t)).any():
-            raise ValueError(f"{name} must hold integers in [2, {MAX_DIM}] (dimensions), got "
-                             f"values from {t.min().item():g} to {t.max().item():g}")
+            raise ValueError(
+                f"{name} must hold integers in [2, {MAX_DIM}] (dimensions), got "
+                f"values from {t.min().item():g} to {t.max().item():g}"
+            )
         return t, False
     v = integer(name, n, minimum=2, maximum=MAX_DIM)
     return torch.tensor(float(v), dtype=torch.float64), True
@@ -90,7 +92,7 @@ def _device(device, generator):
     return generator.device if generator is not None else torch.device("cpu")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _legendre(m: int):
     x, w = np.polynomial.legendre.leggauss(m)
     return torch.from_numpy(x), torch.from_numpy(w)
@@ -133,8 +135,9 @@ def _tilted(n: torch.Tensor):
     # (n - 2) log(sin t / sin t*); xlogy makes the n = 2 case (sin t* = 0) exactly 0
     dlog = n * dcos + torch.special.xlogy(n - 2, torch.sin(t) / torch.sqrt(sin2))  # (k, m)
     a = log_w + dlog
-    log_mgf = (n * eta + torch.special.xlogy((n - 2) / 2, sin2) - _log_norm(n)
-               + torch.logsumexp(a, dim=-1, keepdim=True))  # log E[e^{n cos t}]
+    log_mgf = (
+        n * eta + torch.special.xlogy((n - 2) / 2, sin2) - _log_norm(n) + torch.logsumexp(a, dim=-1, keepdim=True)
+    )  # log E[e^{n cos t}]
     energy = n * (eta + (torch.softmax(a, dim=-1) * dcos).sum(-1, keepdim=True))  # E_q[n cos t]
     return log_mgf.reshape(shape), energy.reshape(shape)
 
@@ -213,8 +216,9 @@ def cosine_log_densities(eta, n: int):
 
 
 # ---------------------------------------------------------------- sampling
-def sample_cosines(n, samples: int, *, device=None, generator=None, dtype=torch.float64,
-                   method: str = "vectors") -> torch.Tensor:
+def sample_cosines(
+    n, samples: int, *, device=None, generator=None, dtype=torch.float64, method: str = "vectors"
+) -> torch.Tensor:
     """cos of the angle between pairs of independent vectors uniform on the sphere in R^n.
 
     Draws u, v ~ N(0, I_n) (their directions are uniform) and returns <u, v>/(|u||v|); for
@@ -251,16 +255,16 @@ def sample_cosines(n, samples: int, *, device=None, generator=None, dtype=torch.
         v = torch.randn(b, n_max, generator=generator, device=device, dtype=dtype)
         if idx.numel() == 1:  # one dimension: (b, 1) <u, v> / (|u| |v|)
             cos = torch.linalg.vecdot(u, v).unsqueeze(1) / (
-                torch.linalg.vector_norm(u, dim=1) * torch.linalg.vector_norm(v, dim=1)).unsqueeze(1)
+                torch.linalg.vector_norm(u, dim=1) * torch.linalg.vector_norm(v, dim=1)
+            ).unsqueeze(1)
         else:  # (b, k) <u, v>, |u|^2, |v|^2 in each prefix dimension
             uv, uu, vv = (torch.cumsum(a * c, dim=1)[:, idx] for a, c in ((u, v), (u, u), (v, v)))
             cos = uv / torch.sqrt(uu * vv)
-        out[start:start + b] = cos.to(torch.float64)
+        out[start : start + b] = cos.to(torch.float64)
     return out[:, 0] if scalar else out.reshape(samples, *dims.shape)
 
 
-def entropy_gap_mc(n, samples: int, *, device=None, generator=None, dtype=torch.float64,
-                   method: str = "vectors"):
+def entropy_gap_mc(n, samples: int, *, device=None, generator=None, dtype=torch.float64, method: str = "vectors"):
     """Monte Carlo h_n from `samples` pairs of random vectors on the sphere of radius sqrt(n).
 
     With x_s = <u_s, v_s> = n cos t_s and normalised weights w_s = e^{x_s} / sum e^{x}:
@@ -272,8 +276,14 @@ def entropy_gap_mc(n, samples: int, *, device=None, generator=None, dtype=torch.
     """
     dims, scalar = _dims("n", n)
     samples = integer("samples", samples, minimum=1)
-    eta = sample_cosines(dims if not scalar else int(dims.item()), samples, device=device,
-                         generator=generator, dtype=dtype, method=method)  # (S,) or (S, *shape)
+    eta = sample_cosines(
+        dims if not scalar else int(dims.item()),
+        samples,
+        device=device,
+        generator=generator,
+        dtype=dtype,
+        method=method,
+    )  # (S,) or (S, *shape)
     estimate, stderr = _gap_from_cosines(eta, dims.to(eta.device))
     return _out(estimate, scalar), _out(stderr, scalar)
 
@@ -310,15 +320,17 @@ def pair_entropy(u, v) -> float:
     u = as_float_tensor("u", u, min_dim=2)
     v = as_float_tensor("v", v, min_dim=2)
     if u.dim() != 2 or v.dim() != 2 or u.shape[1] != v.shape[1]:
-        raise ValueError(f"u and v must be matrices with the same number of columns, got shapes "
-                         f"{tuple(u.shape)} and {tuple(v.shape)}")
+        raise ValueError(
+            f"u and v must be matrices with the same number of columns, got shapes "
+            f"{tuple(u.shape)} and {tuple(v.shape)}"
+        )
     u, v = u.to(torch.float64), v.to(device=u.device, dtype=torch.float64)
     big_m = torch.tensor(-math.inf, dtype=torch.float64, device=u.device)
     s0 = torch.zeros((), dtype=torch.float64, device=u.device)  # sum e^{L - M}
     s1 = torch.zeros((), dtype=torch.float64, device=u.device)  # sum e^{L - M} L
     rows = max(1, _CHUNK // v.shape[0])
     for start in range(0, u.shape[0], rows):
-        logits = u[start:start + rows] @ v.T  # (b, M) <u_i, v_j>
+        logits = u[start : start + rows] @ v.T  # (b, M) <u_i, v_j>
         m = torch.maximum(big_m, logits.max())
         scale = torch.exp(big_m - m)  # rescale the running sums to the new maximum
         e = torch.exp(logits - m)
@@ -351,14 +363,19 @@ def _coefficient(coefficient):
         if coefficient not in ("exact", "limit"):
             raise ValueError(f"coefficient must be a real number > 0, 'exact' or 'limit', got {coefficient!r}")
         return coefficient
-    if isinstance(coefficient, bool) or not isinstance(coefficient, numbers.Real) \
-            or not math.isfinite(coefficient) or coefficient <= 0:
+    if (
+        isinstance(coefficient, bool)
+        or not isinstance(coefficient, numbers.Real)
+        or not math.isfinite(coefficient)
+        or coefficient <= 0
+    ):
         raise ValueError(f"coefficient must be a real number > 0, 'exact' or 'limit', got {coefficient!r}")
     return float(coefficient)
 
 
 def _smallest_exact(two_log_n: torch.Tensor) -> torch.Tensor:
     """Smallest integer n >= 2 with two_log_n + h_n < 0 (h_n is decreasing), by bisection."""
+
     def holds(dims):
         log_mgf, energy = _tilted(dims)
         return two_log_n + log_mgf - energy < 0

@@ -23,8 +23,17 @@ __all__ = ["DISTRIBUTIONS", "orthogonality_error", "xavier_std", "he_std"]
 DISTRIBUTIONS = ("normal", "uniform", "rademacher")
 
 
-def _random_matrix(m: int, n: int, distribution: str, *, std: float = 1.0, batch: tuple = (),
-                   generator=None, device=None, dtype=torch.float64) -> torch.Tensor:
+def _random_matrix(
+    m: int,
+    n: int,
+    distribution: str,
+    *,
+    std: float = 1.0,
+    batch: tuple = (),
+    generator=None,
+    device=None,
+    dtype=torch.float64,
+) -> torch.Tensor:
     """(*batch, m, n) i.i.d. zero-mean entries of standard deviation ``std``.
 
     normal N(0, std^2); uniform on [-sqrt(3) std, sqrt(3) std]; rademacher +-std with prob 1/2.
@@ -39,8 +48,9 @@ def _random_matrix(m: int, n: int, distribution: str, *, std: float = 1.0, batch
     return w * std
 
 
-def orthogonality_error(n: int, m: int | None = None, distribution: str = "normal", trials: int = 1,
-                        generator=None, *, device=None) -> torch.Tensor:
+def orthogonality_error(
+    n: int, m: int | None = None, distribution: str = "normal", trials: int = 1, generator=None, *, device=None
+) -> torch.Tensor:
     """mean((W^T W - I)^2) for ``trials`` random m x n matrices W with entries of variance 1/m.
 
     Returns a float64 tensor of shape (trials,), one value per matrix. Its expectation is
@@ -51,14 +61,14 @@ def orthogonality_error(n: int, m: int | None = None, distribution: str = "norma
     n = integer("n", n, minimum=1)
     m = n if m is None else integer("m", m, minimum=1)
     if m < n:
-        raise ValueError(f"m must be >= n (n columns in R^m can be near-orthonormal only if m >= n), "
-                         f"got m={m} < n={n}")
+        raise ValueError(f"m must be >= n (n columns in R^m can be near-orthonormal only if m >= n), got m={m} < n={n}")
     distribution = choice("distribution", distribution, DISTRIBUTIONS)
     trials = integer("trials", trials, minimum=1)
     if generator is not None and device is None:
         device = generator.device
-    w = _random_matrix(m, n, distribution, std=1 / math.sqrt(m), batch=(trials,),
-                       generator=generator, device=device)  # (trials, m, n)
+    w = _random_matrix(
+        m, n, distribution, std=1 / math.sqrt(m), batch=(trials,), generator=generator, device=device
+    )  # (trials, m, n)
     gram = w.transpose(-1, -2) @ w  # (trials, n, n) = W^T W
     eye = torch.eye(n, dtype=gram.dtype, device=gram.device)
     return ((gram - eye) ** 2).mean(dim=(-2, -1))  # (trials,)
@@ -77,4 +87,3 @@ def he_std(fan_in: int) -> float:
     pre-activations, so E||relu(Wx)||^2 = ||Wx||^2 / 2; the factor sqrt(2) puts the norm back."""
     fan_in = integer("fan_in", fan_in, minimum=1)
     return math.sqrt(2.0 / fan_in)
-

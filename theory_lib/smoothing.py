@@ -168,15 +168,14 @@ def smooth_max2(x1, x2, k: float, kind: str = "logcosh") -> torch.Tensor:
     try:
         torch.broadcast_shapes(x1.shape, x2.shape)
     except RuntimeError:
-        raise ValueError(f"x2 must broadcast against x1, got shapes {tuple(x1.shape)} and "
-                         f"{tuple(x2.shape)}") from None
+        raise ValueError(f"x2 must broadcast against x1, got shapes {tuple(x1.shape)} and {tuple(x2.shape)}") from None
     k = positive("k", k)
     kind = choice("kind", kind, ABS_KINDS)
     return 0.5 * (x1 + x2 + _abs(x1 - x2, k, kind))
 
 
 # ---------------------------------------------------------------- how close: sup |smooth - exact|
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _erf_abs_constant() -> float:
     """max_u u erfc(u): where erfc(u) = 2u exp(-u^2)/sqrt(pi) (bisection; about 0.2404)."""
     lo, hi = 0.0, 2.0  # the derivative erfc(u) - 2u e^{-u^2}/sqrt(pi) is + at 0, - at 2
@@ -190,7 +189,7 @@ def _erf_abs_constant() -> float:
     return u * math.erfc(u)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _omega_e() -> float:
     """W(1/e) = max_u u / (1 + e^u) (about 0.2785): the maximiser solves u = 1 + e^{-u}."""
     u = 1.25
@@ -208,15 +207,21 @@ def approximation_error(function: str, k: float, kind: str | None = None) -> flo
     """
     function = choice("function", function, ("abs", "relu", "sign", "step", "max2"))
     k = positive("k", k)
-    kinds = {"abs": ABS_KINDS, "max2": ABS_KINDS, "relu": RELU_KINDS, "sign": SIGN_KINDS,
-             "step": ("sigmoid",)}[function]
+    kinds = {"abs": ABS_KINDS, "max2": ABS_KINDS, "relu": RELU_KINDS, "sign": SIGN_KINDS, "step": ("sigmoid",)}[
+        function
+    ]
     kind = choice("kind", kinds[0] if kind is None else kind, kinds)
     if function == "sign":
         return 1.0
     if function == "step":
         return 0.5
-    constant = {"logcosh": math.log(2.0), "erf": _erf_abs_constant(), "tanh": _omega_e(),
-                "softplus": math.log(2.0), "swish": _omega_e()}[kind]
+    constant = {
+        "logcosh": math.log(2.0),
+        "erf": _erf_abs_constant(),
+        "tanh": _omega_e(),
+        "softplus": math.log(2.0),
+        "swish": _omega_e(),
+    }[kind]
     return constant / k / (2.0 if function == "max2" else 1.0)
 
 
@@ -250,15 +255,15 @@ def _probs_and_labels(probs, labels):
         raise ValueError("probs must lie in [0, 1] (probabilities, not logits)")
     y = labels if isinstance(labels, torch.Tensor) else torch.as_tensor(labels)
     if y.dim() != 1 or y.shape[0] != p.shape[0]:
-        raise ValueError(f"labels must have shape ({p.shape[0]},) to match probs {tuple(p.shape)}, "
-                         f"got {tuple(y.shape)}")
+        raise ValueError(
+            f"labels must have shape ({p.shape[0]},) to match probs {tuple(p.shape)}, got {tuple(y.shape)}"
+        )
     if y.is_floating_point() and not torch.equal(y, y.round()):
         raise ValueError("labels must be integers (class indices)")
     y = y.to(device=p.device).long()
     n_classes = 2 if p.dim() == 1 else p.shape[1]
     if (y < 0).any() or (y >= n_classes).any():
-        raise ValueError(f"labels must be in [0, {n_classes - 1}], got values in "
-                         f"[{y.min().item()}, {y.max().item()}]")
+        raise ValueError(f"labels must be in [0, {n_classes - 1}], got values in [{y.min().item()}, {y.max().item()}]")
     if p.dim() == 2:
         tol = 1e-4 if p.dtype != torch.float64 else 1e-9
         if ((p.sum(dim=1) - 1).abs() > tol * p.shape[1]).any():
@@ -323,23 +328,33 @@ def hard_f1(scores, labels, threshold=0.0) -> torch.Tensor:
     s = as_float_tensor("scores", scores)
     y = labels if isinstance(labels, torch.Tensor) else torch.as_tensor(labels)
     if y.dim() != 1 or y.shape[0] != s.shape[-1]:
-        raise ValueError(f"labels must have shape ({s.shape[-1]},) to match scores {tuple(s.shape)}, "
-                         f"got {tuple(y.shape)}")
+        raise ValueError(
+            f"labels must have shape ({s.shape[-1]},) to match scores {tuple(s.shape)}, got {tuple(y.shape)}"
+        )
     if not ((y == 0) | (y == 1)).all():
         raise ValueError("labels must be 0 or 1")
     t = as_float_tensor("threshold", threshold, min_dim=0).to(device=s.device, dtype=s.dtype)
     try:
         pred = (s > t).to(s.dtype)  # (..., N)
     except RuntimeError:
-        raise ValueError(f"threshold of shape {tuple(t.shape)} does not broadcast against scores "
-                         f"{tuple(s.shape)}") from None
+        raise ValueError(
+            f"threshold of shape {tuple(t.shape)} does not broadcast against scores {tuple(s.shape)}"
+        ) from None
     y = y.to(device=s.device, dtype=s.dtype)
     return _ratio(2 * (pred @ y), pred.sum(-1) + y.sum())  # 2 TP / (#predicted + #positive)
 
 
 # ---------------------------------------------------------------- the use case: training on F1
-def imbalanced_blobs(n: int, positive_fraction: float, separation: float, *, dim: int = 2,
-                     device=None, dtype=torch.float64, generator=None):
+def imbalanced_blobs(
+    n: int,
+    positive_fraction: float,
+    separation: float,
+    *,
+    dim: int = 2,
+    device=None,
+    dtype=torch.float64,
+    generator=None,
+):
     """n points in R^dim: round(n * fraction) positives ~ N(separation e_1, I), the rest ~ N(0, I).
 
     Returns (x (n, dim), y (n,) float 0/1), positives first. The Bayes decision boundary is
@@ -387,9 +402,17 @@ def _loss(loss: str, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return 1.0 - _f1(torch.sigmoid(z), y)  # "f1": the smooth-F1 loss of the batch
 
 
-def train_linear_classifier(x, y, loss: str = "ce", *, steps: int = 200, lr: float = 0.3,
-                            batch_size: int | None = None, record_every: int = 5,
-                            generator=None) -> TrainedLinear:
+def train_linear_classifier(
+    x,
+    y,
+    loss: str = "ce",
+    *,
+    steps: int = 200,
+    lr: float = 0.3,
+    batch_size: int | None = None,
+    record_every: int = 5,
+    generator=None,
+) -> TrainedLinear:
     """Logistic model sigmoid(x . w + b) from zero, trained by Adam on ``loss``.
 
     loss "ce": binary cross-entropy; "f1": 1 - smooth_f1 on each batch (full batch when
@@ -437,7 +460,11 @@ def train_linear_classifier(x, y, loss: str = "ce", *, steps: int = 200, lr: flo
             theta -= step
     hist = torch.stack(rec_theta)  # (R, d + 1)
     final = theta.detach()
-    return TrainedLinear(w=final[:d].clone(), b=final[d].clone(),
-                         history_step=torch.tensor(rec_step, device=x.device),
-                         history_w=hist[:, :d], history_b=hist[:, d],
-                         history_loss=torch.stack(rec_loss))
+    return TrainedLinear(
+        w=final[:d].clone(),
+        b=final[d].clone(),
+        history_step=torch.tensor(rec_step, device=x.device),
+        history_w=hist[:, :d],
+        history_b=hist[:, d],
+        history_loss=torch.stack(rec_loss),
+    )

@@ -19,7 +19,6 @@ exceeds 1/n: between the two temperatures both kinds of fixed point attract (bis
 
 from __future__ import annotations
 
-
 import torch
 
 from theory_lib._checks import as_float_tensor, integer, positive
@@ -150,8 +149,7 @@ class NotUniformError(RuntimeError):
     stall; for tau > tau*(n, 1) no non-uniform fixed point exists.
     """
 
-    def __init__(self, message: str, spread: torch.Tensor, fixed_point: torch.Tensor, steps: int,
-                 stalled: bool = True):
+    def __init__(self, message: str, spread: torch.Tensor, fixed_point: torch.Tensor, steps: int, stalled: bool = True):
         super().__init__(message)
         self.spread = spread
         self.fixed_point = fixed_point
@@ -175,11 +173,15 @@ def _why_stalled(p: torch.Tensor, tau: float) -> str:
     tau_star = bistability_temperature(n, m)
     high = f"{m} high entr{'y' if m == 1 else 'ies'}"
     if tau <= tau_star:
-        return (f"temperature {tau:.6g} > 1/n = {tau_c:.6g} but {tau:.6g} ≤ τ* = {tau_star:.6g} "
-                f"for {high}: the bistable window, where the uniform point attracts "
-                f"only nearby starts")
-    return (f"temperature {tau:.6g} > τ* = {tau_star:.6g} for {high}, above which no "
-            f"such fixed point exists: a numerical stall")
+        return (
+            f"temperature {tau:.6g} > 1/n = {tau_c:.6g} but {tau:.6g} ≤ τ* = {tau_star:.6g} "
+            f"for {high}: the bistable window, where the uniform point attracts "
+            f"only nearby starts"
+        )
+    return (
+        f"temperature {tau:.6g} > τ* = {tau_star:.6g} for {high}, above which no "
+        f"such fixed point exists: a numerical stall"
+    )
 
 
 def steps_to_uniform(x, tol: float = 1e-3, temperature: float = 1.0, max_steps: int = 10_000):
@@ -215,11 +217,16 @@ def steps_to_uniform(x, tol: float = 1e-3, temperature: float = 1.0, max_steps: 
             raise NotUniformError(
                 f"stalled at a non-uniform fixed point after {k + 1} steps: spread "
                 f"{a.max().item():.4g} >= tol {tol:g} ({_why_stalled(row, tau)})",
-                spread=a, fixed_point=nxt, steps=k + 1,
+                spread=a,
+                fixed_point=nxt,
+                steps=k + 1,
             )
         p = nxt
     a = spread(p)
     raise NotUniformError(
         f"spread {a.max().item():.4g} still >= tol {tol:g} after max_steps={max_steps} steps",
-        spread=a, fixed_point=p, steps=max_steps, stalled=False,
+        spread=a,
+        fixed_point=p,
+        steps=max_steps,
+        stalled=False,
     )

@@ -24,8 +24,7 @@ ERR_LIM = (1e-9, 5.0)  # relative errors drawn: 1/(n-1)'s is 3e-9 at n = 10^4, L
 # half-widths of the angle window in degrees, and the tick step for each
 WINDOWS = ((90, 30), (45, 15), (20, 10), (10, 5), (5, 2), (2, 1))
 # the article's own table of Var(theta) (quoted, not computed)
-ARTICLE_VAR = {3: 0.467401, 10: 0.110661, 20: 0.0525832, 50: 0.0204053, 100: 0.0101007,
-               200: 0.00502508, 1000: 0.001001}
+ARTICLE_VAR = {3: 0.467401, 10: 0.110661, 20: 0.0525832, 50: 0.0204053, 100: 0.0101007, 200: 0.00502508, 1000: 0.001001}
 
 
 def vector_pairs(n: int, samples: int) -> int:
@@ -65,7 +64,7 @@ def sample_summary(n: int, samples: int, method: str):
     counts, _ = np.histogram(theta, bins=edges)
     dens = counts / (theta.size * (edges[1] - edges[0]))
     dev = np.abs(theta - math.pi / 2)
-    dev2 = dev ** 2
+    dev2 = dev**2
     se = math.sqrt(dev2.var() / theta.size)  # s.e. of the sample variance ~ sqrt(Var(dev^2) / N)
     return edges, dens, float(dev2.mean()), se, dev
 
@@ -84,8 +83,7 @@ class AngleDistributionFigure(InteractiveFigure):
 
     controls = {
         # named: the dimensions of the article's table and of the lesson's exercises
-        "n": LogSlider(2, N_MAX, 10, integer=True, label="dimension n",
-                       named=(3, 10, 20, 50, 100, 200, 1000, 10_000)),
+        "n": LogSlider(2, N_MAX, 10, integer=True, label="dimension n", named=(3, 10, 20, 50, 100, 200, 1000, 10_000)),
         "samples": LogSlider(1_000, 200_000, 20_000, integer=True, label="sampled pairs"),
         "method": Choice(["beta", "vectors"], "beta", label="sampler"),
         "eps_deg": Slider(0.5, 30.0, 5.0, step=0.5, label="ε (degrees)", named=(1.0, 5.0, 10.0)),
@@ -99,8 +97,9 @@ class AngleDistributionFigure(InteractiveFigure):
 
         # 1. the angle: histogram, exact density, Laplace's normal, the eps band
         band_tf = blended_transform_factory(ax_h.transData, ax_h.transAxes)
-        self.band = Rectangle((0, 0), 0, 1, transform=band_tf, color="C2", alpha=0.15, lw=0, zorder=0.5,
-                              label="|θ − 90°| < ε")
+        self.band = Rectangle(
+            (0, 0), 0, 1, transform=band_tf, color="C2", alpha=0.15, lw=0, zorder=0.5, label="|θ − 90°| < ε"
+        )
         ax_h.add_patch(self.band)
         self.hist = Polygon(np.zeros((2, 2)), closed=True, color="C0", alpha=0.45, lw=0, label="sampled")
         ax_h.add_patch(self.hist)
@@ -116,33 +115,49 @@ class AngleDistributionFigure(InteractiveFigure):
         ax_v.loglog(ns[ns >= 3], laplace_err[ns >= 3], "--", color="C3", lw=1.5, label="Laplace 1/(n−2)")
         ax_v.loglog(ns, nm1_err, "-.", color="C4", lw=1.5, label="1/(n−1)")
         article = np.array([abs(q / ag.angle_variance(k) - 1) for k, q in ARTICLE_VAR.items()])
-        (self.article_pts,) = ax_v.plot(list(ARTICLE_VAR), article, "x", color="k", ms=6,
-                                        label="article's table (6 digits)")
+        (self.article_pts,) = ax_v.plot(
+            list(ARTICLE_VAR), article, "x", color="k", ms=6, label="article's table (6 digits)"
+        )
         (self.var_err,) = ax_v.plot([], [], color="C1", lw=2)
         (self.var_pt,) = ax_v.plot([], [], "o", color="C1", ms=6, label="sampled |error| (±2 s.e.)")
-        ax_v.set(xlim=(1.7, 1.3 * N_MAX), ylim=ERR_LIM, xlabel="n", ylabel="relative error vs ψ′(n/2)/2",
-                 title="Var(θ): error of the one-line formulas")
+        ax_v.set(
+            xlim=(1.7, 1.3 * N_MAX),
+            ylim=ERR_LIM,
+            xlabel="n",
+            ylabel="relative error vs ψ′(n/2)/2",
+            title="Var(θ): error of the one-line formulas",
+        )
         self._legend(ax_v, [ax_v.lines[0], ax_v.lines[1], self.article_pts, self.var_pt])
 
         # 3. P(|theta - pi/2| < eps) against n
         self.ns_curve = torch.unique(torch.round(torch.logspace(math.log10(2), math.log10(N_MAX), 90))).long()
         (self.p_exact,) = ax_p.plot([], [], color="C2", lw=2, label="exact")
-        (self.p_normal,) = ax_p.plot([], [], "--", color="C3", lw=1.5, label=r"Laplace $2\Phi(\varepsilon\sqrt{n-2})-1$")
+        (self.p_normal,) = ax_p.plot(
+            [], [], "--", color="C3", lw=1.5, label=r"Laplace $2\Phi(\varepsilon\sqrt{n-2})-1$"
+        )
         (self.p_pt,) = ax_p.plot([], [], "o", color="C1", ms=6, label="sampled")
-        ax_p.set(xscale="log", xlim=(1.7, 1.3 * N_MAX), ylim=(-0.02, 1.02), xlabel="n",
-                 ylabel="P(|θ − 90°| < ε)", title="almost orthogonal")
+        ax_p.set(
+            xscale="log",
+            xlim=(1.7, 1.3 * N_MAX),
+            ylim=(-0.02, 1.02),
+            xlabel="n",
+            ylabel="P(|θ − 90°| < ε)",
+            title="almost orthogonal",
+        )
         self._legend(ax_p, [self.p_exact, self.p_normal, self.p_pt])
 
     def _legend(self, ax, artists):
         """A legend below ``ax`` for the artists that draw something; rebuilt only when that set changes."""
-        shown = [a for a in artists if not hasattr(a, "get_xdata") or len(a.get_xdata())] \
-            if ax in self._legend_keys else artists
+        shown = (
+            [a for a in artists if not hasattr(a, "get_xdata") or len(a.get_xdata())]
+            if ax in self._legend_keys
+            else artists
+        )
         key = tuple(a.get_label() for a in shown)
         if self._legend_keys.get(ax) == key:
             return
         self._legend_keys[ax] = key
-        ax.legend(handles=shown, loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=8, ncol=2,
-                  frameon=False)
+        ax.legend(handles=shown, loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=8, ncol=2, frameon=False)
 
     def _static_signature(self):
         # a legend that changed its entries needs a full draw (legends are static pixels)
@@ -194,8 +209,11 @@ class AngleDistributionFigure(InteractiveFigure):
 
         laplace_err, nm1_err = ag.variance_relative_errors(n)
         laplace = f"{1 / (n - 2):.5g} (off by {_percent(laplace_err)})" if n >= 3 else "∞"
-        capped = "" if method == "beta" or count == samples else (
-            f" (capped at {VECTOR_BUDGET:,} Gaussian coordinates per update)")
+        capped = (
+            ""
+            if method == "beta" or count == samples
+            else (f" (capped at {VECTOR_BUDGET:,} Gaussian coordinates per update)")
+        )
         self.readout = (
             f"n = {n}, {count:,} pairs by <b>{method}</b>{capped}. "
             f"Var(θ): exact ψ′(n/2)/2 = <b>{var_exact:.5g}</b>, sampled {var_s:.4g} ± {se:.1g} "

@@ -33,7 +33,7 @@ from theory_lib.figures.style import STYLE, StyledFigure
 
 __all__ = ["FIGURES", "InteractiveFigure", "figure_classes", "figure_name"]
 
-FIGURES: dict[str, type["InteractiveFigure"]] = {}
+FIGURES: dict[str, type[InteractiveFigure]] = {}
 _PACKAGE = "theory_lib.figures."
 _LAYER = ("base", "controls", "style")  # the shared layer: modules without figures
 
@@ -44,7 +44,7 @@ def figure_name(cls) -> str:
     A lesson's figures may live in a package (``theory_lib.figures.smoothing.smooth_max``): the name is
     that of the lesson (``smoothing.SmoothMaxFigure``), wherever in it the class is defined."""
     module = cls.__module__
-    topic = module[len(_PACKAGE):].split(".")[0] if module.startswith(_PACKAGE) else module.rsplit(".", 1)[-1]
+    topic = module[len(_PACKAGE) :].split(".")[0] if module.startswith(_PACKAGE) else module.rsplit(".", 1)[-1]
     return f"{topic}.{cls.__name__}"
 
 
@@ -98,8 +98,14 @@ class InteractiveFigure:
         self.draw(**self.params)
 
     @classmethod
-    def reference(cls, dpi: float = 100.0, layout_params: dict | None = None, layout_dpi: float | None = None,
-                  figsize=None, layout_figsize=None) -> "InteractiveFigure":
+    def reference(
+        cls,
+        dpi: float = 100.0,
+        layout_params: dict | None = None,
+        layout_dpi: float | None = None,
+        figsize=None,
+        layout_figsize=None,
+    ) -> InteractiveFigure:
         """An offscreen figure laid out as a live one was: at ``layout_params`` (the defaults
         unless given), ``layout_dpi`` and ``layout_figsize`` (its first full draw), then set to
         ``dpi`` and ``figsize`` (ipympl may have resized it to whole pixels). Update it and draw
@@ -121,8 +127,9 @@ class InteractiveFigure:
         return np.asarray(self.fig.canvas.buffer_rgba()).copy()
 
     @classmethod
-    def render(cls, params: dict, dpi: float = 100.0, layout_params: dict | None = None,
-               layout_dpi: float | None = None) -> np.ndarray:
+    def render(
+        cls, params: dict, dpi: float = 100.0, layout_params: dict | None = None, layout_dpi: float | None = None
+    ) -> np.ndarray:
         """The figure for ``params`` drawn from scratch on Agg: RGBA pixels, (height, width, 4).
 
         This is what the live canvas must show after any sequence of moves that ends at
@@ -141,10 +148,16 @@ class InteractiveFigure:
         """What the figure shows, as JSON-able data: its registry name, parameters and pixel size.
 
         The widget carries it (hidden) so that a browser test can render the same state on Agg."""
-        return {"figure": figure_name(type(self)), "params": self.params, "dpi": float(self.fig.dpi),
-                "size": [int(round(v)) for v in self.fig.bbox.size], "figsize": self.fig.get_size_inches().tolist(),
-                "layout_params": self._layout_params, "layout_dpi": self._layout_dpi,
-                "layout_figsize": self._layout_figsize}
+        return {
+            "figure": figure_name(type(self)),
+            "params": self.params,
+            "dpi": float(self.fig.dpi),
+            "size": [int(round(v)) for v in self.fig.bbox.size],
+            "figsize": self.fig.get_size_inches().tolist(),
+            "layout_params": self._layout_params,
+            "layout_dpi": self._layout_dpi,
+            "layout_figsize": self._layout_figsize,
+        }
 
     # subclasses ---------------------------------------------------------------------------
     def build(self) -> None:
@@ -156,7 +169,7 @@ class InteractiveFigure:
         raise NotImplementedError
 
     # public -------------------------------------------------------------------------------
-    def update(self, **params) -> "InteractiveFigure":
+    def update(self, **params) -> InteractiveFigure:
         """Change some parameters, update the artists in place and redraw the canvas.
 
         A rejected value raises ``ValueError`` naming the control and changes nothing: the
@@ -202,8 +215,10 @@ class InteractiveFigure:
             with view:
                 display(self.fig)
             self._static_view = view
-        controls = w.GridBox(list(self._controls.values()),
-                             layout=w.Layout(grid_template_columns="repeat(auto-fill, minmax(290px, 1fr))"))
+        controls = w.GridBox(
+            list(self._controls.values()),
+            layout=w.Layout(grid_template_columns="repeat(auto-fill, minmax(290px, 1fr))"),
+        )
         self._widget = w.VBox([controls, view, self._readout_widget, self._state_widget])
         self._sync_widgets()
         return self._widget
@@ -249,13 +264,26 @@ class InteractiveFigure:
 
     def _static_signature(self):
         """Everything static that a draw() may change: when it differs, the cached background is stale."""
+
         def legend(ax):
             leg = ax.get_legend()
             return None if leg is None else (leg.get_visible(), tuple(t.get_text() for t in leg.get_texts()))
 
-        axes = tuple((ax.get_xlim(), ax.get_ylim(), ax.get_title(), ax.get_title("left"), ax.get_xlabel(),
-                      ax.get_ylabel(), ax.get_xscale(), ax.get_yscale(), ax.get_visible(), legend(ax))
-                     for ax in self.fig.axes)
+        axes = tuple(
+            (
+                ax.get_xlim(),
+                ax.get_ylim(),
+                ax.get_title(),
+                ax.get_title("left"),
+                ax.get_xlabel(),
+                ax.get_ylabel(),
+                ax.get_xscale(),
+                ax.get_yscale(),
+                ax.get_visible(),
+                legend(ax),
+            )
+            for ax in self.fig.axes
+        )
         texts = tuple(t.get_text() for t in self.fig.texts)
         return axes + (texts, tuple(self.fig.bbox.bounds), self.fig.dpi)
 

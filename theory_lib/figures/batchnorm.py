@@ -90,7 +90,7 @@ def _ladder(v: float, up: bool, step: int = 3) -> float:
 
 
 def vs_one(v: float) -> str:
-    """"v &lt; 1" or "v &gt; 1", with the digits that tell v from 1 (0.9996 never prints as 1 &lt; 1)."""
+    """ "v &lt; 1" or "v &gt; 1", with the digits that tell v from 1 (0.9996 never prints as 1 &lt; 1)."""
     for digits in range(2, 13):
         text = f"{v:.{digits}g}"
         if float(text) != 1.0 or v == 1.0:
@@ -117,15 +117,22 @@ class LeastSquaresBNFigure(InteractiveFigure):
         self.contours, self.paths, self.starts, self.optima, self.labels, self.exits = [], [], [], [], [], []
         # the standardized panel lives in its own weights v = D w (D = diag σ): v·(x−μ)/σ = w·(x−μ)
         coords = (("$w_1$", "$w_2$"), ("$w_1$", "$w_2$"), (r"$v_1 = \sigma_1 w_1$", r"$v_2 = \sigma_2 w_2$"))
-        for ax, name, color, (xl, yl) in zip(self.ax_land, MODE_NAMES, COLORS, coords):
+        for ax, name, color, (xl, yl) in zip(self.ax_land, MODE_NAMES, COLORS, coords, strict=True):
             cont = LineCollection([], colors="0.6", linewidths=0.8)
             ax.add_collection(cont)
             (path,) = ax.plot([], [], "o-", color=color, ms=2.5, lw=1.2)
             (start,) = ax.plot([], [], "s", color="k", ms=4)
             (opt,) = ax.plot([], [], "+", color="k", ms=10, mew=1.5)
             (exit_,) = ax.plot([], [], "X", color=color, mec="k", ms=9, zorder=5, clip_on=False, in_layout=False)
-            label = ax.text(0.03, 0.97, "", transform=ax.transAxes, va="top", fontsize=8,
-                            bbox=dict(boxstyle="round", fc="white", ec="0.8", alpha=0.9))  # text is the costly artist
+            label = ax.text(
+                0.03,
+                0.97,
+                "",
+                transform=ax.transAxes,
+                va="top",
+                fontsize=8,
+                bbox=dict(boxstyle="round", fc="white", ec="0.8", alpha=0.9),
+            )  # text is the costly artist
             ax.set(xlabel=xl, ylabel=yl, aspect="equal")
             ax.set_title(name, pad=9)  # room for the mark of a path that leaves through the top
             self.contours.append(cont)
@@ -134,20 +141,32 @@ class LeastSquaresBNFigure(InteractiveFigure):
             self.optima.append(opt)
             self.exits.append(exit_)
             self.labels.append(label)
-        self.curves = [self.ax_loss.plot([], [], ls, color=c, lw=1.6)[0] for c, ls in zip(COLORS, self.STYLES)]
-        self.curve_exits = [self.ax_loss.plot([], [], "X", color=c, mec="k", ms=8, clip_on=False, zorder=5, in_layout=False)[0]
-                            for c in COLORS]
+        self.curves = [
+            self.ax_loss.plot([], [], ls, color=c, lw=1.6)[0] for c, ls in zip(COLORS, self.STYLES, strict=True)
+        ]
+        self.curve_exits = [
+            self.ax_loss.plot([], [], "X", color=c, mec="k", ms=8, clip_on=False, zorder=5, in_layout=False)[0]
+            for c in COLORS
+        ]
         self.ax_loss.set(yscale="log", xlabel="step k")
         self.ax_loss.set_title("$f(w_k) - f(w^*)$", pad=9)  # room for a divergence mark on the top edge
         self.ax_loss.yaxis.set_minor_locator(NullLocator())
         self.fig.legend(
-            handles=[Line2D([], [], marker="s", color="k", ls="", ms=4, label="start $w_0 = 0$"),
-                     Line2D([], [], marker="+", color="k", ls="", ms=9, label="minimum $w^*$"),
-                     Line2D([], [], color="0.6", lw=0.8, label="loss contours (factor 4 apart)"),
-                     Line2D([], [], marker="o", color="0.3", ms=2.5, lw=1.2, label="gradient-descent path"),
-                     *[Line2D([], [], ls=ls, color=c, lw=1.6, label=f"{n}: $f - f^*$")
-                       for c, ls, n in zip(COLORS, self.STYLES, ("raw", "centered", "standardized"))]],
-            loc="outside lower center", ncol=4, fontsize=8, frameon=False)
+            handles=[
+                Line2D([], [], marker="s", color="k", ls="", ms=4, label="start $w_0 = 0$"),
+                Line2D([], [], marker="+", color="k", ls="", ms=9, label="minimum $w^*$"),
+                Line2D([], [], color="0.6", lw=0.8, label="loss contours (factor 4 apart)"),
+                Line2D([], [], marker="o", color="0.3", ms=2.5, lw=1.2, label="gradient-descent path"),
+                *[
+                    Line2D([], [], ls=ls, color=c, lw=1.6, label=f"{n}: $f - f^*$")
+                    for c, ls, n in zip(COLORS, self.STYLES, ("raw", "centered", "standardized"), strict=True)
+                ],
+            ],
+            loc="outside lower center",
+            ncol=4,
+            fontsize=8,
+            frameon=False,
+        )
 
     def runs(self, mean, scale, lr, steps):
         x, y = regression_data(mean, scale)
@@ -160,7 +179,16 @@ class LeastSquaresBNFigure(InteractiveFigure):
     def _draw(self, mean, scale, lr, steps):
         runs = self.runs(mean, scale, lr, steps)
         for ax, run, cont, path, start, opt, label, exit_ in zip(
-                self.ax_land, runs, self.contours, self.paths, self.starts, self.optima, self.labels, self.exits):
+            self.ax_land,
+            runs,
+            self.contours,
+            self.paths,
+            self.starts,
+            self.optima,
+            self.labels,
+            self.exits,
+            strict=True,
+        ):
             w_opt = run.optimum.numpy()
             H = bnm.second_moment(run.x).numpy()
             r = _nice(1.3 * max(np.abs(w_opt).max(), 0.5))
@@ -177,13 +205,20 @@ class LeastSquaresBNFigure(InteractiveFigure):
             opt.set_data([w_opt[0]], [w_opt[1]])
             ax.set_xlim(-r, r)
             ax.set_ylim(-r, r)
-            note = ("" if not diverging else
-                    f"\ndiverges: leaves at step {k_out} (×)" if k_out > 0 else f"\ndiverges (inside for {steps} steps)")
+            note = (
+                ""
+                if not diverging
+                else f"\ndiverges: leaves at step {k_out} (×)"
+                if k_out > 0
+                else f"\ndiverges (inside for {steps} steps)"
+            )
             label.set_text(f"L = {L:.3g},  ηL/2 = {vs_one(lr * L / 2)}{note}".replace("&lt;", "<").replace("&gt;", ">"))
         gaps = [(run.losses - run.min_loss).numpy() for run in runs]
         lo, hi = self._gap_limits(gaps)
         passes = []
-        for curve, mark, gap, name in zip(self.curves, self.curve_exits, gaps, ("raw", "centered", "standardized")):
+        for curve, mark, gap, name in zip(
+            self.curves, self.curve_exits, gaps, ("raw", "centered", "standardized"), strict=True
+        ):
             k, v, out = _cut_at_top(gap, lo, hi)
             curve.set_data(k, v)
             mark.set_data(*(([out[0]], [out[1]]) if out else ([], [])))
@@ -211,14 +246,18 @@ class LeastSquaresBNFigure(InteractiveFigure):
     def _readout(runs, gaps, lr, steps):
         L = [run.lipschitz.item() for run in runs]
         names = ("raw", "centered", "standardized")
-        verdict = [f"{n} {'<b>diverges</b>' if lr * v / 2 > 1 else 'converges'} (ηL/2 = {vs_one(lr * v / 2)})"
-                   for n, v in zip(names, L)]
+        verdict = [
+            f"{n} {'<b>diverges</b>' if lr * v / 2 > 1 else 'converges'} (ηL/2 = {vs_one(lr * v / 2)})"
+            for n, v in zip(names, L, strict=True)
+        ]
         final = [f"{g[-1]:.2g}" if np.isfinite(g[-1]) else "overflowed" for g in gaps]
-        return (f"L = λ<sub>max</sub>(E[xxᵀ]): raw <b>{L[0]:.3g}</b>, centered <b>{L[1]:.3g}</b>, "
-                f"standardized <b>{L[2]:.3g}</b>; largest stable η = 2/L: {2 / L[0]:.3g}, "
-                f"{2 / L[1]:.3g}, {2 / L[2]:.3g}. At η = {lr:.3g}: {', '.join(verdict)}; "
-                f"gradient descent converges iff ηL/2 &lt; 1. After {steps} steps f − f* is {final[0]} raw, "
-                f"{final[1]} centered, {final[2]} standardized. Centering divides L by {L[0] / L[1]:.3g}.")
+        return (
+            f"L = λ<sub>max</sub>(E[xxᵀ]): raw <b>{L[0]:.3g}</b>, centered <b>{L[1]:.3g}</b>, "
+            f"standardized <b>{L[2]:.3g}</b>; largest stable η = 2/L: {2 / L[0]:.3g}, "
+            f"{2 / L[1]:.3g}, {2 / L[2]:.3g}. At η = {lr:.3g}: {', '.join(verdict)}; "
+            f"gradient descent converges iff ηL/2 &lt; 1. After {steps} steps f − f* is {final[0]} raw, "
+            f"{final[1]} centered, {final[2]} standardized. Centering divides L by {L[0] / L[1]:.3g}."
+        )
 
 
 # ------------------------------------------------------------------------- the MLP
@@ -284,9 +323,11 @@ class LandscapeBNFigure(InteractiveFigure):
     def build(self):
         self.axes = self.fig.subplots(1, 4)
         self.lines, self.div_marks = [], []
-        for ax, title in zip(self.axes, self.TITLES):
+        for ax, title in zip(self.axes, self.TITLES, strict=True):
             pair, marks = [], []
-            for color, ls in zip(("C3", "C0"), self.STYLES):  # no BN, BN: each step thin, a running median bold
+            for color, ls in zip(
+                ("C3", "C0"), self.STYLES, strict=True
+            ):  # no BN, BN: each step thin, a running median bold
                 (raw,) = ax.plot([], [], ls, color=color, lw=0.6, alpha=0.35)
                 (smooth,) = ax.plot([], [], ls, color=color, lw=1.6)
                 (mark,) = ax.plot([], [], "X", color=color, mec="k", ms=8, clip_on=False, in_layout=False, zorder=5)
@@ -298,13 +339,21 @@ class LandscapeBNFigure(InteractiveFigure):
             ax.yaxis.set_minor_locator(NullLocator())  # minor log ticks triple the cost of a full draw
             self.lines.append(pair)
             self.div_marks.append(marks)
-        self.div_text = self.axes[0].text(0.97, 0.97, "", transform=self.axes[0].transAxes, ha="right",
-                                          va="top", fontsize=8, color="C3")
-        self.fig.legend(handles=[Line2D([], [], color="C3", lw=1.6, label="no BN"),
-                                 Line2D([], [], color="C0", ls="--", lw=1.6, label="BN"),
-                                 Line2D([], [], color="0.5", lw=0.6, label="each probed step"),
-                                 Line2D([], [], color="0.5", lw=1.6, label="running median of 5")],
-                        loc="outside lower center", ncol=4, fontsize=8, frameon=False)
+        self.div_text = self.axes[0].text(
+            0.97, 0.97, "", transform=self.axes[0].transAxes, ha="right", va="top", fontsize=8, color="C3"
+        )
+        self.fig.legend(
+            handles=[
+                Line2D([], [], color="C3", lw=1.6, label="no BN"),
+                Line2D([], [], color="C0", ls="--", lw=1.6, label="BN"),
+                Line2D([], [], color="0.5", lw=0.6, label="each probed step"),
+                Line2D([], [], color="0.5", lw=1.6, label="running median of 5"),
+            ],
+            loc="outside lower center",
+            ncol=4,
+            fontsize=8,
+            frameon=False,
+        )
 
     @staticmethod
     def drawn(run, key):
@@ -317,17 +366,21 @@ class LandscapeBNFigure(InteractiveFigure):
 
     def draw(self, lr, batch_size, placement, mean):
         runs = (probe_run("none", lr, batch_size, mean), probe_run(placement, lr, batch_size, mean))
-        for ax, pairs, marks, key in zip(self.axes, self.lines, self.div_marks, self.KEYS):
+        for ax, pairs, marks, key in zip(self.axes, self.lines, self.div_marks, self.KEYS, strict=True):
             shown = [self.drawn(r, key) for r in runs]
             lo, hi = _decades(np.concatenate([v for _, v in shown]))  # limits follow what is drawn
-            for (raw, smooth), mark, run, (k, v) in zip(pairs, marks, runs, shown):
+            for (raw, smooth), mark, run, (k, v) in zip(pairs, marks, runs, shown, strict=True):
                 v = np.clip(v, lo, hi)
                 raw.set_data(k, v)
                 smooth.set_data(k, running_median(v, 5))
                 mark.set_data(*(([run.diverged_at], [hi]) if run.diverged_at >= 0 else ([], [])))
             ax.set_ylim(lo, hi)
         none, bn = runs
-        notes = [f"{name} diverged at step {r.diverged_at} (× on the top edges)" for name, r in (("no BN", none), ("BN", bn)) if r.diverged_at >= 0]
+        notes = [
+            f"{name} diverged at step {r.diverged_at} (× on the top edges)"
+            for name, r in (("no BN", none), ("BN", bn))
+            if r.diverged_at >= 0
+        ]
         self.div_text.set_text("\n".join(notes))
         self.readout = self._readout(none, bn, placement)
 
@@ -341,11 +394,13 @@ class LandscapeBNFigure(InteractiveFigure):
         def final(r):
             return float("nan") if r.diverged_at >= 0 else r.full_loss[-1].item()
 
-        return (f"Medians over training, no BN vs BN ({placement} the linear layers): loss variation "
-                f"<b>{med(none, 'loss_variation')}</b> vs <b>{med(bn, 'loss_variation')}</b>, gradient change "
-                f"<b>{med(none, 'gradient_predictiveness')}</b> vs <b>{med(bn, 'gradient_predictiveness')}</b>, "
-                f"effective β <b>{med(none, 'beta_smoothness')}</b> vs <b>{med(bn, 'beta_smoothness')}</b>. "
-                f"Final loss on all data: {final_verdict(final(none), final(bn))}.")
+        return (
+            f"Medians over training, no BN vs BN ({placement} the linear layers): loss variation "
+            f"<b>{med(none, 'loss_variation')}</b> vs <b>{med(bn, 'loss_variation')}</b>, gradient change "
+            f"<b>{med(none, 'gradient_predictiveness')}</b> vs <b>{med(bn, 'gradient_predictiveness')}</b>, "
+            f"effective β <b>{med(none, 'beta_smoothness')}</b> vs <b>{med(bn, 'beta_smoothness')}</b>. "
+            f"Final loss on all data: {final_verdict(final(none), final(bn))}."
+        )
 
 
 def final_verdict(none: float, bn: float) -> str:
@@ -361,12 +416,14 @@ def final_verdict(none: float, bn: float) -> str:
     return f"no BN = {a} {'&gt;' if better else '&lt;'} BN = {b}: BN {'ends lower' if better else 'does not help here'}"
 
 
-def batch_size_verdict(none_small: float, bn_small: float, none_big: float, bn_big: float,
-                       small: int = 2, big: int = 64) -> str:
+def batch_size_verdict(
+    none_small: float, bn_small: float, none_big: float, bn_big: float, small: int = 2, big: int = 64
+) -> str:
     """Su's "BN needs batches that are not tiny", judged from final losses (NaN: diverged).
 
     Testable only where BN beats no BN at the big batch; supported where that advantage is gone
     at the small batch, refuted where BN still wins there."""
+
     def beats(a, b):  # a ends lower than b; a diverged run beats nothing, and loses to any finite one
         return not math.isnan(a) and (math.isnan(b) or a < b)
 

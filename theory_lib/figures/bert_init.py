@@ -39,7 +39,7 @@ class TruncationFigure(InteractiveFigure):
     }
     figsize = (11.5, 3.9)
     XLIM, YLIM = 4.0, 1.5
-    D_LIM = (10.0, 10 ** 4.2)  # the right panel's d axis
+    D_LIM = (10.0, 10**4.2)  # the right panel's d axis
 
     def build(self):
         ax_h, ax_f, ax_d = self.fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.25, 1, 1]})
@@ -47,16 +47,28 @@ class TruncationFigure(InteractiveFigure):
         # in units of Xavier's std, x = w * sqrt(d): Xavier is the fixed N(0, 1), the axes never change
         self.edges = np.linspace(-self.XLIM, self.XLIM, 81)
         self.grid = np.linspace(-self.XLIM, self.XLIM, 801)
-        self.hist = ax_h.stairs(np.zeros(80), self.edges, fill=True, color="C0", alpha=0.35,
-                                label="sampled (20 000 draws)")
+        self.hist = ax_h.stairs(
+            np.zeros(80), self.edges, fill=True, color="C0", alpha=0.35, label="sampled (20 000 draws)"
+        )
         (self.density,) = ax_h.plot([], [], color="C0", lw=1.5, label="truncated density")
-        ax_h.plot(self.grid, np.exp(-self.grid ** 2 / 2) / math.sqrt(2 * math.pi), "--", color="C3", lw=1.2,
-                  label=r"Xavier $N(0, 1/d)$")
+        ax_h.plot(
+            self.grid,
+            np.exp(-(self.grid**2) / 2) / math.sqrt(2 * math.pi),
+            "--",
+            color="C3",
+            lw=1.2,
+            label=r"Xavier $N(0, 1/d)$",
+        )
         ax_h.plot([-1, -1, 1, 1], [self.YLIM, 0, 0, self.YLIM], color="C3", lw=1, ls=":")
         (self.actual_marks,) = ax_h.plot([], [], color="C0", lw=1, ls=":")
         self.clip_text = ax_h.text(0.98, 0.96, "", transform=ax_h.transAxes, ha="right", va="top", fontsize=8)
-        ax_h.set(xlim=(-self.XLIM, self.XLIM), ylim=(0, self.YLIM), xlabel=r"weight $\times\sqrt{d}$ (Xavier's std = 1)",
-                 ylabel="density", title="the draws (dotted: ±std)")
+        ax_h.set(
+            xlim=(-self.XLIM, self.XLIM),
+            ylim=(0, self.YLIM),
+            xlabel=r"weight $\times\sqrt{d}$ (Xavier's std = 1)",
+            ylabel="density",
+            title="the draws (dotted: ±std)",
+        )
         ax_h.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, ncol=3, frameon=False)
 
         b = np.linspace(0.01, 4.0, 300)
@@ -65,8 +77,9 @@ class TruncationFigure(InteractiveFigure):
         ax_f.axhline(1.0, color="0.7", lw=0.8)
         (self.factor_point,) = ax_f.plot([], [], "o", color="C3", ms=7)
         self.factor_text = ax_f.text(0.97, 0.06, "", transform=ax_f.transAxes, ha="right", fontsize=9)
-        ax_f.set(xlim=(0, 4), ylim=(0, 1.08), xlabel="bound b (in units of σ)", ylabel="factor",
-                 title="truncation factor")
+        ax_f.set(
+            xlim=(0, 4), ylim=(0, 1.08), xlabel="bound b (in units of σ)", ylabel="factor", title="truncation factor"
+        )
         ax_f.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, ncol=2, frameon=False)
 
         dgrid = np.logspace(1, 4.2, 100)
@@ -77,8 +90,15 @@ class TruncationFigure(InteractiveFigure):
         (self.d_line,) = ax_d.plot([], [], color="0.6", lw=0.8)
         (self.cross_point,) = ax_d.plot([], [], "x", color="C2", ms=9, mew=2, label="actual = Xavier")
         self.cross_text = ax_d.text(0, 0, "", fontsize=8, color="C2", va="bottom")
-        ax_d.set(xscale="log", yscale="log", xlim=self.D_LIM, ylim=(1e-3, 1.0), xlabel="hidden size d",
-                 ylabel="std", title="against Xavier")
+        ax_d.set(
+            xscale="log",
+            yscale="log",
+            xlim=self.D_LIM,
+            ylim=(1e-3, 1.0),
+            xlabel="hidden size d",
+            ylabel="std",
+            title="against Xavier",
+        )
         ax_d.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, ncol=2, frameon=False)
 
     def draw(self, d, std, bound):
@@ -97,24 +117,28 @@ class TruncationFigure(InteractiveFigure):
         self.actual_marks.set_data([-a, -a, a, a], [self.YLIM, 0, 0, self.YLIM])  # down, along 0, up
         peak = 1 / norm  # the truncated density's maximum, at 0
         outside = np.mean(np.abs(draws) > self.XLIM)
-        notes = [f"peak {peak:.3g}: off the scale" if peak > self.YLIM else "",
-                 f"{outside:.0%} of draws beyond ±{self.XLIM:g}" if outside > 0.005 else ""]
+        notes = [
+            f"peak {peak:.3g}: off the scale" if peak > self.YLIM else "",
+            f"{outside:.0%} of draws beyond ±{self.XLIM:g}" if outside > 0.005 else "",
+        ]
         self.clip_text.set_text("\n".join(n for n in notes if n))
 
         self.factor_point.set_data([bound], [factor])
         self.factor_text.set_text(f"b = {bound:.2f}: factor {factor:.4f} = 1/{1 / factor:.4f}")
 
-        self.nominal_line.set_data([10, 10 ** 4.2], [std, std])
-        self.actual_line.set_data([10, 10 ** 4.2], [actual, actual])
+        self.nominal_line.set_data([10, 10**4.2], [std, std])
+        self.actual_line.set_data([10, 10**4.2], [actual, actual])
         self.d_points.set_data([d, d], [xavier, actual])
         self.d_line.set_data([d, d], [1e-3, 1.0])
-        d_star = 1 / actual ** 2  # where the truncated std equals Xavier's 1/sqrt(d)
+        d_star = 1 / actual**2  # where the truncated std equals Xavier's 1/sqrt(d)
         self._mark_crossing(d_star, actual)
 
-        self.readout = (f"nominal std {std:.4g}, cut at ±{bound:.2f}σ → actual std <b>{actual:.4g}</b> "
-                        f"(factor {factor:.4f} = 1/{1 / factor:.4f}); Xavier 1/√{d} = <b>{xavier:.4g}</b>; "
-                        f"ratio actual/Xavier = <b>{actual / xavier:.3f}</b>. This std would be Xavier's "
-                        f"value at d ≈ {d_star:,.0f}.")
+        self.readout = (
+            f"nominal std {std:.4g}, cut at ±{bound:.2f}σ → actual std <b>{actual:.4g}</b> "
+            f"(factor {factor:.4f} = 1/{1 / factor:.4f}); Xavier 1/√{d} = <b>{xavier:.4g}</b>; "
+            f"ratio actual/Xavier = <b>{actual / xavier:.3f}</b>. This std would be Xavier's "
+            f"value at d ≈ {d_star:,.0f}."
+        )
 
     def _mark_crossing(self, d_star, actual):
         """The cross where actual std = Xavier's; off the d axis, an arrow head at the edge says where."""
@@ -125,8 +149,11 @@ class TruncationFigure(InteractiveFigure):
             return
         edge, marker, ha = (hi, ">", "right") if d_star > hi else (lo, "<", "left")
         self.cross_point.set(data=([edge], [actual]), marker=marker)
-        self.cross_text.set(position=(edge / 1.3 if d_star > hi else edge * 1.3, actual * 1.25), ha=ha,
-                            text=f"meets Xavier at d ≈ {d_star:,.0f}")
+        self.cross_text.set(
+            position=(edge / 1.3 if d_star > hi else edge * 1.3, actual * 1.25),
+            ha=ha,
+            text=f"meets Xavier at d ≈ {d_star:,.0f}",
+        )
 
 
 # ---------------------------------------------------------------- 2. the residual path
@@ -147,8 +174,13 @@ class ResidualWeightsFigure(InteractiveFigure):
         (self.post_w,) = ax_w.plot([], [], "o-", color="C3", ms=3.5, label="Post Norm")
         (self.pre_w,) = ax_w.plot([], [], "s--", color="C0", ms=5, mfc="none", label="Pre Norm (after final Norm)")
         (self.x0_marks,) = ax_w.plot([], [], "D", color="k", ms=6, label="$x_0$ (at 0)")
-        ax_w.set(yscale="log", ylim=(1e-6, 2.0), xlabel="source: 0 = $x_0$, k+1 = branch $F_k$",
-                 ylabel="weight in $x_l$", title="what reaches the output")
+        ax_w.set(
+            yscale="log",
+            ylim=(1e-6, 2.0),
+            xlabel="source: 0 = $x_0$, k+1 = branch $F_k$",
+            ylabel="weight in $x_l$",
+            title="what reaches the output",
+        )
         ax_w.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, ncol=3, frameon=False)
 
         ls = np.arange(1, self.MAX_DEPTH + 1)
@@ -158,8 +190,14 @@ class ResidualWeightsFigure(InteractiveFigure):
         (self.pre_x0,) = ax_x.plot([], [], "--", color="C0", label="Pre Norm")
         (self.here,) = ax_x.plot([], [], "o", color="k", ms=6)
         self.here_text = ax_x.text(0.97, 0.05, "", transform=ax_x.transAxes, ha="right", fontsize=9)
-        ax_x.set(yscale="log", xlim=(0, self.MAX_DEPTH + 1), ylim=(1e-8, 2.0), xlabel="depth l",
-                 ylabel="weight of $x_0$", title="the residual path to the input")
+        ax_x.set(
+            yscale="log",
+            xlim=(0, self.MAX_DEPTH + 1),
+            ylim=(1e-8, 2.0),
+            xlabel="depth l",
+            ylabel="weight of $x_0$",
+            title="the residual path to the input",
+        )
         ax_x.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, ncol=3, frameon=False)
 
     def draw(self, depth, sigma):
@@ -173,13 +211,15 @@ class ResidualWeightsFigure(InteractiveFigure):
 
         ls = np.arange(1, self.MAX_DEPTH + 1)
         a = 1 / math.sqrt(1 + sigma * sigma)
-        self.post_x0.set_data(ls, np.maximum(a ** ls, 1e-300))
+        self.post_x0.set_data(ls, np.maximum(a**ls, 1e-300))
         self.pre_x0.set_data(ls, 1 / np.sqrt(1 + ls * sigma * sigma))
         self.here.set_data([depth, depth], [max(post[0], 1e-300), pre[0]])
         self.here_text.set_text(f"l = {depth}: Post {post[0]:.3g}, Pre {pre[0]:.3g}")
-        self.readout = (f"σ = {sigma:.3g}: each Post Norm block divides by √(1+σ²) = {1 / a:.4g}. After "
-                        f"{depth} blocks x₀ has weight <b>{post[0]:.3g}</b> in Post Norm (the last branch "
-                        f"{post[-1]:.3g}), and <b>{pre[0]:.3g}</b> in Pre Norm, where every branch weighs the same.")
+        self.readout = (
+            f"σ = {sigma:.3g}: each Post Norm block divides by √(1+σ²) = {1 / a:.4g}. After "
+            f"{depth} blocks x₀ has weight <b>{post[0]:.3g}</b> in Post Norm (the last branch "
+            f"{post[-1]:.3g}), and <b>{pre[0]:.3g}</b> in Pre Norm, where every branch weighs the same."
+        )
 
 
 # ---------------------------------------------------------------- 3. the toy stack, trained
@@ -199,8 +239,9 @@ def toy_experiment(norm: str, depth: int, lr: float, warmup: int):
     device = default_device()
     stds = toy_stds()
     grads = bi.layer_gradient_norms(WIDTH, depth, norm, stds, device=device).cpu().numpy()
-    losses = bi.train_loss_curves(WIDTH, depth, norm, stds, warmups=(0, warmup), steps=STEPS, lr=lr,
-                                  n=N_TRAIN, device=device).numpy()
+    losses = bi.train_loss_curves(
+        WIDTH, depth, norm, stds, warmups=(0, warmup), steps=STEPS, lr=lr, n=N_TRAIN, device=device
+    ).numpy()
     return grads, losses
 
 
@@ -225,8 +266,9 @@ class ToyStackFigure(InteractiveFigure):
         self.ax_g, self.ax_l = ax_g, ax_l
         # the constant predictor's loss, (n-1)/n: thin and behind, so that runs stuck on it stay visible
         (self.constant,) = ax_l.plot([0, STEPS], [self.collapse] * 2, "-.", color="0.45", lw=1.0, zorder=1)
-        self.constant_text = ax_l.text(STEPS * 0.98, self.collapse * 1.45, "", ha="right", va="bottom", fontsize=8,
-                                       color="0.25")
+        self.constant_text = ax_l.text(
+            STEPS * 0.98, self.collapse * 1.45, "", ha="right", va="bottom", fontsize=8, color="0.25"
+        )
         self.grad_lines, self.theory_lines, self.warm_lines, self.cold_lines = [], [], [], []
         for i, name in enumerate(self.NAMES):
             (g,) = ax_g.plot([], [], "o-", color=f"C{i}", ms=3.5, label=name)
@@ -234,24 +276,57 @@ class ToyStackFigure(InteractiveFigure):
             # markers staggered along the curve (each run its own offset), filled = warmup, hollow = none:
             # runs that collapse onto the same line (the mean's loss) stay visible and tell apart
             mark = self.MARKERS[i]
-            (w,) = ax_l.plot([], [], "-", color=f"C{i}", lw=1.6, marker=mark, ms=6, zorder=3,
-                             markevery=(4 + 8 * i, 25), label=f"{name}, warmup")
-            (c,) = ax_l.plot([], [], "--", color=f"C{i}", lw=1.2, marker=mark, ms=6, mfc="white", zorder=4,
-                             markevery=(16 + 8 * i, 25), label=f"{name}, none")
+            (w,) = ax_l.plot(
+                [],
+                [],
+                "-",
+                color=f"C{i}",
+                lw=1.6,
+                marker=mark,
+                ms=6,
+                zorder=3,
+                markevery=(4 + 8 * i, 25),
+                label=f"{name}, warmup",
+            )
+            (c,) = ax_l.plot(
+                [],
+                [],
+                "--",
+                color=f"C{i}",
+                lw=1.2,
+                marker=mark,
+                ms=6,
+                mfc="white",
+                zorder=4,
+                markevery=(16 + 8 * i, 25),
+                label=f"{name}, none",
+            )
             self.grad_lines.append(g)
             self.theory_lines.append(t)
             self.warm_lines.append(w)
             self.cold_lines.append(c)
         (self.warm_end,) = ax_l.plot([], [], color="0.5", lw=0.8)
-        self.warm_text = ax_l.text(0, 0.98, "", transform=ax_l.get_xaxis_transform(), fontsize=8, color="0.4",
-                                   ha="left", va="top")
+        self.warm_text = ax_l.text(
+            0, 0.98, "", transform=ax_l.get_xaxis_transform(), fontsize=8, color="0.4", ha="left", va="top"
+        )
         self.diverged_text = ax_l.text(0.02, 0.03, "", transform=ax_l.transAxes, fontsize=8, color="C3")
         self.theory_text = ax_g.text(0.02, 0.03, "", transform=ax_g.transAxes, fontsize=8, color="0.3")
-        ax_g.set(yscale="log", ylim=(1e-2, 50), xlabel="block k (0 = nearest the input)",
-                 ylabel=r"$\|\partial L/\partial W_k\|$ at init", title="gradient per layer, before training")
+        ax_g.set(
+            yscale="log",
+            ylim=(1e-2, 50),
+            xlabel="block k (0 = nearest the input)",
+            ylabel=r"$\|\partial L/\partial W_k\|$ at init",
+            title="gradient per layer, before training",
+        )
         ax_g.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, ncol=3, frameon=False)
-        ax_l.set(yscale="log", xlim=(0, STEPS), ylim=(self.FLOOR, self.CEIL), xlabel="Adam step",
-                 ylabel="training loss (MSE)", title="training: solid, filled = warmup; dashed, hollow = none")
+        ax_l.set(
+            yscale="log",
+            xlim=(0, STEPS),
+            ylim=(self.FLOOR, self.CEIL),
+            xlabel="Adam step",
+            ylabel="training loss (MSE)",
+            title="training: solid, filled = warmup; dashed, hollow = none",
+        )
         ax_l.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=7.5, ncol=3, frameon=False)
 
     def draw(self, norm, depth, lr, warmup):
@@ -265,8 +340,11 @@ class ToyStackFigure(InteractiveFigure):
                 self.theory_lines[i].set_data(k, np.maximum(path, 1e-300))
             else:
                 self.theory_lines[i].set_data([], [])
-        self.theory_text.set_text("dotted: residual-path weight (1+σ²)^(-(l-1-k)/2), scaled to the last block"
-                                  if norm == "post" else "Pre Norm: every branch has the same path weight")
+        self.theory_text.set_text(
+            "dotted: residual-path weight (1+σ²)^(-(l-1-k)/2), scaled to the last block"
+            if norm == "post"
+            else "Pre Norm: every branch has the same path weight"
+        )
         self.ax_g.set_xlim(-0.5, (8 if depth <= 8 else 16) - 0.5)
 
         floor = self.floor(losses)
@@ -274,7 +352,10 @@ class ToyStackFigure(InteractiveFigure):
         t = np.arange(STEPS)
         diverged, collapsed = [], []
         for i, name in enumerate(self.NAMES):
-            for line, curve, tag in ((self.cold_lines[i], losses[i, 0], "none"), (self.warm_lines[i], losses[i, 1], "warmup")):
+            for line, curve, tag in (
+                (self.cold_lines[i], losses[i, 0], "none"),
+                (self.warm_lines[i], losses[i, 1], "warmup"),
+            ):
                 ok = np.isfinite(curve)
                 if not ok.all():
                     diverged.append(f"{name} ({tag}) at step {int(np.argmin(ok))}")
@@ -285,8 +366,10 @@ class ToyStackFigure(InteractiveFigure):
         self.warm_text.set(x=warmup + 2, text=f"end of warmup ({warmup} steps)")
         self.diverged_text.set_text("diverged: " + "; ".join(diverged) if diverged else "")
         n = len(collapsed)
-        self.constant_text.set_text(f"loss of predicting the mean, {self.collapse:.3f}"
-                                    + (f": {n} run{'s' * (n > 1)} collapsed onto it" if n else ""))
+        self.constant_text.set_text(
+            f"loss of predicting the mean, {self.collapse:.3f}"
+            + (f": {n} run{'s' * (n > 1)} collapsed onto it" if n else "")
+        )
         self.readout = self._readout(norm, depth, lr, warmup, grads, losses)
 
     @classmethod
@@ -312,8 +395,10 @@ class ToyStackFigure(InteractiveFigure):
                 else:
                     cells.append(f"{c[-10:].mean():.2g}" + (" (collapsed)" if self.is_collapsed(c) else ""))
             rows.append(f"<tr><td>{name}</td><td>{ratio:.2f}</td><td>{cells[0]}</td><td>{cells[1]}</td></tr>")
-        return (f"<b>{norm} Norm, {depth} blocks, lr {lr:.3g}, warmup {warmup} steps</b> (updates when you "
-                f"release a slider: each change trains six networks; results are cached). "
-                "<table><tr><th>init</th><th>‖g₀‖/‖g_last‖ at init</th><th>final loss (mean of the last 10 steps), "
-                f"no warmup</th><th>final loss, warmup</th></tr>{''.join(rows)}</table>"
-                f"Collapsed: the final loss is above 0.9 × {self.collapse:.3f}, the loss of predicting the mean.")
+        return (
+            f"<b>{norm} Norm, {depth} blocks, lr {lr:.3g}, warmup {warmup} steps</b> (updates when you "
+            f"release a slider: each change trains six networks; results are cached). "
+            "<table><tr><th>init</th><th>‖g₀‖/‖g_last‖ at init</th><th>final loss (mean of the last 10 steps), "
+            f"no warmup</th><th>final loss, warmup</th></tr>{''.join(rows)}</table>"
+            f"Collapsed: the final loss is above 0.9 × {self.collapse:.3f}, the loss of predicting the mean."
+        )

@@ -59,8 +59,11 @@ class Slider:
 
     def samples(self, rng: random.Random, k: int):
         """Minimum, maximum and k random interior values."""
-        draw = (lambda: rng.randint(int(self.min), int(self.max))) if self.integer else (
-            lambda: rng.uniform(self.min, self.max))
+        draw = (
+            (lambda: rng.randint(int(self.min), int(self.max)))
+            if self.integer
+            else (lambda: rng.uniform(self.min, self.max))
+        )
         return [self.min, self.max] + [draw() for _ in range(k)]
 
     def widget(self, name):
@@ -68,8 +71,15 @@ class Slider:
 
         cls = w.IntSlider if self.integer else w.FloatSlider
         kw = {} if self.step is None else {"step": self.step}
-        return cls(min=self.min, max=self.max, value=self.value, description=self.label or name,
-                   continuous_update=True, style={"description_width": "initial"}, **kw)
+        return cls(
+            min=self.min,
+            max=self.max,
+            value=self.value,
+            description=self.label or name,
+            continuous_update=True,
+            style={"description_width": "initial"},
+            **kw,
+        )
 
     def show(self, ctrl, v):
         """Put ``v`` on the widget (after an ``update`` from code)."""
@@ -122,9 +132,13 @@ class LogSlider(Slider):
     def widget(self, name):
         import ipywidgets as w
 
-        return w.SelectionSlider(options=self._options(self.grid()), value=self.value,
-                                 description=self.label or name, continuous_update=True,
-                                 style={"description_width": "initial"})
+        return w.SelectionSlider(
+            options=self._options(self.grid()),
+            value=self.value,
+            description=self.label or name,
+            continuous_update=True,
+            style={"description_width": "initial"},
+        )
 
     def _options(self, grid):
         return [(str(v) if self.integer else f"{v:.4g}", v) for v in grid]
@@ -156,8 +170,12 @@ class Choice:
     def widget(self, name):
         import ipywidgets as w
 
-        return w.Dropdown(options=self.options, value=self.value, description=self.label or name,
-                          style={"description_width": "initial"})
+        return w.Dropdown(
+            options=self.options,
+            value=self.value,
+            description=self.label or name,
+            style={"description_width": "initial"},
+        )
 
     def reachable(self, v) -> bool:
         return v in self.options
@@ -185,8 +203,12 @@ class Text:
     def widget(self, name):
         import ipywidgets as w
 
-        return w.Text(value=self.value, description=self.label or name, continuous_update=False,
-                      style={"description_width": "initial"})
+        return w.Text(
+            value=self.value,
+            description=self.label or name,
+            continuous_update=False,
+            style={"description_width": "initial"},
+        )
 
     def reachable(self, v) -> bool:
         return isinstance(v, str)

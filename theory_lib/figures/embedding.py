@@ -55,8 +55,9 @@ class DimensionFigure(InteractiveFigure):
     """Left: the bound against N (article, exact, limit, other log bases, JL). Right: H(n)."""
 
     controls = {
-        "N": LogSlider(1e3, 1e8, 1e5, integer=True, label="vocabulary size N",
-                       named=(1000, 10_000, 100_000, 5_000_000)),
+        "N": LogSlider(
+            1e3, 1e8, 1e5, integer=True, label="vocabulary size N", named=(1000, 10_000, 100_000, 5_000_000)
+        ),
         "base": Choice(list(BASES), "e (natural, the article's)", label="log in 8.33·log N"),
         "eps": Slider(0.1, 0.9, 0.5, step=0.01, label="JL distortion ε", named=(0.1, 0.3, 0.5, 0.9)),
     }
@@ -73,24 +74,38 @@ class DimensionFigure(InteractiveFigure):
         # labels of the common sizes: figure texts, part of the static background (never redrawn)
         at_right = blended_transform_factory(ax.transAxes, ax.transData)
         for d in COMMON_DIMS:
-            self.fig.text(1.01, d * (0.93 if d == 256 else 1.0), str(d), transform=at_right,
-                          fontsize=7, va="center", color="0.45")
-        (self.jl_line,) = ax.plot([], [], color="C2", lw=1.6, marker="^", ms=4, markevery=24,
-                                  label="JL, $4\\ln N/(ε^2/2-ε^3/3)$")
+            self.fig.text(
+                1.01, d * (0.93 if d == 256 else 1.0), str(d), transform=at_right, fontsize=7, va="center", color="0.45"
+            )
+        (self.jl_line,) = ax.plot(
+            [], [], color="C2", lw=1.6, marker="^", ms=4, markevery=24, label="JL, $4\\ln N/(ε^2/2-ε^3/3)$"
+        )
         # every reading of "log" stays drawn; the chosen one is drawn thick
         self.base_lines = {
-            "e (natural, the article's)": ax.plot(self.grid, ARTICLE * np.log(self.grid), color="k", ls=":",
-                                                  label="article: 8.33 ln N")[0],
+            "e (natural, the article's)": ax.plot(
+                self.grid, ARTICLE * np.log(self.grid), color="k", ls=":", label="article: 8.33 ln N"
+            )[0],
             "2": ax.plot(self.grid, ARTICLE * np.log2(self.grid), color="C3", ls="-.", label="8.33·log$_2$ N")[0],
-            "10": ax.plot(self.grid, ARTICLE * np.log10(self.grid), color="C5", ls=(0, (5, 1.5, 1, 1.5, 1, 1.5)),
-                          label="8.33·log$_{10}$ N")[0],
+            "10": ax.plot(
+                self.grid,
+                ARTICLE * np.log10(self.grid),
+                color="C5",
+                ls=(0, (5, 1.5, 1, 1.5, 1, 1.5)),
+                label="8.33·log$_{10}$ N",
+            )[0],
         }
         ax.plot(self.grid, exact_threshold(two_log), color="C0", lw=2, label="exact $h_n$: $2\\ln N+h_n=0$")
         ax.plot(self.grid, LIMIT * np.log(self.grid), color="C1", lw=1.2, ls="--", label="limit: 8.31 ln N")
         self.n_mark = ax.axvline(1e5, color="0.3", lw=0.8)
         (self.points,) = ax.plot([], [], "o", ms=4, color="k", zorder=5)
-        ax.set(xscale="log", yscale="log", xlim=(1e3, 1e8), xlabel="vocabulary size N",
-               ylabel="dimension n", title="smallest dimension against vocabulary size")
+        ax.set(
+            xscale="log",
+            yscale="log",
+            xlim=(1e3, 1e8),
+            xlabel="vocabulary size N",
+            ylabel="dimension n",
+            title="smallest dimension against vocabulary size",
+        )
         ax.yaxis.set_major_formatter(PlainLogFormatter())
         ax.yaxis.set_minor_formatter(PlainLogFormatter(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), fontsize=7.5, ncol=3, frameon=False)
@@ -143,14 +158,20 @@ class DimensionFigure(InteractiveFigure):
         # same criterion as em.min_embedding_dim(N, "exact"), read off the precomputed table
         dims["exact"] = int(table_n[np.searchsorted(-table_h, two_log, side="right")])
         enough = [d for d in COMMON_DIMS if d >= dims["exact"]]
-        other = "" if b == math.e else (
-            f"<br>Reading log as log<sub>{base}</sub>: 8.33·log<sub>{base}</sub> N = {n_base:.1f} "
-            f"(×{1 / math.log(b):.3f} of the natural-log value).")
+        other = (
+            ""
+            if b == math.e
+            else (
+                f"<br>Reading log as log<sub>{base}</sub>: 8.33·log<sub>{base}</sub> N = {n_base:.1f} "
+                f"(×{1 / math.log(b):.3f} of the natural-log value)."
+            )
+        )
         self.readout = (
             f"N = {N:,.0f}: article 8.33·ln N = {n_article:.1f} → n ≥ <b>{dims[0.24]}</b>; "
             f"exact h<sub>n</sub> → <b>{dims['exact']}</b>; Laplace limit 8.312·ln N → "
             f"<b>{dims['limit']}</b>. Johnson–Lindenstrauss at ε = {eps:.2f}: k ≥ <b>{n_jl:,}</b>. "
-            f"Common sizes above the exact bound: {', '.join(map(str, enough)) or 'none'}.{other}")
+            f"Common sizes above the exact bound: {', '.join(map(str, enough)) or 'none'}.{other}"
+        )
 
 
 @functools.lru_cache(maxsize=8)
@@ -176,8 +197,7 @@ class EntropyCoefficientFigure(InteractiveFigure):
     """Left: h_n / n by integration and by Monte Carlo, against n. Right: where p_n and q_n live."""
 
     controls = {
-        "n": LogSlider(2, 1e5, 64, integer=True, label="dimension n",
-                       named=(10, 32, 100, 128, 256, 300, 1000, 10_000)),
+        "n": LogSlider(2, 1e5, 64, integer=True, label="dimension n", named=(10, 32, 100, 128, 256, 300, 1000, 10_000)),
         "samples": Choice([100, 1000, 10_000, 100_000], 10_000, label="Monte Carlo pairs S"),
     }
     figsize = (11.0, 4.4)
@@ -191,40 +211,55 @@ class EntropyCoefficientFigure(InteractiveFigure):
         self._coef_range = (coef.min(), coef.max())
         ax.axhline(c, color="C1", lw=1.2, ls="--", label=f"limit −½ log φ = {c:.4f}")
         ax.axhline(-em.ARTICLE_COEFFICIENT, color="k", lw=1, ls=":", label="article: −0.24")
-        ax.plot(grid, c + em.entropy_gap_offset() / grid, color="C4", lw=1, ls="-.",
-                label="two-term Laplace $c + d/n$")
+        ax.plot(grid, c + em.entropy_gap_offset() / grid, color="C4", lw=1, ls="-.", label="two-term Laplace $c + d/n$")
         ax.plot(grid, coef, color="C0", lw=2, label="integral $h_n/n$")
         (self.floor,) = ax.plot([], [], color="0.5", lw=1, ls=(0, (8, 3)), label="MC floor $-\\log S / n$")
         self.bars = LineCollection([], colors="C3", linewidths=1.2)
         ax.add_collection(self.bars)
         (self.mc,) = ax.plot([], [], "o", color="C3", ms=4, label="Monte Carlo ± 2 s.e.")
         (self.mc_bar,) = ax.plot([], [], color="C3", lw=2.4, zorder=6)
-        (self.mc_n,) = ax.plot([], [], "D", color="C3", mec="k", mew=0.8, ms=7, zorder=6,
-                               label="Monte Carlo at this n (the histogram's pairs)")
+        (self.mc_n,) = ax.plot(
+            [],
+            [],
+            "D",
+            color="C3",
+            mec="k",
+            mew=0.8,
+            ms=7,
+            zorder=6,
+            label="Monte Carlo at this n (the histogram's pairs)",
+        )
         self.n_mark = ax.axvline(64, color="0.3", lw=0.8)
         (self.n_dot,) = ax.plot([], [], "o", color="C0", ms=6, zorder=5)
-        ax.set(xscale="log", xlim=(1.7, 1.2e5), xlabel="dimension n",  # n = 2 and 10^5 off the frame
-               ylabel="$h_n / n$", title="$h_n/n$: integral, Monte Carlo and the limit")
+        ax.set(
+            xscale="log",
+            xlim=(1.7, 1.2e5),
+            xlabel="dimension n",  # n = 2 and 10^5 off the frame
+            ylabel="$h_n / n$",
+            title="$h_n/n$: integral, Monte Carlo and the limit",
+        )
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), fontsize=7.5, ncol=3, frameon=False)
 
         (self.hist,) = ax_d.plot([], [], color="0.45", lw=1, label="the S sampled pairs (histogram, rug)")
         (self.rug,) = ax_d.plot([], [], "|", color="0.3", ms=8, mew=0.6)  # one marker per sample
         (self.p_line,) = ax_d.plot([], [], color="C0", lw=2, label="$p_n$: cosine of a random pair")
-        (self.q_line,) = ax_d.plot([], [], color="C3", lw=2, ls="--",
-                                   label="$q_n \\propto p_n e^{n\\eta}$: where $E[e^{n\\eta}]$ lives")
+        (self.q_line,) = ax_d.plot(
+            [], [], color="C3", lw=2, ls="--", label="$q_n \\propto p_n e^{n\\eta}$: where $E[e^{n\\eta}]$ lives"
+        )
         ax_d.axvline((math.sqrt(5) - 1) / 2, color="C1", lw=0.8, ls="--")
         top = ax_d.secondary_xaxis("top")  # a static label for the limit of the peak of q_n
         top.set_xticks([(math.sqrt(5) - 1) / 2], ["$1/\\varphi$"], fontsize=8, color="C1")
         top.tick_params(length=2)
-        ax_d.set(xlim=(-1, 1), xlabel="$\\eta = \\cos\\theta$",
-                 title="where pairs are, where the expectation is")
+        ax_d.set(xlim=(-1, 1), xlabel="$\\eta = \\cos\\theta$", title="where pairs are, where the expectation is")
         ax_d.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), fontsize=7.5, ncol=2, frameon=False)
 
     def draw(self, n, samples):
         est, se = mc_grid(samples)
         x = np.asarray(MC_DIMS, dtype=float)
         self.mc.set_data(x, est)
-        self.bars.set_segments([np.array([[xi, e - 2 * s], [xi, e + 2 * s]]) for xi, e, s in zip(x, est, se)])
+        self.bars.set_segments(
+            [np.array([[xi, e - 2 * s], [xi, e + 2 * s]]) for xi, e, s in zip(x, est, se, strict=True)]
+        )
         fx = np.logspace(math.log10(2), 5, 200)
         self.floor.set_data(fx, -math.log(samples) / fx)
         h = em.entropy_gap(n)
@@ -240,9 +275,15 @@ class EntropyCoefficientFigure(InteractiveFigure):
         # densities on a grid that resolves both spikes (width ~ 1/sqrt(n))
         eta_q = 2 * n / ((n - 2) + math.sqrt((n - 2) ** 2 + 4 * n * n))  # peak of the integrand
         w = 10 / math.sqrt(n)
-        grid = np.unique(np.clip(np.concatenate([
-            np.linspace(-1, 1, 801), np.linspace(-w, w, 301), np.linspace(eta_q - w, eta_q + w, 301)]),
-            -1 + 1e-9, 1 - 1e-9))
+        grid = np.unique(
+            np.clip(
+                np.concatenate(
+                    [np.linspace(-1, 1, 801), np.linspace(-w, w, 301), np.linspace(eta_q - w, eta_q + w, 301)]
+                ),
+                -1 + 1e-9,
+                1 - 1e-9,
+            )
+        )
         log_p, log_q = em.cosine_log_densities(torch.from_numpy(grid), n)
         log_p, log_q = log_p.numpy(), log_q.numpy()
         # each curve over its maximum; for n = 2 both grow without bound at +-1: over the maximum
@@ -279,4 +320,5 @@ class EntropyCoefficientFigure(InteractiveFigure):
             f"10<sup>{kl / math.log(10):.1f}</sup> pairs, and log S = {_compare(log_s, 'KL', kl)}"
             f"{', so the estimate sits near the floor −log S' if log_s < kl else ''}. "
             f"N words give N² pairs, so n is just enough "
-            f"for N ≈ e<sup>−h<sub>n</sub>/2</sup> = 10<sup>{kl / 2 / math.log(10):.2f}</sup> words.")
+            f"for N ≈ e<sup>−h<sub>n</sub>/2</sup> = 10<sup>{kl / 2 / math.log(10):.2f}</sup> words."
+        )

@@ -37,7 +37,7 @@ def expected_error(n: int, distribution: str, gain: float = 1.0) -> float:
     """E mean((W^T W - I)^2) for n x n W with entries of variance g^2/n:
     [g^4 (kappa + n - 2) + n (g^2 - 1)^2] / n^2 (the lesson's derivation, with a gain)."""
     g2 = gain * gain
-    return (g2 * g2 * (KURTOSIS[distribution] + n - 2) + n * (g2 - 1) ** 2) / n ** 2
+    return (g2 * g2 * (KURTOSIS[distribution] + n - 2) + n * (g2 - 1) ** 2) / n**2
 
 
 @functools.lru_cache(maxsize=4)
@@ -49,8 +49,7 @@ def _stack(n: int, distribution: str) -> torch.Tensor:
     """
     device = default_device()
     g = torch.Generator(device=device).manual_seed(0)
-    return _random_matrix(n, n, distribution, batch=(DEPTH_MAX,), generator=g, device=device,
-                          dtype=torch.float32)
+    return _random_matrix(n, n, distribution, batch=(DEPTH_MAX,), generator=g, device=device, dtype=torch.float32)
 
 
 def hist_layers(n: int) -> int:
@@ -68,7 +67,7 @@ def _gram(n: int, distribution: str):
     j, k = np.triu_indices(n, 1)
     off = np.sort(grams[:, j, k].ravel())  # (k n(n-1)/2,) sorted: histograms by binary search
     gram = grams[0]
-    return gram, off, float((gram ** 2).sum()), float(np.trace(gram))
+    return gram, off, float((gram**2).sum()), float(np.trace(gram))
 
 
 def log_limits(lo: float, hi: float) -> tuple[float, float]:
@@ -79,7 +78,7 @@ def log_limits(lo: float, hi: float) -> tuple[float, float]:
     pad = 0.04 * max(b - a, 0.3)
     a, b = a - pad, b + pad
     if b - a <= 2:
-        return nice_floor(10.0 ** a, FINE), nice_ceil(10.0 ** b, FINE)
+        return nice_floor(10.0**a, FINE), nice_ceil(10.0**b, FINE)
     q = 1 if b - a <= 12 else 5  # decades per bracket
     return 10.0 ** (q * math.floor(a / q)), 10.0 ** (q * math.ceil(b / q))
 
@@ -133,8 +132,9 @@ class GeometricInitFigure(InteractiveFigure):
         self.ax_w, self.ax_h, self.ax_n = ax_w, ax_h, ax_n
 
         # 1. heat map of W^T W (fixed extent, so n can change without touching the axes)
-        self.image = ax_w.imshow(np.zeros((2, 2, 4), dtype=np.uint8), extent=(0, 1, 1, 0),
-                                 interpolation="nearest", aspect="equal")
+        self.image = ax_w.imshow(
+            np.zeros((2, 2, 4), dtype=np.uint8), extent=(0, 1, 1, 0), interpolation="nearest", aspect="equal"
+        )
         self._image_key = None
         ax_w.set(xticks=[], yticks=[], title=r"$g^2\,W^\top W$ of one layer ($\pm 2$)")
         # the image is colour-mapped in draw() with this fixed scale, which also labels the bar
@@ -143,8 +143,9 @@ class GeometricInitFigure(InteractiveFigure):
 
         # 2. off-diagonal entries of W^T W / g^2: nearly the cosines of lesson 02 (the gain only
         #    scales lengths, not angles, so this panel does not depend on it)
-        self.hist = Polygon(np.zeros((2, 2)), closed=True, color="C0", alpha=0.45, lw=0,
-                            label="entries $j < k$ (histogram)")
+        self.hist = Polygon(
+            np.zeros((2, 2)), closed=True, color="C0", alpha=0.45, lw=0, label="entries $j < k$ (histogram)"
+        )
         ax_h.add_patch(self.hist)
         (self.hist_edge,) = ax_h.plot([], [], color="C0", lw=0.8, alpha=0.8)
         (self.normal,) = ax_h.plot([], [], color="C3", lw=1.5, label=r"$N(0, 1/n)$")
@@ -161,8 +162,10 @@ class GeometricInitFigure(InteractiveFigure):
         self.paths = [ax_n.plot([], [], color="0.6", lw=0.7)[0] for _ in range(INPUTS)]
         (self.rms,) = ax_n.plot([], [], color="C0", lw=2.2, label="RMS over 16 inputs")
         (self.theory,) = ax_n.plot([], [], "--", color="C3", lw=1.5, label=r"RMS theory $(g\sqrt{c})^l$")
-        self.typical = [ax_n.plot([], [], ":", color="C3", lw=1.3, label=label)[0]
-                        for label in ("typical path ±1 s.d. (step 6)", None)]
+        self.typical = [
+            ax_n.plot([], [], ":", color="C3", lw=1.3, label=label)[0]
+            for label in ("typical path ±1 s.d. (step 6)", None)
+        ]
         ax_n.axhline(1.0, color="k", lw=0.8, ls=":")
         ax_n.set(yscale="log", xlabel="layer l", ylabel=r"$\|x_l\| / \|x_0\|$")
         ax_n.xaxis.set_major_locator(MaxNLocator(integer=True))  # layers: 0, 1, 2 (never "2.00")
@@ -174,9 +177,10 @@ class GeometricInitFigure(InteractiveFigure):
         """The norms panel's legend, with an entry for each overlay that is drawn (static: it
         changes only with the activation or the distribution, which also change the title)."""
         if drawn != self._legend_key:
-            handles = [self.rms] + [h for h, on in zip((self.theory, self.typical[0]), drawn) if on]
-            self.ax_n.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.17),
-                             fontsize=8, ncol=2, frameon=False)
+            handles = [self.rms] + [h for h, on in zip((self.theory, self.typical[0]), drawn, strict=True) if on]
+            self.ax_n.legend(
+                handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.17), fontsize=8, ncol=2, frameon=False
+            )
             self._legend_key = drawn
 
     def draw(self, n, depth, distribution, activation, gain):
@@ -209,9 +213,9 @@ class GeometricInitFigure(InteractiveFigure):
 
         ratios = norm_ratios(n, distribution, activation, round(gain, 6))[: depth + 1]  # (L+1, B)
         layers = np.arange(depth + 1)
-        for line, col in zip(self.paths, ratios.T):
+        for line, col in zip(self.paths, ratios.T, strict=True):
             line.set_data(layers, col)
-        rms = np.sqrt((ratios ** 2).mean(axis=1))
+        rms = np.sqrt((ratios**2).mean(axis=1))
         self.rms.set_data(layers, rms)
         shown = [ratios, rms]
         has_theory = activation in NORM_GAIN
@@ -223,7 +227,7 @@ class GeometricInitFigure(InteractiveFigure):
             self.theory.set_data([], [])
         has_typical = activation == "linear" and distribution == "normal"  # step 6's chi^2 law
         mean, spread = log_ratio_moments(n, gain, layers)
-        for line, sign in zip(self.typical, (-1.0, 1.0)):
+        for line, sign in zip(self.typical, (-1.0, 1.0), strict=True):
             if has_typical:
                 band = np.exp(mean + sign * spread)
                 line.set_data(layers, band)
@@ -237,14 +241,18 @@ class GeometricInitFigure(InteractiveFigure):
         self.ax_n.set_xlim(0, nice_ceil(depth, DEPTH_STEPS))
         self.ax_n.set_title(f"norms through {activation} layers, {distribution} entries", fontsize=10)
 
-        err = (g2 * g2 * sum_sq - 2 * g2 * trace + n) / n ** 2  # mean((g^2 G - I)^2), expanded
+        err = (g2 * g2 * sum_sq - 2 * g2 * trace + n) / n**2  # mean((g^2 G - I)^2), expanded
         dead = int((ratios[-1] == 0).sum())
-        theory = (f"theory {(gain * math.sqrt(NORM_GAIN[activation])) ** depth:.3g}"
-                  if has_theory else "no closed form for tanh")
+        theory = (
+            f"theory {(gain * math.sqrt(NORM_GAIN[activation])) ** depth:.3g}"
+            if has_theory
+            else "no closed form for tanh"
+        )
         self.readout = (
             f"{n} × {n} layers, {distribution} entries of std g/√n = {gain / math.sqrt(n):.4g}. "
             f"mean((WᵀW − I)²) = <b>{err:.4g}</b>, expected [g⁴(κ + n − 2) + n(g² − 1)²]/n² = "
             f"{expected_error(n, distribution, gain):.4g} (κ = {KURTOSIS[distribution]:g}). "
             f"After L = {depth} {activation} layers: RMS ‖x_L‖/‖x_0‖ = <b>{rms[-1]:.3g}</b> ({theory})"
-            + (f"; {dead} of {INPUTS} inputs died (all units zero)" if dead else "") + "."
+            + (f"; {dead} of {INPUTS} inputs died (all units zero)" if dead else "")
+            + "."
         )

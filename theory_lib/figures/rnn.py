@@ -26,16 +26,20 @@ HIDDEN = 16
 SEED = 0
 SCALE_STEP, BIAS_STEP = 0.05, 0.25
 COLORS = {"rnn-tanh": "C0", "rnn-relu": "C1", "lstm": "C2", "gru": "C3"}
-MARKERS = {"rnn-tanh": "o", "rnn-relu": "s", "lstm": "^", "gru": "D"}   # cells differ by more than colour
+MARKERS = {"rnn-tanh": "o", "rnn-relu": "s", "lstm": "^", "gru": "D"}  # cells differ by more than colour
 LN10 = math.log(10.0)
-_LADDER = tuple(m * 10 ** e for e in range(5) for m in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8))  # y brackets: at most 20 % empty
-X_BRACKETS = (1, 1.5, 2, 3, 5, 7)      # the x axis ends at the first m·10^e >= T: T = 150 shows 150 lags
+_LADDER = tuple(
+    m * 10**e for e in range(5) for m in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8)
+)  # y brackets: at most 20 % empty
+X_BRACKETS = (1, 1.5, 2, 3, 5, 7)  # the x axis ends at the first m·10^e >= T: T = 150 shows 150 lags
 
 
 def quantise(weight_scale: float, gate_bias: float) -> tuple[float, float]:
     """The slider values on their steps (the cache key): scale to 0.05, bias to 0.25."""
-    return (round(round(weight_scale / SCALE_STEP) * SCALE_STEP, 10),
-            round(round(gate_bias / BIAS_STEP) * BIAS_STEP, 10))
+    return (
+        round(round(weight_scale / SCALE_STEP) * SCALE_STEP, 10),
+        round(round(gate_bias / BIAS_STEP) * BIAS_STEP, 10),
+    )
 
 
 @functools.lru_cache(maxsize=64)
@@ -47,8 +51,10 @@ def profiles(weight_scale: float, gate_bias: float) -> dict:
     """
     out = {}
     for cell, g in rnn.gradient_profiles(T_MAX, HIDDEN, weight_scale, gate_bias, seed=SEED).items():
-        out[cell] = {key: None if v is None else torch.flip(v, [0]).numpy()
-                     for key, v in (("state", g.state), ("main", g.main), ("chain", g.cell))}
+        out[cell] = {
+            key: None if v is None else torch.flip(v, [0]).numpy()
+            for key, v in (("state", g.state), ("main", g.main), ("chain", g.cell))
+        }
         out[cell]["max_c"] = g.max_abs_c
     return out
 
@@ -64,7 +70,7 @@ def fits(weight_scale: float, gate_bias: float, T: int, kind: str = "state") -> 
     if not (isinstance(T, int) and 4 <= T <= T_MAX - (kind == "chain")):
         raise ValueError(f"T must be an integer in [4, {T_MAX - (kind == 'chain')}], got {T!r}")
     profs = profiles(*quantise(weight_scale, gate_bias))
-    return {cell: _fit(pr[kind][:T + 1]) for cell, pr in profs.items() if pr[kind] is not None}
+    return {cell: _fit(pr[kind][: T + 1]) for cell, pr in profs.items() if pr[kind] is not None}
 
 
 def rate_text(fit: rnn.DecayFit, digits: int = 3) -> str:
@@ -121,10 +127,12 @@ class RNNGradientFigure(InteractiveFigure):
 
     controls = {
         "cell": Choice(list(rnn.CELLS), "lstm"),
-        "weight_scale": Slider(0.1, 5.0, 1.0, step=SCALE_STEP, label="weight scale s",
-                               named=(0.5, 1.0, 1.5, 2.0, 3.0, 5.0)),
-        "gate_bias": Slider(-3.0, 6.0, 0.0, step=BIAS_STEP, label="gate bias b",
-                            named=(-2.0, 0.0, 1.0, 2.0, 3.0, 4.0, 6.0)),
+        "weight_scale": Slider(
+            0.1, 5.0, 1.0, step=SCALE_STEP, label="weight scale s", named=(0.5, 1.0, 1.5, 2.0, 3.0, 5.0)
+        ),
+        "gate_bias": Slider(
+            -3.0, 6.0, 0.0, step=BIAS_STEP, label="gate bias b", named=(-2.0, 0.0, 1.0, 2.0, 3.0, 4.0, 6.0)
+        ),
         "T": LogSlider(10, T_MAX, 150, integer=True, label="length T", named=(150, 500, 1000, 2000)),
     }
     figsize = (9.6, 4.1)
@@ -135,24 +143,33 @@ class RNNGradientFigure(InteractiveFigure):
         ax, ax2 = self.fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
         self.fig.subplots_adjust(left=0.08, right=0.985, top=0.93, bottom=0.30, wspace=0.24)
         self.ax, self.ax2 = ax, ax2
-        mark = dict(markevery=0.08, ms=4.5, mfc="white")    # markers evenly spaced along the drawn line
-        self.lines = {cell: ax.plot([], [], color=COLORS[cell], marker=MARKERS[cell], label=cell, **mark)[0]
-                      for cell in rnn.CELLS}
+        mark = dict(markevery=0.08, ms=4.5, mfc="white")  # markers evenly spaced along the drawn line
+        self.lines = {
+            cell: ax.plot([], [], color=COLORS[cell], marker=MARKERS[cell], label=cell, **mark)[0] for cell in rnn.CELLS
+        }
         (self.fit,) = ax.plot([], [], color="k", ls=(0, (4, 2)), lw=1, label="fitted slope (window)")
         ax.axhline(0, color="0.8", lw=0.8, zorder=0)
         ax.set_xlabel("lag T − t (steps)")
         ax.set_ylabel(r"$\log_{10}\,\|\partial s_T/\partial s_t\|$  (rms)")
         ax.set_title("all four cells", loc="left", fontsize=10)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8, frameon=False,
-                  handlelength=2.2, columnspacing=1.0)
+        ax.legend(
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.16),
+            ncol=3,
+            fontsize=8,
+            frameon=False,
+            handlelength=2.2,
+            columnspacing=1.0,
+        )
 
         lstm, gru = COLORS["lstm"], COLORS["gru"]
         ml, mg = dict(marker=MARKERS["lstm"], **mark), dict(marker=MARKERS["gru"], **mark)
         self.gated = {
             ("lstm", "state"): ax2.plot([], [], lw=2, color=lstm, label="LSTM exact (h, c)", **ml)[0],
             ("lstm", "main"): ax2.plot([], [], "--", lw=1.5, color=lstm, label=r"LSTM $\prod f_t$ alone", **ml)[0],
-            ("lstm", "chain"): ax2.plot([], [], ":", lw=2.2, color="C4",
-                                        label=r"LSTM article's $\partial c_t/\partial c_{t-1}$")[0],
+            ("lstm", "chain"): ax2.plot(
+                [], [], ":", lw=2.2, color="C4", label=r"LSTM article's $\partial c_t/\partial c_{t-1}$"
+            )[0],
             ("gru", "state"): ax2.plot([], [], lw=2, color=gru, label="GRU exact", **mg)[0],
             ("gru", "main"): ax2.plot([], [], "--", lw=1.5, color=gru, label=r"GRU $\prod z_t$ alone", **mg)[0],
         }
@@ -160,8 +177,15 @@ class RNNGradientFigure(InteractiveFigure):
         ax2.set_xlabel("lag T − t (steps)")
         ax2.set_ylabel(r"$\log_{10}$ norm  (rms)")
         ax2.set_title("gated cells: main term alone vs exact", loc="left", fontsize=10)
-        ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8, frameon=False,
-                   handlelength=2.2, columnspacing=0.8)  # column 1 LSTM, column 2 GRU
+        ax2.legend(
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.16),
+            ncol=2,
+            fontsize=8,
+            frameon=False,
+            handlelength=2.2,
+            columnspacing=0.8,
+        )  # column 1 LSTM, column 2 GRU
 
     @staticmethod
     def _show(line, x, y, ylim):
@@ -179,33 +203,37 @@ class RNNGradientFigure(InteractiveFigure):
     def _verdict(fit: rnn.DecayFit) -> str:
         """What the chosen cell's gradient does over the window, computed from the fit."""
         (k0, T), n = fit.lags, fit.lags[1] - fit.lags[0]
-        half = (k0 + T) // 2 - k0                                    # the first half's length, as decay_fit splits
+        half = (k0 + T) // 2 - k0  # the first half's length, as decay_fit splits
         if fit.verdict == "zero":
             return "the gradient is exactly zero (a dead product)"
         if fit.verdict == "saturates":
             ratio = fit.second / fit.first
-            return (f"the gradient <b>saturates</b>: it changes by a factor {math.exp(abs(fit.first) * half):.3g} over the "
-                    f"window's first half (λ₁ = {fit.first:.3g}) and then at a fraction λ₂/λ₁ = {ratio:.3g} "
-                    f"&lt; 0.25 of that pace (λ₂ = {fit.second:.3g}): a bounded change, not exponential")
+            return (
+                f"the gradient <b>saturates</b>: it changes by a factor {math.exp(abs(fit.first) * half):.3g} over the "
+                f"window's first half (λ₁ = {fit.first:.3g}) and then at a fraction λ₂/λ₁ = {ratio:.3g} "
+                f"&lt; 0.25 of that pace (λ₂ = {fit.second:.3g}): a bounded change, not exponential"
+            )
         if fit.verdict == "flat":
             change = abs(fit.rate) * n
-            return (f"the gradient is <b>flat</b> at this T: λ = {fit.rate:.3g} moves the fitted line by |λ|·{n} = {change:.3g} "
-                    f"&lt; log 2 = {math.log(2):.3f} over the window, less than a factor 2; raise T to measure it")
+            return (
+                f"the gradient is <b>flat</b> at this T: λ = {fit.rate:.3g} moves the fitted line by "
+                f"|λ|·{n} = {change:.3g} "
+                f"&lt; log 2 = {math.log(2):.3f} over the window, less than a factor 2; raise T to measure it"
+            )
         verb = "halves" if fit.rate > 0 else "doubles"
-        return (f"λ = <b>{fit.rate:.3g}</b> per step: the gradient {verb} every "
-                f"{math.log(2) / abs(fit.rate):.3g} steps")
+        return f"λ = <b>{fit.rate:.3g}</b> per step: the gradient {verb} every {math.log(2) / abs(fit.rate):.3g} steps"
 
     def draw(self, cell, weight_scale, gate_bias, T):
         s, b = quantise(weight_scale, gate_bias)
         lag = np.arange(T + 1)
         profs = profiles(s, b)
         X = x_extent(T)  # the limits follow the lags up to X, not T: moving T within a bracket is blitted
-        curves = {name: pr["state"][:T + 1] / LN10 for name, pr in profs.items()}      # log10, by lag
+        curves = {name: pr["state"][: T + 1] / LN10 for name, pr in profs.items()}  # log10, by lag
         fitted = fits(s, b, T)
         chosen = fitted[cell]
         k0 = chosen.lags[0]
 
-        ylim = self._range([pr["state"][:X + 1] / LN10 for pr in profs.values()])
+        ylim = self._range([pr["state"][: X + 1] / LN10 for pr in profs.values()])
         self.ax.set_ylim(*ylim)
         self.ax.set_xlim(0, X)
         for name, line in self.lines.items():
@@ -213,18 +241,18 @@ class RNNGradientFigure(InteractiveFigure):
             line.set_zorder(3 if name == cell else 2)
             line.set_markersize(5.5 if name == cell else 4)
             self._show(line, lag, curves[name], ylim)
-        if chosen.verdict in ("vanishes", "explodes", "flat"):      # a straight line says what λ says
+        if chosen.verdict in ("vanishes", "explodes", "flat"):  # a straight line says what λ says
             slope, icpt = fit_line(curves[cell])
             self._show(self.fit, [k0, T], [icpt + slope * k0, icpt + slope * T], ylim)
-        else:                                                        # saturates or zero: no rate to draw
+        else:  # saturates or zero: no rate to draw
             self.fit.set_data([], [])
 
         gated, wide = {}, []
-        for (name, kind), line in self.gated.items():
+        for name, kind in self.gated:
             v = profs[name][kind] / LN10
-            last = T_MAX - 1 if kind == "chain" else T_MAX      # the chain's lag T_MAX (t = 0) needs o_0
-            gated[name, kind] = v[:min(T, last) + 1]
-            wide.append(v[:min(X, last) + 1])
+            last = T_MAX - 1 if kind == "chain" else T_MAX  # the chain's lag T_MAX (t = 0) needs o_0
+            gated[name, kind] = v[: min(T, last) + 1]
+            wide.append(v[: min(X, last) + 1])
         ylim2 = self._range(wide)
         self.ax2.set_ylim(*ylim2)
         self.ax2.set_xlim(0, X)
@@ -232,9 +260,13 @@ class RNNGradientFigure(InteractiveFigure):
             self._show(line, np.arange(len(gated[key])), gated[key], ylim2)
         gfit = {key: _fit(v * LN10) for key, v in gated.items()}
 
-        cells = " · ".join(f"<b>{n} {rate_text(f)}</b>" if n == cell else f"{n} {rate_text(f)}"
-                           for n, f in fitted.items())
-        g = lambda key: rate_text(gfit[key])
+        cells = " · ".join(
+            f"<b>{n} {rate_text(f)}</b>" if n == cell else f"{n} {rate_text(f)}" for n, f in fitted.items()
+        )
+
+        def g(key):
+            return rate_text(gfit[key])
+
         self.readout = (
             f"<b>{cell}</b> at T = {T}, fit over lags {k0}–{T}: {self._verdict(chosen)}. "
             f"H = {HIDDEN}, s = {s:.2f}, b = {b:.2f}. λ is the slope of the natural log per step over this "
@@ -243,7 +275,8 @@ class RNNGradientFigure(InteractiveFigure):
             f"Right, same window: LSTM exact {g(('lstm', 'state'))}, its ∏ f alone {g(('lstm', 'main'))}, "
             f"the article's ∂c/∂c chain {g(('lstm', 'chain'))} (max |c_t| = {profs['lstm']['max_c']:.3g}); "
             f"GRU exact {g(('gru', 'state'))}, its ∏ z alone {g(('gru', 'main'))} "
-            f"(torch's z is Su's 1 − z).")
+            f"(torch's z is Su's 1 − z)."
+        )
 
 
 def training_figure(results: dict, baselines: dict | None = None):
@@ -258,18 +291,33 @@ def training_figure(results: dict, baselines: dict | None = None):
     ax = fig.subplots()
     seen = set()
     for label, res in results.items():
-        cell = next((c for c in COLORS if label.startswith(c)), None)   # colour by cell, as in the figure
+        cell = next((c for c in COLORS if label.startswith(c)), None)  # colour by cell, as in the figure
         style = "--" if cell in seen else "-"
         seen.add(cell)
         loss = res.losses.numpy()
         w = max(1, len(loss) // 30)
         smooth = np.convolve(loss, np.ones(w) / w, mode="valid")
-        ax.plot(np.arange(len(smooth)) + w - 1, smooth, style, color=COLORS.get(cell), lw=1.6,
-                label=f"{label} (test {res.test_mse:.3f})")
+        ax.plot(
+            np.arange(len(smooth)) + w - 1,
+            smooth,
+            style,
+            color=COLORS.get(cell),
+            lw=1.6,
+            label=f"{label} (test {res.test_mse:.3f})",
+        )
     for name, value in (baselines or {}).items():
         ax.axhline(value, color="0.5", ls=":", lw=1)
-        ax.text(1.0, value, f"{name} ", transform=ax.get_yaxis_transform(), ha="right", va="bottom", fontsize=8,
-                color="0.25", bbox=dict(fc="white", ec="none", alpha=0.8, pad=1))
+        ax.text(
+            1.0,
+            value,
+            f"{name} ",
+            transform=ax.get_yaxis_transform(),
+            ha="right",
+            va="bottom",
+            fontsize=8,
+            color="0.25",
+            bbox=dict(fc="white", ec="none", alpha=0.8, pad=1),
+        )
     ax.set(xlabel="training step", ylabel="MSE (moving average)", ylim=(0, 0.35))
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     buf = io.BytesIO()

@@ -33,8 +33,10 @@ def parse_vector(vector: str) -> torch.Tensor:
     if not 2 <= len(values) <= VECTOR_MAX_ENTRIES:
         raise ValueError(f"vector needs 2 to {VECTOR_MAX_ENTRIES} entries, got {len(values)}")
     if not all(np.isfinite(values)) or max(map(abs, values)) > VECTOR_LIMIT:
-        raise ValueError(f"vector entries must be finite and within ±{VECTOR_LIMIT:g} (larger logits "
-                         f"give the same one-hot p_1 in float64), got {vector!r}")
+        raise ValueError(
+            f"vector entries must be finite and within ±{VECTOR_LIMIT:g} (larger logits "
+            f"give the same one-hot p_1 in float64), got {vector!r}"
+        )
     return torch.tensor(values, dtype=torch.float64)
 
 
@@ -49,7 +51,7 @@ def preset_vector(preset: str, vector: str, n: int, seed: int) -> torch.Tensor:
     return custom
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _tau_star(n: int) -> float:
     return sm.bistability_temperature(n)
 
@@ -62,8 +64,13 @@ def _fate(x: tuple, temperature: float) -> dict:
         k = sm.steps_to_uniform(x, tol=1e-3, temperature=temperature, max_steps=FATE_STEPS)
         return {"uniform": True, "steps": k}
     except sm.NotUniformError as err:
-        return {"uniform": False, "stalled": err.stalled, "steps": err.steps,
-                "point": err.fixed_point.numpy(), "spread": float(err.spread)}
+        return {
+            "uniform": False,
+            "stalled": err.stalled,
+            "steps": err.steps,
+            "point": err.fixed_point.numpy(),
+            "spread": float(err.spread),
+        }
 
 
 def last_moving_step(p: np.ndarray) -> int:
@@ -116,15 +123,15 @@ class RepeatedSoftmaxFigure(InteractiveFigure):
 
     controls = {
         "preset": Choice(["[1, 100]", "[1, 2, 3, 4]", "random", "custom"], "[1, 2, 3, 4]"),
-        "vector": Text("0, 1, 5", ["3, -2, 7, 7, 0.5", "1e4, -1e4", "0, 0, 1, 1", "1, 1"],
-                       label="custom vector"),
+        "vector": Text("0, 1, 5", ["3, -2, 7, 7, 0.5", "1e4, -1e4", "0, 0, 1, 1", "1, 1"], label="custom vector"),
         "n": Slider(2, 32, 8, integer=True, label="n (random)", named=(8,)),
         "seed": Slider(0, 50, 0, integer=True, label="seed (random)"),
         "steps": Slider(1, 60, 15, integer=True),
         # named: the temperatures the lesson's prose and exercises ask for (1/2 and just below it,
         # 1/8 for n = 8, 0.2 for the custom exercise, 0.3 in the bistable window of n = 4, 1/n = 0.25)
-        "temperature": LogSlider(0.02, 5.0, 1.0, label="temperature τ",
-                                 named=(0.1, 0.125, 0.2, 0.25, 0.3, 0.45, 0.5, 1.0)),
+        "temperature": LogSlider(
+            0.02, 5.0, 1.0, label="temperature τ", named=(0.1, 0.125, 0.2, 0.25, 0.3, 0.45, 0.5, 1.0)
+        ),
     }
     figsize = (9.6, 4.0)
 
@@ -145,8 +152,9 @@ class RepeatedSoftmaxFigure(InteractiveFigure):
             artist.set_cmap("viridis")
             artist.set_clim(0.0, 1.15)
         (self.uniform_line,) = ax_it.plot([], [], "k:", lw=1, label="uniform 1/n")
-        ax_it.set(xlabel="step k", ylabel="entries of $p_k$", ylim=(-0.02, 1.02),
-                  title="iterates (k ≥ 1), coloured by rank")
+        ax_it.set(
+            xlabel="step k", ylabel="entries of $p_k$", ylim=(-0.02, 1.02), title="iterates (k ≥ 1), coloured by rank"
+        )
         self._legend(ax_it, [self.uniform_line])
 
         (self.spread_line,) = ax_sp.plot([], [], "o-", ms=3, color="C0", label="spread $a_k$")
@@ -163,8 +171,7 @@ class RepeatedSoftmaxFigure(InteractiveFigure):
         (self.bound_curve,) = ax_cw.plot([], [], "--", color="C3", label=r"bound $2\sinh(a/\tau)/n$")
         (self.cobweb,) = ax_cw.plot([], [], color="C0", lw=1)
         (self.points,) = ax_cw.plot([], [], "o", ms=3, color="C0", label=r"$(a_k, a_{k+1})$")
-        ax_cw.set(xlim=(0, 1.05), ylim=(0, 1.05), xlabel="$a_k$", ylabel="$a_{k+1}$",
-                  title="spread map (cobweb)")
+        ax_cw.set(xlim=(0, 1.05), ylim=(0, 1.05), xlabel="$a_k$", ylabel="$a_{k+1}$", title="spread map (cobweb)")
         self._legend(ax_cw, [self.map2, self.bound_curve, self.points])
         for axis in (ax_it.xaxis, ax_sp.xaxis, ax_sp.yaxis):  # steps and decades are whole numbers
             axis.set_major_locator(MaxNLocator(integer=True))
@@ -176,8 +183,7 @@ class RepeatedSoftmaxFigure(InteractiveFigure):
         if self._legend_keys.get(ax) == key:
             return
         self._legend_keys[ax] = key
-        ax.legend(handles=shown, loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8,
-                  ncol=ncol, frameon=False)
+        ax.legend(handles=shown, loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, ncol=ncol, frameon=False)
 
     @staticmethod
     def _draws_something(artist) -> bool:
@@ -266,32 +272,44 @@ class RepeatedSoftmaxFigure(InteractiveFigure):
             fp = fate["point"]
             high = fp > 1 / n
             m = int(high.sum())
-            reach = (f"<b>never uniform</b>: from step {fate['steps'] - 1} on, the iterates sit at a fixed point with "
-                     f"{m} entr{'y' if m == 1 else 'ies'} ≈ {fp[high].mean():.3g} and {n - m} ≈ "
-                     f"{fp[~high].mean():.3g} (spread {fate['spread']:.3g})")
+            reach = (
+                f"<b>never uniform</b>: from step {fate['steps'] - 1} on, the iterates sit at a fixed point with "
+                f"{m} entr{'y' if m == 1 else 'ies'} ≈ {fp[high].mean():.3g} and {n - m} ≈ "
+                f"{fp[~high].mean():.3g} (spread {fate['spread']:.3g})"
+            )
         else:
-            reach = (f"<b>not uniform within {FATE_STEPS} steps</b>: spread still {fate['spread']:.3g}, "
-                     f"shrinking ever more slowly")
+            reach = (
+                f"<b>not uniform within {FATE_STEPS} steps</b>: spread still {fate['spread']:.3g}, "
+                f"shrinking ever more slowly"
+            )
         rate = sm.local_rate(n, temperature)
         tau_c, tau_star = sm.critical_temperature(n), _tau_star(n)
         t, c = ordered(temperature, tau_c)
         r, one = ordered(rate, 1.0)
         t2, s = ordered(temperature, tau_star)
         if temperature < tau_c:
-            regime = (f"τ = {t} &lt; 1/n = {c}: the uniform point repels (local rate 1/(nτ) = {r} &gt; {one}), "
-                      f"and as {t2} ≤ τ* = {s} non-uniform fixed points exist")
+            regime = (
+                f"τ = {t} &lt; 1/n = {c}: the uniform point repels (local rate 1/(nτ) = {r} &gt; {one}), "
+                f"and as {t2} ≤ τ* = {s} non-uniform fixed points exist"
+            )
         elif temperature == tau_c:
             regime = f"τ = 1/n = {c}: local rate 1/(nτ) = 1, the uniform point is marginal"
             if temperature < tau_star:
                 regime += f"; {t2} &lt; τ* = {s}: a one-hot-like fixed point exists too"
         elif temperature <= tau_star:
-            regime = (f"τ = {t} &gt; 1/n = {c}: the uniform point attracts nearby starts (local rate "
-                      f"1/(nτ) = {r} &lt; {one}); but {t2} ≤ τ* = {s}: a one-hot-like fixed point "
-                      f"attracts too (the bistable window), and the start decides")
+            regime = (
+                f"τ = {t} &gt; 1/n = {c}: the uniform point attracts nearby starts (local rate "
+                f"1/(nτ) = {r} &lt; {one}); but {t2} ≤ τ* = {s}: a one-hot-like fixed point "
+                f"attracts too (the bistable window), and the start decides"
+            )
         else:
-            regime = (f"τ = {t2} &gt; τ* = {s}: the uniform point is the only fixed point; near it the "
-                      f"spread shrinks by 1/(nτ) = {r} per step")
-        repeat = (f" From step {still_from} on the iterates repeat in float64: drawn up to step {shown}."
-                  if shown < steps else "")
-        return (f"n = {n}, τ = {temperature:g}: {reach}. {regime}.{repeat} "
-                f"Spread at step {shown}: {final_spread:.3g}.")
+            regime = (
+                f"τ = {t2} &gt; τ* = {s}: the uniform point is the only fixed point; near it the "
+                f"spread shrinks by 1/(nτ) = {r} per step"
+            )
+        repeat = (
+            f" From step {still_from} on the iterates repeat in float64: drawn up to step {shown}."
+            if shown < steps
+            else ""
+        )
+        return f"n = {n}, τ = {temperature:g}: {reach}. {regime}.{repeat} Spread at step {shown}: {final_spread:.3g}."

@@ -60,7 +60,11 @@ def _check_params(cell: str, params) -> dict:
     out = {"weight_ih": w_ih, "weight_hh": w_hh.to(w_ih.dtype)}
     for key in ("bias_ih", "bias_hh"):
         b = params.get(key)
-        b = torch.zeros(rows, dtype=w_ih.dtype, device=w_ih.device) if b is None else as_float_tensor(f"params[{key!r}]", b)
+        b = (
+            torch.zeros(rows, dtype=w_ih.dtype, device=w_ih.device)
+            if b is None
+            else as_float_tensor(f"params[{key!r}]", b)
+        )
         if b.shape != (rows,):
             raise ValueError(f"params[{key!r}] must have shape ({rows},), got {tuple(b.shape)}")
         out[key] = b.to(w_ih.dtype)
@@ -75,9 +79,19 @@ def _generator(seed, generator, device):
     return torch.Generator(device=device).manual_seed(integer("seed", seed, minimum=0))
 
 
-def init_params(cell: str, hidden: int, weight_scale: float, forget_bias: float = 0.0, *,
-                inputs: int | None = None, input_scale: float = 1.0, seed: int | None = None,
-                device=None, dtype=torch.float64, generator=None) -> dict:
+def init_params(
+    cell: str,
+    hidden: int,
+    weight_scale: float,
+    forget_bias: float = 0.0,
+    *,
+    inputs: int | None = None,
+    input_scale: float = 1.0,
+    seed: int | None = None,
+    device=None,
+    dtype=torch.float64,
+    generator=None,
+) -> dict:
     """Random cell parameters: recurrent weights U ~ N(0, weight_scale²/H), input weights N(0, input_scale²/I).
 
     All biases are zero except ``forget_bias``, added to the gate that keeps the old state: the
@@ -101,7 +115,7 @@ def init_params(cell: str, hidden: int, weight_scale: float, forget_bias: float 
         "bias_hh": torch.zeros(rows, dtype=dtype, device=device),
     }
     if cell in ("lstm", "gru"):  # second chunk: f in (i, f, g, o), z in (r, z, n)
-        params["bias_ih"][hidden:2 * hidden] = bias
+        params["bias_ih"][hidden : 2 * hidden] = bias
     return params
 
 
@@ -112,9 +126,9 @@ class _Trace:
 
     cell: str
     p: dict
-    x: torch.Tensor            # (T, B, I)
-    h: torch.Tensor            # (T+1, B, H); rnn-relu: h / exp(logscale), the rest of h in logscale
-    c: torch.Tensor | None     # (T+1, B, H) LSTM cell state
+    x: torch.Tensor  # (T, B, I)
+    h: torch.Tensor  # (T+1, B, H); rnn-relu: h / exp(logscale), the rest of h in logscale
+    c: torch.Tensor | None  # (T+1, B, H) LSTM cell state
     mask: torch.Tensor | None  # (T, B, H) rnn-relu: pre-activation > 0
     logscale: torch.Tensor | None  # (T+1, B) rnn-relu only
 
@@ -125,8 +139,8 @@ class _Trace:
     def gates(self, t0: int, t1: int) -> torch.Tensor:
         """Gate pre-activations of steps t0+1 .. t1 (rows j -> step j+1), shape (n, B, G*H)."""
         p = self.p
-        gi = self.x[t0:t1] @ p["weight_ih"].T + p["bias_ih"]   # (n, B, GH)
-        gh = self.h[t0:t1] @ p["weight_hh"].T + p["bias_hh"]   # (n, B, GH)
+        gi = self.x[t0:t1] @ p["weight_ih"].T + p["bias_ih"]  # (n, B, GH)
+        gh = self.h[t0:t1] @ p["weight_hh"].T + p["bias_hh"]  # (n, B, GH)
         if self.cell == "gru":  # r multiplies the whole hidden part of n (torch's convention)
             return gi, gh
         return gi + gh
@@ -136,7 +150,7 @@ def _run(cell: str, x: torch.Tensor, p: dict, h0=None, c0=None) -> _Trace:
     """h_1 .. h_T from h_0 (zeros by default); states kept for the Jacobians."""
     T, B, _ = x.shape
     H = p["weight_hh"].shape[1]
-    U_T = p["weight_hh"].T                                     # (H, GH)
+    U_T = p["weight_hh"].T  # (H, GH)
     gi = x @ p["weight_ih"].T + p["bias_ih"] + (0 if cell == "gru" else p["bias_hh"])  # (T, B, GH)
     h = torch.empty(T + 1, B, H, dtype=x.dtype, device=x.device)
     h[0] = 0 if h0 is None else h0
@@ -162,32 +176,32 @@ def _run(cell: str, x: torch.Tensor, p: dict, h0=None, c0=None) -> _Trace:
             torch.gt(pre, 0, out=masks[t])
             torch.clamp_min(pre, 0, out=hs[t + 1])
             if t % k == k - 1:
-                m = hs[t + 1].amax(-1)                                        # (B,)
-                if bool((m > big).any()):                                     # rare: only when exploding
+                m = hs[t + 1].amax(-1)  # (B,)
+                if bool((m > big).any()):  # rare: only when exploding
                     s = m.clamp_min(1.0)
                     hs[t + 1].div_(s.unsqueeze(-1))
-                    logscale[done + 1:t + 1] = rho
+                    logscale[done + 1 : t + 1] = rho
                     rho = rho + torch.log(s)
                     logscale[t + 1], done, w = rho, t + 1, torch.exp(-rho).unsqueeze(-1)
-        logscale[done + 1:] = rho
+        logscale[done + 1 :] = rho
     elif cell == "lstm":
         c = torch.empty(T + 1, B, H, dtype=x.dtype, device=x.device)
         c[0] = 0 if c0 is None else c0
         cs = c.unbind(0)
         for t in range(T):
-            a = torch.addmm(gis[t], hs[t], U_T)                               # (B, 4H): i, f, g, o
+            a = torch.addmm(gis[t], hs[t], U_T)  # (B, 4H): i, f, g, o
             i, f, g, o = torch.sigmoid(a).view(B, 4, H).unbind(1)
-            g = torch.tanh(a[:, 2 * H:3 * H])
-            torch.addcmul(f * cs[t], i, g, out=cs[t + 1])                     # c_t = f c_{t-1} + i g
-            torch.mul(o, torch.tanh(cs[t + 1]), out=hs[t + 1])                # h_t = o tanh(c_t)
+            g = torch.tanh(a[:, 2 * H : 3 * H])
+            torch.addcmul(f * cs[t], i, g, out=cs[t + 1])  # c_t = f c_{t-1} + i g
+            torch.mul(o, torch.tanh(cs[t + 1]), out=hs[t + 1])  # h_t = o tanh(c_t)
     else:  # gru
-        U_rz, U_n = U_T[:, :2 * H], U_T[:, 2 * H:]
-        gi_rz = (gi[..., :2 * H] + p["bias_hh"][:2 * H]).unbind(0)           # W x + b for r, z (both biases)
-        gi_n, b_n = gi[..., 2 * H:].unbind(0), p["bias_hh"][2 * H:]
+        U_rz, U_n = U_T[:, : 2 * H], U_T[:, 2 * H :]
+        gi_rz = (gi[..., : 2 * H] + p["bias_hh"][: 2 * H]).unbind(0)  # W x + b for r, z (both biases)
+        gi_n, b_n = gi[..., 2 * H :].unbind(0), p["bias_hh"][2 * H :]
         for t in range(T):
             r, z = torch.sigmoid(torch.addmm(gi_rz[t], hs[t], U_rz)).view(B, 2, H).unbind(1)
             n = torch.tanh(torch.addcmul(gi_n[t], r, torch.addmm(b_n, hs[t], U_n)))  # tanh(W_n x + r (U_n h + b))
-            torch.lerp(n, hs[t], z, out=hs[t + 1])                             # h_t = (1 - z) n + z h_{t-1}
+            torch.lerp(n, hs[t], z, out=hs[t + 1])  # h_t = (1 - z) n + z h_{t-1}
     return _Trace(cell, p, x, h, c, mask, logscale)
 
 
@@ -196,33 +210,36 @@ def _jacobians(tr: _Trace, t0: int, t1: int, *, su_chain: bool = False):
     (LSTM f, GRU z; None for the RNNs) and, with ``su_chain``, Su's ∂c_t/∂c_{t-1} (LSTM, t >= 2)."""
     H, cell, U = tr.hidden, tr.cell, tr.p["weight_hh"]
     if cell == "rnn-tanh":
-        return (1 - tr.h[t0 + 1:t1 + 1] ** 2).unsqueeze(-1) * U, None, None      # diag(1 - h_t²) U
+        return (1 - tr.h[t0 + 1 : t1 + 1] ** 2).unsqueeze(-1) * U, None, None  # diag(1 - h_t²) U
     if cell == "rnn-relu":
-        return tr.mask[t0:t1].unsqueeze(-1).to(U.dtype) * U, None, None          # diag(1[pre > 0]) U
+        return tr.mask[t0:t1].unsqueeze(-1).to(U.dtype) * U, None, None  # diag(1[pre > 0]) U
     if cell == "gru":
         gi, gh = tr.gates(t0, t1)
         r = torch.sigmoid(gi[..., :H] + gh[..., :H])
-        z = torch.sigmoid(gi[..., H:2 * H] + gh[..., H:2 * H])
-        hn = gh[..., 2 * H:]                                                     # U_n h_{t-1} + b_hn
-        n = torch.tanh(gi[..., 2 * H:] + r * hn)
-        Ur, Uz, Un = U[:H], U[H:2 * H], U[2 * H:]
-        dn = (1 - n ** 2).unsqueeze(-1) * (r.unsqueeze(-1) * Un + (hn * r * (1 - r)).unsqueeze(-1) * Ur)
+        z = torch.sigmoid(gi[..., H : 2 * H] + gh[..., H : 2 * H])
+        hn = gh[..., 2 * H :]  # U_n h_{t-1} + b_hn
+        n = torch.tanh(gi[..., 2 * H :] + r * hn)
+        Ur, Uz, Un = U[:H], U[H : 2 * H], U[2 * H :]
+        dn = (1 - n**2).unsqueeze(-1) * (r.unsqueeze(-1) * Un + (hn * r * (1 - r)).unsqueeze(-1) * Ur)
         J = ((tr.h[t0:t1] - n) * z * (1 - z)).unsqueeze(-1) * Uz + (1 - z).unsqueeze(-1) * dn
-        J.diagonal(dim1=-2, dim2=-1).add_(z)                                     # + diag(z): the main term
+        J.diagonal(dim1=-2, dim2=-1).add_(z)  # + diag(z): the main term
         return J, z, None
     # lstm: the state is (h, c)
     lo = max(t0 - 1, 0)
-    a = tr.gates(lo, t1)                                                         # (n', B, 4H)
-    s, g = torch.sigmoid(a), torch.tanh(a[..., 2 * H:3 * H])
-    i, f, o = s[..., :H], s[..., H:2 * H], s[..., 3 * H:]
-    k = t0 - lo                                                                  # rows of step t0+1 start here
+    a = tr.gates(lo, t1)  # (n', B, 4H)
+    s, g = torch.sigmoid(a), torch.tanh(a[..., 2 * H : 3 * H])
+    i, f, o = s[..., :H], s[..., H : 2 * H], s[..., 3 * H :]
+    k = t0 - lo  # rows of step t0+1 start here
     i_, f_, g_, o_ = i[k:], f[k:], g[k:], o[k:]
-    c_prev, c_new = tr.c[t0:t1], tr.c[t0 + 1:t1 + 1]
-    Ui, Uf, Ug, Uo = U[:H], U[H:2 * H], U[2 * H:3 * H], U[3 * H:]
-    dc_dh = ((c_prev * f_ * (1 - f_)).unsqueeze(-1) * Uf + (g_ * i_ * (1 - i_)).unsqueeze(-1) * Ui
-             + (i_ * (1 - g_ ** 2)).unsqueeze(-1) * Ug)                          # ∂c_t/∂h_{t-1}
+    c_prev, c_new = tr.c[t0:t1], tr.c[t0 + 1 : t1 + 1]
+    Ui, Uf, Ug, Uo = U[:H], U[H : 2 * H], U[2 * H : 3 * H], U[3 * H :]
+    dc_dh = (
+        (c_prev * f_ * (1 - f_)).unsqueeze(-1) * Uf
+        + (g_ * i_ * (1 - i_)).unsqueeze(-1) * Ui
+        + (i_ * (1 - g_**2)).unsqueeze(-1) * Ug
+    )  # ∂c_t/∂h_{t-1}
     tc = torch.tanh(c_new)
-    do = o_ * (1 - tc ** 2)                                                      # ∂h_t/∂c_t = o sech²(c_t)
+    do = o_ * (1 - tc**2)  # ∂h_t/∂c_t = o sech²(c_t)
     n, B = dc_dh.shape[:2]
     J = torch.zeros(n, B, 2 * H, 2 * H, dtype=U.dtype, device=U.device)
     J[..., :H, :H] = (tc * o_ * (1 - o_)).unsqueeze(-1) * Uo + do.unsqueeze(-1) * dc_dh
@@ -231,7 +248,7 @@ def _jacobians(tr: _Trace, t0: int, t1: int, *, su_chain: bool = False):
     J[..., H:, H:].diagonal(dim1=-2, dim2=-1).copy_(f_)
     K = None
     if su_chain:  # h_{t-1} = o_{t-1} tanh(c_{t-1}) with o_{t-1} held: ∂c_t/∂c_{t-1} = f_t + ∂c_t/∂h_{t-1} D_{t-1}
-        D = torch.full_like(c_prev, float("nan"))                                # undefined for t = 1 (no o_0)
+        D = torch.full_like(c_prev, float("nan"))  # undefined for t = 1 (no o_0)
         if t0 >= 1:
             D[:] = o[:-1] * (1 - torch.tanh(c_prev) ** 2)
         else:
@@ -245,10 +262,10 @@ def _jacobians(tr: _Trace, t0: int, t1: int, *, su_chain: bool = False):
 class StepJacobians(NamedTuple):
     """One-step Jacobians of a run; index j holds step t = j + 1 (``states`` index t holds s_t)."""
 
-    state: torch.Tensor          # (T, B, S, S)  ∂s_t/∂s_{t-1}; S = H, or 2H for the LSTM's (h, c)
-    states: torch.Tensor         # (T+1, B, S)   s_0 .. s_T
-    main: torch.Tensor | None    # (T, B, H)     the main term: LSTM f_t, GRU z_t (torch's z); None for RNNs
-    cell: torch.Tensor | None    # (T, B, H, H)  LSTM: Su's ∂c_t/∂c_{t-1}; row 0 (t = 1) is NaN
+    state: torch.Tensor  # (T, B, S, S)  ∂s_t/∂s_{t-1}; S = H, or 2H for the LSTM's (h, c)
+    states: torch.Tensor  # (T+1, B, S)   s_0 .. s_T
+    main: torch.Tensor | None  # (T, B, H)     the main term: LSTM f_t, GRU z_t (torch's z); None for RNNs
+    cell: torch.Tensor | None  # (T, B, H, H)  LSTM: Su's ∂c_t/∂c_{t-1}; row 0 (t = 1) is NaN
 
 
 def _inputs_3d(inputs, p):
@@ -258,8 +275,9 @@ def _inputs_3d(inputs, p):
     squeeze = x.dim() == 2
     x = x.unsqueeze(1) if squeeze else x
     if x.shape[-1] != p["weight_ih"].shape[1]:
-        raise ValueError(f"inputs must have {p['weight_ih'].shape[1]} features (weight_ih's columns), "
-                         f"got {x.shape[-1]}")
+        raise ValueError(
+            f"inputs must have {p['weight_ih'].shape[1]} features (weight_ih's columns), got {x.shape[-1]}"
+        )
     return x.to(p["weight_ih"].dtype), squeeze
 
 

@@ -23,12 +23,12 @@ from theory_lib.rnn.cells import _check_params, _initial, _inputs_3d, _run
 class LSTMTerms(NamedTuple):
     """The article's split of ∂c_t/∂c_{t-1} for t = 2 .. T (row j holds t = j + 2)."""
 
-    forget: torch.Tensor         # (T-1, B, H)     f_t, the main term (a diagonal)
-    via_forget: torch.Tensor     # (T-1, B, H, H)  c_{t-1} ∂f_t/∂c_{t-1} = diag(c_{t-1} f(1-f)) U_f D_{t-1}
-    via_input: torch.Tensor      # (T-1, B, H, H)  g_t ∂i_t/∂c_{t-1}     = diag(g i(1-i)) U_i D_{t-1}
+    forget: torch.Tensor  # (T-1, B, H)     f_t, the main term (a diagonal)
+    via_forget: torch.Tensor  # (T-1, B, H, H)  c_{t-1} ∂f_t/∂c_{t-1} = diag(c_{t-1} f(1-f)) U_f D_{t-1}
+    via_input: torch.Tensor  # (T-1, B, H, H)  g_t ∂i_t/∂c_{t-1}     = diag(g i(1-i)) U_i D_{t-1}
     via_candidate: torch.Tensor  # (T-1, B, H, H)  i_t ∂g_t/∂c_{t-1}     = diag(i (1-g²)) U_g D_{t-1}
-    total: torch.Tensor          # (T-1, B, H, H)  diag(f_t) + the three
-    c_prev: torch.Tensor         # (T-1, B, H)     c_{t-1}
+    total: torch.Tensor  # (T-1, B, H, H)  diag(f_t) + the three
+    c_prev: torch.Tensor  # (T-1, B, H)     c_{t-1}
 
 
 @one_cpu_thread()
@@ -48,15 +48,15 @@ def lstm_terms(inputs, params, h0=None, c0=None) -> LSTMTerms:
         raise ValueError(f"inputs must have at least 2 time steps (the split needs o_{{t-1}}), got {T}")
     tr = _run("lstm", x, p, _initial("h0", h0, B, H, x), _initial("c0", c0, B, H, x))
     a = tr.gates(0, T)
-    i, f, o = torch.sigmoid(a[..., :H]), torch.sigmoid(a[..., H:2 * H]), torch.sigmoid(a[..., 3 * H:])
-    g = torch.tanh(a[..., 2 * H:3 * H])
+    i, f, o = torch.sigmoid(a[..., :H]), torch.sigmoid(a[..., H : 2 * H]), torch.sigmoid(a[..., 3 * H :])
+    g = torch.tanh(a[..., 2 * H : 3 * H])
     U = p["weight_hh"]
-    c_prev = tr.c[1:T]                                                       # c_{t-1}, t = 2..T
-    D = (o[:-1] * (1 - torch.tanh(c_prev) ** 2)).unsqueeze(-2)               # (T-1, B, 1, H)
+    c_prev = tr.c[1:T]  # c_{t-1}, t = 2..T
+    D = (o[:-1] * (1 - torch.tanh(c_prev) ** 2)).unsqueeze(-2)  # (T-1, B, 1, H)
     i, f, g = i[1:], f[1:], g[1:]
-    vf = (c_prev * f * (1 - f)).unsqueeze(-1) * U[H:2 * H] * D
+    vf = (c_prev * f * (1 - f)).unsqueeze(-1) * U[H : 2 * H] * D
     vi = (g * i * (1 - i)).unsqueeze(-1) * U[:H] * D
-    vg = (i * (1 - g ** 2)).unsqueeze(-1) * U[2 * H:3 * H] * D
+    vg = (i * (1 - g**2)).unsqueeze(-1) * U[2 * H : 3 * H] * D
     total = vf + vi + vg
     total.diagonal(dim1=-2, dim2=-1).add_(f)
     out = LSTMTerms(f, vf, vi, vg, total, c_prev)

@@ -41,7 +41,7 @@ class _LogProduct:
         self.norm, self.S, self.dtype, self.device = norm, M0.shape[-1], M0.dtype, M0.device
         self.batch = tuple(M0.shape[:-2])
         self.out = torch.empty(T + 1, *self.batch, dtype=self.dtype, device=self.device)
-        self.out[T] = torch.log(self._norm(M0))                      # log‖M0‖
+        self.out[T] = torch.log(self._norm(M0))  # log‖M0‖
         self.M = M0.clone()
         self.logacc = torch.zeros(self.batch, dtype=self.dtype, device=self.device)  # P = e^{logacc} M
 
@@ -51,28 +51,28 @@ class _LogProduct:
     def feed(self, t0: int, J: torch.Tensor) -> None:
         dtype, n, eps = self.dtype, J.shape[0], torch.finfo(self.dtype).tiny
         tiny = 1e-200 if dtype == torch.float64 else 1e-20
-        jn = torch.linalg.matrix_norm(J)                            # (n, *batch) Frobenius
-        Jh = J / jn.clamp_min(eps)[..., None, None]                 # ‖Ĵ_t‖_F = 1 (or Ĵ = 0)
+        jn = torch.linalg.matrix_norm(J)  # (n, *batch) Frobenius
+        Jh = J / jn.clamp_min(eps)[..., None, None]  # ‖Ĵ_t‖_F = 1 (or Ĵ = 0)
         # suffix[j] = logacc + Σ_{j' >= j} log‖J_{t0+j'+1}‖_F
         suffix = self.logacc + torch.flip(torch.cumsum(torch.flip(torch.log(jn), [0]), 0), [0])
-        for k in (16, 1):                                           # renormalise every k steps
+        for k in (16, 1):  # renormalise every k steps
             buf = torch.empty(n, *self.batch, self.S, self.S, dtype=dtype, device=self.device)
             offs = torch.empty(n, *self.batch, dtype=dtype, device=self.device)
             M, acc, hi = self.M, torch.zeros(self.batch, dtype=dtype, device=self.device), n
             Js, bufs = Jh.unbind(0), buf.unbind(0)
             for j in range(n - 1, -1, -1):
-                torch.matmul(M, Js[j], out=bufs[j])                 # P_{t0+j} ∝ M Ĵ_{t0+j+1}
+                torch.matmul(M, Js[j], out=bufs[j])  # P_{t0+j} ∝ M Ĵ_{t0+j+1}
                 M = bufs[j]
                 if (n - 1 - j) % k == k - 1 or j == 0:
-                    offs[j:hi], hi = acc, j                         # these steps are at scale e^{acc}
+                    offs[j:hi], hi = acc, j  # these steps are at scale e^{acc}
                     s = torch.linalg.matrix_norm(M)
                     M = M / s.clamp_min(eps)[..., None, None]
                     acc = acc + torch.log(s)
-            fro = torch.linalg.matrix_norm(buf)                     # (n, *batch)
+            fro = torch.linalg.matrix_norm(buf)  # (n, *batch)
             if not ((fro < tiny) & (fro > 0)).any():
                 break
         val = torch.linalg.matrix_norm(buf, ord=2) if self.norm == "spectral" else fro
-        self.out[t0:t0 + n] = torch.log(val) + offs + suffix
+        self.out[t0 : t0 + n] = torch.log(val) + offs + suffix
         self.M, self.logacc = M, suffix[0] + acc
 
 
@@ -93,15 +93,15 @@ def log_product_norms(jacobians, norm: str = "rms") -> torch.Tensor:
     eye = torch.eye(S, dtype=J.dtype, device=J.device).expand(*J.shape[1:-2], S, S)
     acc = _LogProduct(J.shape[0], "spectral" if norm == "spectral" else "fro", eye)
     acc.feed(0, J)
-    out = acc.out if norm == "spectral" else acc.out - 0.5 * math.log(S)   # rms = ‖·‖_F / √S
-    out[-1] = 0.0                                                            # log‖I‖, exactly
+    out = acc.out if norm == "spectral" else acc.out - 0.5 * math.log(S)  # rms = ‖·‖_F / √S
+    out[-1] = 0.0  # log‖I‖, exactly
     return out
 
 
 def _diag_suffix(logdiag: torch.Tensor, norm: str) -> torch.Tensor:
     """log‖∏_{s>t} diag(d_s)‖ for t = 0..T from log|d| (T, B, H): rms or spectral (max)."""
     cs = torch.flip(torch.cumsum(torch.flip(logdiag, [0]), 0), [0])  # (T, B, H): Σ_{s >= t+1}
-    cs = torch.cat([cs, torch.zeros_like(cs[:1])], 0)                # index T: empty product
+    cs = torch.cat([cs, torch.zeros_like(cs[:1])], 0)  # index T: empty product
     if norm == "spectral":
         return cs.amax(-1)
     return 0.5 * (torch.logsumexp(2 * cs, -1) - math.log(logdiag.shape[-1]))
@@ -110,17 +110,29 @@ def _diag_suffix(logdiag: torch.Tensor, norm: str) -> torch.Tensor:
 class GradientProfile(NamedTuple):
     """Log norms of gradient products; index t holds the product of steps t+1 .. T (time first)."""
 
-    state: torch.Tensor        # (T+1, ...) log‖∂s_T/∂s_t‖, the exact product
-    main: torch.Tensor         # (T+1, ...) LSTM ∏ f, GRU ∏ z (main terms only); RNN the bound (T-t) log‖U‖_2
+    state: torch.Tensor  # (T+1, ...) log‖∂s_T/∂s_t‖, the exact product
+    main: torch.Tensor  # (T+1, ...) LSTM ∏ f, GRU ∏ z (main terms only); RNN the bound (T-t) log‖U‖_2
     cell: torch.Tensor | None  # (T+1, ...) LSTM: product of Su's ∂c/∂c (entry 0 NaN: needs o_0); else None
-    max_abs_c: float | None    # LSTM: the largest |c_t| met on the run; else None
+    max_abs_c: float | None  # LSTM: the largest |c_t| met on the run; else None
 
 
 @one_cpu_thread()
-def gradient_profiles(T: int, hidden: int, weight_scale: float, forget_bias: float = 0.0,
-                      seed: int | None = None, device=None, *, cells=CELLS, norm: str = "rms",
-                      batch: int | None = None, input_scale: float = 1.0, dtype=torch.float64,
-                      generator=None, chunk: int = 256) -> dict:
+def gradient_profiles(
+    T: int,
+    hidden: int,
+    weight_scale: float,
+    forget_bias: float = 0.0,
+    seed: int | None = None,
+    device=None,
+    *,
+    cells=CELLS,
+    norm: str = "rms",
+    batch: int | None = None,
+    input_scale: float = 1.0,
+    dtype=torch.float64,
+    generator=None,
+    chunk: int = 256,
+) -> dict:
     """``gradient_profile`` for several cells at once: {cell: GradientProfile}.
 
     The products of all cells run in one batched loop (smaller states padded with zeros), which
@@ -142,9 +154,10 @@ def gradient_profiles(T: int, hidden: int, weight_scale: float, forget_bias: flo
     runs = {}
     for c in cells:
         gen = _generator(seed, generator, device)
-        p = init_params(c, hidden, weight_scale, forget_bias, input_scale=input_scale, device=device,
-                        dtype=dtype, generator=gen)
-        x = torch.randn(T, B, hidden, dtype=dtype, device=device, generator=gen)   # (T, B, I)
+        p = init_params(
+            c, hidden, weight_scale, forget_bias, input_scale=input_scale, device=device, dtype=dtype, generator=gen
+        )
+        x = torch.randn(T, B, hidden, dtype=dtype, device=device, generator=gen)  # (T, B, I)
         runs[c] = _run(c, x, p)
     H = int(hidden)
     # one product slot per cell (S = H, or 2H for the LSTM), plus the LSTM's chain of Su's ∂c/∂c
@@ -152,15 +165,15 @@ def gradient_profiles(T: int, hidden: int, weight_scale: float, forget_bias: flo
     Smax = max(S for *_, S in slots)
     M0 = torch.zeros(len(slots), B, Smax, Smax, dtype=dtype, device=device)
     for k, (*_, S) in enumerate(slots):
-        M0[k, :, range(S), range(S)] = 1.0                                       # I_S padded with zeros
+        M0[k, :, range(S), range(S)] = 1.0  # I_S padded with zeros
     prod = _LogProduct(T, "spectral" if norm == "spectral" else "fro", M0)
     mains = {c: [] for c in cells}
-    for t0 in range(((T - 1) // chunk) * chunk, -1, -chunk):                   # latest chunk first
+    for t0 in range(((T - 1) // chunk) * chunk, -1, -chunk):  # latest chunk first
         t1 = min(t0 + chunk, T)
         Jall = torch.zeros(t1 - t0, len(slots), B, Smax, Smax, dtype=dtype, device=device)
         for c in cells:
             J, main, K = _jacobians(runs[c], t0, t1, su_chain=c == "lstm")
-            Jall[:, slots.index((c, "state", J.shape[-1])), :, :J.shape[-1], :J.shape[-1]] = J
+            Jall[:, slots.index((c, "state", J.shape[-1])), :, : J.shape[-1], : J.shape[-1]] = J
             if main is not None:
                 mains[c].append(torch.log(main))
             if K is not None:  # the chain K_T ⋯ K_{t+1} starts at K_2 (K_1 needs o_0): I in its place
@@ -168,10 +181,10 @@ def gradient_profiles(T: int, hidden: int, weight_scale: float, forget_bias: flo
                     K[0] = torch.eye(H, dtype=dtype, device=device)
                 Jall[:, slots.index(("lstm", "chain", H)), :, :H, :H] = K
         prod.feed(t0, Jall)
-    out = prod.out                                                              # (T+1, slots, B)
+    out = prod.out  # (T+1, slots, B)
     if norm == "rms":
         out = out - 0.5 * torch.log(torch.tensor([S for *_, S in slots], dtype=dtype, device=device)).unsqueeze(-1)
-    out[T] = 0.0                                                                # log‖I‖, exactly
+    out[T] = 0.0  # log‖I‖, exactly
     result = {}
     for c in cells:
         tr = runs[c]
@@ -179,7 +192,7 @@ def gradient_profiles(T: int, hidden: int, weight_scale: float, forget_bias: flo
         if c in ("lstm", "gru"):
             main = _diag_suffix(torch.cat(mains[c][::-1], 0), norm)
         else:
-            lag = torch.arange(T, -1, -1, dtype=dtype, device=device)            # T - t
+            lag = torch.arange(T, -1, -1, dtype=dtype, device=device)  # T - t
             main = lag * torch.log(torch.linalg.matrix_norm(tr.p["weight_hh"], ord=2))
             main[T] = 0.0  # (T - t) log‖U‖ is 0·(-inf) at t = T when U = 0
             main = main.unsqueeze(-1).expand(T + 1, B).clone()
@@ -195,10 +208,22 @@ def gradient_profiles(T: int, hidden: int, weight_scale: float, forget_bias: flo
     return result
 
 
-def gradient_profile(cell: str, T: int, hidden: int, weight_scale: float, forget_bias: float = 0.0,
-                     seed: int | None = None, device=None, *, norm: str = "rms", batch: int | None = None,
-                     input_scale: float = 1.0, dtype=torch.float64, generator=None,
-                     chunk: int = 256) -> GradientProfile:
+def gradient_profile(
+    cell: str,
+    T: int,
+    hidden: int,
+    weight_scale: float,
+    forget_bias: float = 0.0,
+    seed: int | None = None,
+    device=None,
+    *,
+    norm: str = "rms",
+    batch: int | None = None,
+    input_scale: float = 1.0,
+    dtype=torch.float64,
+    generator=None,
+    chunk: int = 256,
+) -> GradientProfile:
     """``gradient_norms`` together with the article's main-term products, from one run.
 
     Random parameters as in ``init_params`` and inputs x_t ~ N(0, I_H), states from s_0 = 0. Besides
@@ -207,14 +232,38 @@ def gradient_profile(cell: str, T: int, hidden: int, weight_scale: float, forget
     LSTM, the product of the article's ∂c_s/∂c_{s-1} (main + secondary terms).
     """
     cell = choice("cell", cell, CELLS)
-    return gradient_profiles(T, hidden, weight_scale, forget_bias, seed, device, cells=(cell,), norm=norm,
-                             batch=batch, input_scale=input_scale, dtype=dtype, generator=generator,
-                             chunk=chunk)[cell]
+    return gradient_profiles(
+        T,
+        hidden,
+        weight_scale,
+        forget_bias,
+        seed,
+        device,
+        cells=(cell,),
+        norm=norm,
+        batch=batch,
+        input_scale=input_scale,
+        dtype=dtype,
+        generator=generator,
+        chunk=chunk,
+    )[cell]
 
 
-def gradient_norms(cell: str, T: int, hidden: int, weight_scale: float, forget_bias: float = 0.0,
-                   seed: int | None = None, device=None, *, norm: str = "rms", batch: int | None = None,
-                   input_scale: float = 1.0, dtype=torch.float64, generator=None) -> torch.Tensor:
+def gradient_norms(
+    cell: str,
+    T: int,
+    hidden: int,
+    weight_scale: float,
+    forget_bias: float = 0.0,
+    seed: int | None = None,
+    device=None,
+    *,
+    norm: str = "rms",
+    batch: int | None = None,
+    input_scale: float = 1.0,
+    dtype=torch.float64,
+    generator=None,
+) -> torch.Tensor:
     """log‖∂s_T/∂s_t‖ for t = 0 .. T (time first; entry T is 0), the state s = h, or (h, c) for the LSTM.
 
     Random cell from ``init_params(cell, hidden, weight_scale, forget_bias)``, inputs x_t ~ N(0, I_H),
@@ -223,5 +272,17 @@ def gradient_norms(cell: str, T: int, hidden: int, weight_scale: float, forget_b
     space, so T = 10^4 neither overflows nor underflows. Shape (T+1,), or (T+1, batch) with
     ``batch`` independent input sequences through the same weights.
     """
-    return gradient_profile(cell, T, hidden, weight_scale, forget_bias, seed, device, norm=norm, batch=batch,
-                            input_scale=input_scale, dtype=dtype, generator=generator).state
+    return gradient_profile(
+        cell,
+        T,
+        hidden,
+        weight_scale,
+        forget_bias,
+        seed,
+        device,
+        norm=norm,
+        batch=batch,
+        input_scale=input_scale,
+        dtype=dtype,
+        generator=generator,
+    ).state

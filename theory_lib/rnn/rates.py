@@ -32,11 +32,11 @@ def decay_rate(log_norms, skip: float = 0.1) -> torch.Tensor | float:
     if not (isinstance(skip, numbers.Real) and 0 <= skip < 1):
         raise ValueError(f"skip must be in [0, 1), got {skip!r}")
     T = ell.shape[0] - 1
-    lag = torch.arange(T, -1, -1, dtype=ell.dtype, device=ell.device)          # T - t
+    lag = torch.arange(T, -1, -1, dtype=ell.dtype, device=ell.device)  # T - t
     keep = (lag >= skip * T) & ~torch.isnan(ell).reshape(T + 1, -1).any(-1)
     if keep.sum() < 2:
         raise ValueError(f"skip must leave at least 2 lags, got {skip!r}")
-    y = ell[keep].reshape(int(keep.sum()), -1)                                   # (n, batch)
+    y = ell[keep].reshape(int(keep.sum()), -1)  # (n, batch)
     xk = lag[keep].unsqueeze(-1)
     dead = torch.isinf(y).any(0)
     y = torch.where(torch.isinf(y), torch.zeros_like(y), y)
@@ -49,11 +49,11 @@ def decay_rate(log_norms, skip: float = 0.1) -> torch.Tensor | float:
 class DecayFit(NamedTuple):
     """What ``decay_fit`` measured on one profile: λ is a property of the window, not of the cell."""
 
-    rate: float          # λ over the whole window (natural log per step); inf for an exactly zero product
-    first: float         # λ over the window's first half
-    second: float        # λ over its second half
-    lags: tuple          # (first lag, last lag) of the window, (ceil(skip · T), T)
-    verdict: str         # "vanishes", "explodes", "saturates", "flat" or "zero"
+    rate: float  # λ over the whole window (natural log per step); inf for an exactly zero product
+    first: float  # λ over the window's first half
+    second: float  # λ over its second half
+    lags: tuple  # (first lag, last lag) of the window, (ceil(skip · T), T)
+    verdict: str  # "vanishes", "explodes", "saturates", "flat" or "zero"
 
 
 def _slope(lag: torch.Tensor, y: torch.Tensor) -> float:
@@ -74,20 +74,22 @@ def decay_fit(log_norms, skip: float = 0.1) -> DecayFit:
     """
     ell = log_norms if isinstance(log_norms, torch.Tensor) else torch.as_tensor(log_norms, dtype=torch.float64)
     if not ell.is_floating_point() or ell.dim() != 1 or ell.shape[0] < 5:
-        raise ValueError(f"log_norms must be a 1-D float tensor with at least 5 time steps, got shape {tuple(ell.shape)}")
+        raise ValueError(
+            f"log_norms must be a 1-D float tensor with at least 5 time steps, got shape {tuple(ell.shape)}"
+        )
     rate = decay_rate(ell, skip)
     T = ell.shape[0] - 1
-    k0 = math.ceil(skip * T)                                                  # as decay_rate: lags >= skip · T
+    k0 = math.ceil(skip * T)  # as decay_rate: lags >= skip · T
     if rate == math.inf:
         return DecayFit(math.inf, math.inf, math.inf, (k0, T), "zero")
-    by_lag = torch.flip(ell, [0]).to(torch.float64)                              # index = lag T - t
+    by_lag = torch.flip(ell, [0]).to(torch.float64)  # index = lag T - t
     lag = torch.arange(T + 1, dtype=torch.float64)
     keep = ~torch.isnan(by_lag)
     mid = (k0 + T) // 2
     halves = []
     for a, b in ((k0, mid), (mid, T)):
-        m = keep[a:b + 1]
-        halves.append(-_slope(lag[a:b + 1][m], by_lag[a:b + 1][m]) if m.sum() >= 2 else rate)
+        m = keep[a : b + 1]
+        halves.append(-_slope(lag[a : b + 1][m], by_lag[a : b + 1][m]) if m.sum() >= 2 else rate)
     first, second = halves
     if abs(first) * (mid - k0) >= math.log(2) and second / first < 0.25:
         verdict = "saturates"

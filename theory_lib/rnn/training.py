@@ -37,21 +37,32 @@ def adding_task(T: int, batch: int, *, device=None, generator=None, dtype=torch.
     cols = torch.arange(batch, device=device)
     marks[first, cols] = 1.0
     marks[second, cols] = 1.0
-    x = torch.stack([u, marks], dim=-1)                                       # (T, batch, 2)
-    y = u[first, cols] + u[second, cols]                                      # (batch,)
+    x = torch.stack([u, marks], dim=-1)  # (T, batch, 2)
+    y = u[first, cols] + u[second, cols]  # (batch,)
     return x, y
 
 
 class TrainResult(NamedTuple):
-    losses: torch.Tensor   # (steps,) training MSE per step
-    test_mse: float        # MSE on a fresh batch of 1000 sequences
-    initial: dict          # the cell's parameters before training (torch's names, float64): feed them
-                           # to ``state_jacobians`` to see how far gradients reached at the start
+    losses: torch.Tensor  # (steps,) training MSE per step
+    test_mse: float  # MSE on a fresh batch of 1000 sequences
+    initial: dict  # the cell's parameters before training (torch's names, float64): feed them
+    # to ``state_jacobians`` to see how far gradients reached at the start
 
 
 @one_cpu_thread()
-def train_adding(cell: str, T: int, *, hidden: int = 32, steps: int = 300, batch: int = 64, lr: float = 1e-2,
-                 clip: float = 1.0, forget_bias: float = 0.0, seed: int = 0, device=None) -> TrainResult:
+def train_adding(
+    cell: str,
+    T: int,
+    *,
+    hidden: int = 32,
+    steps: int = 300,
+    batch: int = 64,
+    lr: float = 1e-2,
+    clip: float = 1.0,
+    forget_bias: float = 0.0,
+    seed: int = 0,
+    device=None,
+) -> TrainResult:
     """Train a one-layer ``cell`` plus a linear read-out of h_T on ``adding_task(T)`` with Adam.
 
     torch's default initialisation U(-1/√H, 1/√H), drawn from a seeded generator (the global RNG
@@ -78,13 +89,13 @@ def train_adding(cell: str, T: int, *, hidden: int = 32, steps: int = 300, batch
             bound = 1 / math.sqrt(hidden)
             prm.copy_(torch.rand(prm.shape, device=device, generator=gen) * 2 * bound - bound)
         if cell in ("lstm", "gru"):
-            net.bias_ih_l0[hidden:2 * hidden] += bias
+            net.bias_ih_l0[hidden : 2 * hidden] += bias
     initial = {k.removesuffix("_l0"): v.detach().clone().double() for k, v in net.state_dict().items()}
     opt = torch.optim.Adam([*net.parameters(), *head.parameters()], lr=lr)
     losses = torch.empty(steps)
     for k in range(steps):
         x, y = adding_task(T, batch, device=device, generator=gen)
-        out, _ = net(x)                                                       # (T, batch, H)
+        out, _ = net(x)  # (T, batch, H)
         loss = ((head(out[-1]).squeeze(-1) - y) ** 2).mean()
         opt.zero_grad()
         loss.backward()

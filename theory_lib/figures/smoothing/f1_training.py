@@ -21,7 +21,7 @@ from theory_lib.figures.controls import Choice, LogSlider, Slider
 from theory_lib.figures.style import nice_ceil, set_limits
 
 N_TRAIN, N_TEST, STEPS, LR, RECORD = 2000, 10_000, 200, 0.3, 10
-F1_TOPS = (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8)   # brackets for the F1 panels' top: the curves fill them
+F1_TOPS = (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8)  # brackets for the F1 panels' top: the curves fill them
 
 
 def data_box(x: np.ndarray) -> tuple:
@@ -67,9 +67,19 @@ def f1_experiment(positive_fraction: float, separation: float, batch: str, seed:
     xtr, ytr = sm.imbalanced_blobs(N_TRAIN, positive_fraction, separation, generator=g)
     xte, yte = sm.imbalanced_blobs(N_TEST, positive_fraction, separation, generator=g)
     batch_size = None if batch == "full" else int(batch)
-    runs = {loss: sm.train_linear_classifier(xtr, ytr, loss, steps=STEPS, lr=LR, batch_size=batch_size,
-                                             record_every=RECORD, generator=torch.Generator().manual_seed(seed + 1))
-            for loss in ("ce", "f1")}
+    runs = {
+        loss: sm.train_linear_classifier(
+            xtr,
+            ytr,
+            loss,
+            steps=STEPS,
+            lr=LR,
+            batch_size=batch_size,
+            record_every=RECORD,
+            generator=torch.Generator().manual_seed(seed + 1),
+        )
+        for loss in ("ce", "f1")
+    }
     ce, f1 = runs["ce"], runs["f1"]
     thresholds = torch.linspace(0.02, 0.98, 49, dtype=torch.float64)
     p_tr, p_te = ce.probs(xtr), ce.probs(xte)
@@ -77,28 +87,41 @@ def f1_experiment(positive_fraction: float, separation: float, batch: str, seed:
     t_best = thresholds[int(torch.argmax(train_curve))].item()
     test_curve = sm.hard_f1(p_te, yte, thresholds[:, None]).numpy()
     # F1 along training, on the test set, for both losses (at p > 1/2, i.e. logit > 0)
-    hist = {loss: sm.hard_f1(r.history_w @ xte.T + r.history_b[:, None], yte).numpy()  # (R,)
-            for loss, r in runs.items()}
+    hist = {
+        loss: sm.hard_f1(r.history_w @ xte.T + r.history_b[:, None], yte).numpy()  # (R,)
+        for loss, r in runs.items()
+    }
     if batch_size is None:
         smooth_train = 1.0 - f1.history_loss.numpy()
     else:  # the recorded loss is one batch's: recompute the smooth F1 on the whole training set
-        smooth_train = np.array([sm.smooth_f1(torch.sigmoid(xtr @ w + b), ytr).item()
-                                 for w, b in zip(f1.history_w, f1.history_b)])
+        smooth_train = np.array(
+            [
+                sm.smooth_f1(torch.sigmoid(xtr @ w + b), ytr).item()
+                for w, b in zip(f1.history_w, f1.history_b, strict=True)
+            ]
+        )
     # the ceiling: the best threshold on x_1 (the Bayes rule's direction), chosen on the test set
     # (sorted by x_1, predicting the top j points positive: F1 = 2 TP_j / (j + #positives))
     tp = torch.cumsum(yte[torch.argsort(xte[:, 0], descending=True)], 0)
     oracle = (2 * tp / (torch.arange(1, N_TEST + 1, dtype=yte.dtype) + yte.sum())).max().item()
     return {
-        "x": xtr.numpy(), "y": ytr.numpy(),
-        "ce": (ce.w.numpy(), ce.b.item()), "f1": (f1.w.numpy(), f1.b.item()),
-        "t_best": t_best, "thresholds": thresholds.numpy(), "test_curve": test_curve,
-        "steps": ce.history_step.numpy(), "hist_ce": hist["ce"], "hist_f1": hist["f1"],
+        "x": xtr.numpy(),
+        "y": ytr.numpy(),
+        "ce": (ce.w.numpy(), ce.b.item()),
+        "f1": (f1.w.numpy(), f1.b.item()),
+        "t_best": t_best,
+        "thresholds": thresholds.numpy(),
+        "test_curve": test_curve,
+        "steps": ce.history_step.numpy(),
+        "hist_ce": hist["ce"],
+        "hist_f1": hist["f1"],
         "smooth_train": smooth_train,
         "f1_ce": sm.hard_f1(ce.logits(xte), yte).item(),
         "f1_ce_tuned": sm.hard_f1(p_te, yte, t_best).item(),
         "f1_f1": sm.hard_f1(f1.logits(xte), yte).item(),
         "oracle": oracle,
-        "mean_p_ce": p_te.mean().item(), "mean_p_f1": f1.probs(xte).mean().item(),
+        "mean_p_ce": p_te.mean().item(),
+        "mean_p_f1": f1.probs(xte).mean().item(),
         "predicted_ce": (ce.logits(xte) > 0).double().mean().item(),
         "predicted_f1": (f1.logits(xte) > 0).double().mean().item(),
         "seconds": time.perf_counter() - t0,
@@ -141,21 +164,30 @@ class SmoothF1TrainingFigure(InteractiveFigure):
         (self.t_best,) = ax_t.plot([], [], "o", color="C0", ms=6)
         (self.t_f1,) = ax_t.plot([], [], color="C2", lw=1.5, ls="-.")
         (self.t_rule,) = ax_t.plot([], [], ":", color="k", lw=1.2, label="t = F1*/2")
-        ax_t.set(xlim=(0, 1), xlabel="threshold t (○ ½, ● t*)", ylabel="test F1",
-                 title="cross-entropy model at p > t")
+        ax_t.set(xlim=(0, 1), xlabel="threshold t (○ ½, ● t*)", ylabel="test F1", title="cross-entropy model at p > t")
         # one legend for the three panels, under them (figure legends stay in the static background)
-        handles = [self.neg, self.pos, self.ce_line, self.ce_tuned_line, self.f1_line, self.h_smooth,
-                   self.h_oracle, self.t_rule]
-        self.fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=8, frameon=False,
-                        markerscale=2)
+        handles = [
+            self.neg,
+            self.pos,
+            self.ce_line,
+            self.ce_tuned_line,
+            self.f1_line,
+            self.h_smooth,
+            self.h_oracle,
+            self.t_rule,
+        ]
+        self.fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=8, frameon=False, markerscale=2)
 
     def draw(self, positive_fraction, separation, batch, seed):
         r = f1_experiment(round(positive_fraction, 6), round(separation, 6), batch, int(seed))
         x, y = r["x"], r["y"]
         self.neg.set_offsets(x[y == 0])
         self.pos.set_offsets(x[y == 1])
-        logit = lambda t: math.log(t / (1 - t))
-        box = data_box(x)                                  # the axes fit the points
+
+        def logit(t):
+            return math.log(t / (1 - t))
+
+        box = data_box(x)  # the axes fit the points
         set_limits(self.ax_s, box[:2], box[2:])
         self.ce_line.set_data(*_line_in_box(*r["ce"], 0.0, box))
         self.ce_tuned_line.set_data(*_line_in_box(*r["ce"], logit(r["t_best"]), box))
@@ -184,4 +216,5 @@ class SmoothF1TrainingFigure(InteractiveFigure):
             f"tuned threshold t* = {r['t_best']:.2f} <b>{r['f1_ce_tuned']:.3f}</b>; smooth-F1 loss at "
             f"p > ½ <b>{r['f1_f1']:.3f}</b>; best threshold on x₁ {r['oracle']:.3f}. Mean predicted p "
             f"on the test set: cross-entropy {r['mean_p_ce']:.3f}, smooth-F1 {r['mean_p_f1']:.3f} "
-            f"(true π {positive_fraction:.3f}). Both trainings took {r['seconds']:.2f} s (cached).")
+            f"(true π {positive_fraction:.3f}). Both trainings took {r['seconds']:.2f} s (cached)."
+        )

@@ -26,13 +26,15 @@ FUNCTIONS = {
     "sign ≈ erf(kx)": ("sign", "erf"),
     "step ≈ σ(kx)": ("step", "sigmoid"),
 }
-_EXACT = {"abs": np.abs, "relu": lambda x: np.maximum(x, 0.0), "sign": np.sign,
-          "step": lambda x: (x > 0).astype(float)}
-_EXACT_DERIV = {"abs": np.sign, "relu": lambda x: (x > 0).astype(float), "sign": np.zeros_like,
-                "step": np.zeros_like}
+_EXACT = {"abs": np.abs, "relu": lambda x: np.maximum(x, 0.0), "sign": np.sign, "step": lambda x: (x > 0).astype(float)}
+_EXACT_DERIV = {"abs": np.sign, "relu": lambda x: (x > 0).astype(float), "sign": np.zeros_like, "step": np.zeros_like}
 # one-sided limits at the kink x = 0: (value from the left, from the right), (slope left, right)
-_AT_ZERO = {"abs": ((0.0, 0.0), (-1.0, 1.0)), "relu": ((0.0, 0.0), (0.0, 1.0)),
-            "sign": ((-1.0, 1.0), (0.0, 0.0)), "step": ((0.0, 1.0), (0.0, 0.0))}
+_AT_ZERO = {
+    "abs": ((0.0, 0.0), (-1.0, 1.0)),
+    "relu": ((0.0, 0.0), (0.0, 1.0)),
+    "sign": ((-1.0, 1.0), (0.0, 0.0)),
+    "step": ((0.0, 1.0), (0.0, 0.0)),
+}
 YLIM, DLIM = (-1.4, 3.2), (-1.6, 1.6)  # fixed for every function and k: updates stay blitted
 
 
@@ -92,7 +94,7 @@ class SmoothFunctionFigure(InteractiveFigure):
 
     def draw(self, function, k):
         name, kind = FUNCTIONS[function]
-        xn = x_grid(k)                                   # dense near the kink, whatever k
+        xn = x_grid(k)  # dense near the kink, whatever k
         x = torch.from_numpy(xn).requires_grad_(True)
         y = smooth_function(name, kind, x, k)
         (dy,) = torch.autograd.grad(y.sum(), x)
@@ -113,8 +115,9 @@ class SmoothFunctionFigure(InteractiveFigure):
         self.bound_line.set_data([-3, 3], [bound, bound])
 
         # derivative: exact (a Dirac delta at 0 for sign and step) and the smooth one by autograd
-        self.dexact_line.set_data(xj, np.r_[_EXACT_DERIV[name](left[:-1]), d_left, d_right,
-                                            _EXACT_DERIV[name](right[1:])])
+        self.dexact_line.set_data(
+            xj, np.r_[_EXACT_DERIV[name](left[:-1]), d_left, d_right, _EXACT_DERIV[name](right[1:])]
+        )
         self.dsmooth_line.set_data(xn, dy)
         if name in ("sign", "step"):  # the derivative tends to a Dirac delta: an arrow at 0
             peak = float(dy.max())
@@ -122,8 +125,9 @@ class SmoothFunctionFigure(InteractiveFigure):
             mass = 2 if name == "sign" else 1
             clipped = " (off scale ↑)" if peak > DLIM[1] else ""
             area = sm.derivative_mass(name, k, 3.0, kind if name == "sign" else None)  # exact: f(3) − f(−3)
-            self.delta_text.set_text(f"exact: {mass}·δ(x) at 0\nsmooth: peak {peak:.3g}{clipped},\n"
-                                     f"area on [−3, 3] {area:.4g}")
+            self.delta_text.set_text(
+                f"exact: {mass}·δ(x) at 0\nsmooth: peak {peak:.3g}{clipped},\narea on [−3, 3] {area:.4g}"
+            )
         else:
             self.delta_line.set_data([], [])
             self.delta_text.set_text("")
@@ -134,8 +138,12 @@ class SmoothFunctionFigure(InteractiveFigure):
         bound = sm.approximation_error(name, k, kind)
         if name in ("sign", "step"):
             far = gap[np.abs(xn) >= 0.5].max()
-            return (f"k = {k:.3g}: the sup error stays <b>{bound:g}</b> for every k (a jump is never "
-                    f"approximated uniformly), but on |x| ≥ 0.5 it is <b>{far:.2e}</b>.")
+            return (
+                f"k = {k:.3g}: the sup error stays <b>{bound:g}</b> for every k (a jump is never "
+                f"approximated uniformly), but on |x| ≥ 0.5 it is <b>{far:.2e}</b>."
+            )
         c = bound * k
-        return (f"k = {k:.3g}: sup |smooth − exact| = <b>{bound:.4g}</b> = {c:.4f}/k; largest gap on the "
-                f"plotted grid {gap.max():.4g}; gap at x = ±3: {gap[-1]:.2e}.")
+        return (
+            f"k = {k:.3g}: sup |smooth − exact| = <b>{bound:.4g}</b> = {c:.4f}/k; largest gap on the "
+            f"plotted grid {gap.max():.4g}; gap at x = ±3: {gap[-1]:.2e}."
+        )

@@ -60,8 +60,11 @@ class SmoothMaxFigure(InteractiveFigure):
     """max vs smooth max with the bound, onehot vs softmax, argmax vs soft argmax, against tau."""
 
     controls = {
-        "vector": Text("2, 0.5, 3, 2.8, 1", ["3, 0, 3", "1e4, -1e4, 9999", "0, 0, 0, 0, 0, 0",
-                                              ", ".join(str(i) for i in range(40))], label="vector x"),
+        "vector": Text(
+            "2, 0.5, 3, 2.8, 1",
+            ["3, 0, 3", "1e4, -1e4, 9999", "0, 0, 0, 0, 0, 0", ", ".join(str(i) for i in range(40))],
+            label="vector x",
+        ),
         "tau": LogSlider(1e-3, 10.0, 0.3, label="temperature τ", named=(0.001, 0.01, 0.03, 0.1, 1.0)),
     }
     figsize = (9.5, 6.6)
@@ -109,8 +112,7 @@ class SmoothMaxFigure(InteractiveFigure):
         ax_g.legend(ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, frameon=False)
 
         (self.soft_curve,) = ax_a.plot([], [], color="C3", lw=2, label="Σ i·softmax(x/τ)ᵢ")
-        self.argmax_lines = LineCollection([], colors="k", linewidths=1.0, linestyles="--",
-                                           label="maximisers")
+        self.argmax_lines = LineCollection([], colors="k", linewidths=1.0, linestyles="--", label="maximisers")
         ax_a.add_collection(self.argmax_lines)
         (self.soft_now,) = ax_a.plot([], [], "o", color="C3", ms=6)
         (self.tau_now_a,) = ax_a.plot([], [], color="0.5", lw=0.8)
@@ -138,7 +140,7 @@ class SmoothMaxFigure(InteractiveFigure):
         span = (m - lo) or max(abs(m), 1.0)
         bottom, top = lo - 0.1 * span, m + 0.6 * span
         set_limits(self.ax_v, (-0.6, n - 0.4), (bottom, top))
-        self.stems.set_segments([[(j, bottom), (j, v)] for j, v in zip(i, xn)])
+        self.stems.set_segments([[(j, bottom), (j, v)] for j, v in zip(i, xn, strict=True)])
         self.points.set_data(i, xn)
         self.max_line.set_data([-0.6, n - 0.4], [m, m])
         self.smax_line.set_data([-0.6, n - 0.4], [smax, smax])
@@ -148,7 +150,9 @@ class SmoothMaxFigure(InteractiveFigure):
 
         # softmax bars with the hard onehot (first maximiser, as torch.argmax picks it)
         set_limits(self.ax_p, xlim=(-0.6, n - 0.4))
-        self.bars.set_verts([[(j - 0.3, 0), (j - 0.3, v), (j + 0.3, v), (j + 0.3, 0)] for j, v in zip(i, p)])
+        self.bars.set_verts(
+            [[(j - 0.3, 0), (j - 0.3, v), (j + 0.3, v), (j + 0.3, 0)] for j, v in zip(i, p, strict=True)]
+        )
         first = int(winners[0])
         self.onehot.set_segments([[(first, 0), (first, 1)]])
         self.argmax_mark.set_data(winners, np.full(len(winners), 1.15))
@@ -179,5 +183,10 @@ class SmoothMaxFigure(InteractiveFigure):
             f"n = {n}, τ = {tau:.3g}: max = {m:.6g}, smooth max = {smax:.6g}, gap = <b>{smax - m:.3g}</b> "
             f"≤ τ log n = {bound:.3g}. argmax = {{{where}}}, soft argmax = <b>{soft:.3f}</b>, "
             f"largest softmax entry {p.max():.3f}."
-            + (f" With {ties} tied maxima the soft argmax tends to their mean index "
-               f"{winners.mean():.3g}, and the gap to τ log {ties}." if ties > 1 else ""))
+            + (
+                f" With {ties} tied maxima the soft argmax tends to their mean index "
+                f"{winners.mean():.3g}, and the gap to τ log {ties}."
+                if ties > 1
+                else ""
+            )
+        )
