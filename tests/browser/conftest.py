@@ -1,0 +1,108 @@
+"""Fixtures of the browser test: a copy of the lessons, Chromium, the Agg references, the servers.
+
+``workdir``, ``browser`` and ``references`` are session-scoped: every browser test module on a
+pytest worker shares one Chromium. ``lab`` and ``voila`` start one server per test class. Their
+teardowns stop the browser and the servers (with their kernels), also when a test fails.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, ROOT, VENV_BIN
+from tests.browser.fidelity import References
+from tests.browser.servers import Server
+
+
+@pytest.fixture(scope="session")
+def workdir(tmp_path_factory):
+    """A copy of lessons/ (JupyterLab may save what it runs: the repository stays clean)."""
+    root = tmp_path_factory.mktemp("browser")
+    shutil.copytree(ROOT / "lessons", root / "lessons", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    settings = {  # JupyterLab user settings: no autosave, every cell in the DOM, no news pop-up
+        "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
+        "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+        "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+        "@jupyterlab/extensionmanager-extension/plugin": {"enabled": False},
+    }
+    for plugin, values in settings.items():
+        path = root / "settings" / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    return root
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(
+            f"BROWSER TEST NOT RUN: {CHROMIUM} is missing. Install Debian's chromium "
+            "(`apt-get install chromium`; `make test` does it when run as root)."
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("playwright is missing: run `make install` (pip install -c constraints.txt -e '.[test]')")
+    pw = sync_playwright().start()
+    try:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=60_000)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+    finally:
+        pw.stop()
+
+
+@pytest.fixture(scope="session")
+def references():
+    refs = References()
+    yield refs
+    refs.close()
+
+
+@pytest.fixture(scope="class")
+def lab(workdir):
+    with Server(
+        "jupyterlab",
+        [
+            str(VENV_BIN / "python"),
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            "--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",
+            "--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={workdir / 'lessons'}",
+            "--ServerApp.allow_root=True",  # CI runs as root
+            "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: run all cells, find the kernel
+            f"--LabApp.user_settings_dir={workdir / 'settings'}",
+            f"--LabApp.workspaces_dir={workdir / 'workspaces'}",
+        ],
+        workdir,
+        probe="/api/status",
+    ) as server:
+        yield server
+
+
+@pytest.fixture(scope="class")
+def voila(workdir):
+    with Server(
+        "voila",
+        [
+            str(VENV_BIN / "voila"),
+            "--no-browser",
+            "--Voila.ip=127.0.0.1",
+            "--port={port}",
+            "--Voila.token={token}",
+            "--show_tracebacks=True",
+            str(workdir / "lessons"),
+        ],
+        workdir,
+        probe="/",
+    ) as server:
+        yield server

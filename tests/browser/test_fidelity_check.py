@@ -1,0 +1,87 @@
+"""The fidelity check itself must see the failure: lesson 07's old broken frames, injected into a live figure."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from tests.browser import FIGURE_CSS, RENDER_S
+from tests.browser.fidelity import _await_truth
+from tests.browser.session import _close_in_lab, _open_in_lab, _open_session, _press
+
+pytestmark = pytest.mark.slow
+
+
+PROBE = {
+    "cells": [
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": "probe-1",
+            "metadata": {},
+            "outputs": [],
+            "source": [
+                "%matplotlib widget\n",
+                "from theory_lib.figures.rnn import RNNGradientFigure\n",
+                "figure = RNNGradientFigure()\n",
+                "figure.widget()",
+            ],
+        },
+    ],
+    "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+    "nbformat": 4,
+    "nbformat_minor": 5,
+}
+
+# Lesson 07's intermittent picture, made certain: the kernel goes back to matplotlib's changed-pixels
+# frames while the browser's image mode reads "full", so each frame clears the canvas before it is
+# drawn (what the image-mode race, or a dropped frame, did; see InteractiveFigure._whole_frames).
+BREAK_FRAMES = """
+_c = figure.fig.canvas
+del _c.get_diff_image  # matplotlib's own: only the pixels that changed since the last frame
+_c._force_full = False
+print("broken")
+"""
+HEAL_FRAMES = """
+from theory_lib.figures.base import InteractiveFigure as _IF
+_c = figure.fig.canvas
+_IF._whole_frames(_c)
+_c._png_is_old = True
+_c.manager.refresh_all()
+print("healed")
+"""
+
+
+class TestFidelityCheck:
+    def test_a_frame_drawn_over_a_cleared_canvas_fails_the_check(self, lab, browser, references, workdir, capsys):
+        """Inject lesson 07's failure mode into a live figure: the fidelity check must flag the
+        broken canvas (and save the images), and pass again once whole frames are restored."""
+        started = time.monotonic()
+        probe = workdir / "lessons" / "_fidelity_probe.ipynb"
+        probe.write_text(json.dumps(PROBE))
+        context, page, session = _open_session(browser, lab, "jupyterlab", probe, references)
+        try:
+            _open_in_lab(session, lab, probe)
+            page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            fig = page.locator(FIGURE_CSS).first
+            fig.locator(".jupyter-matplotlib-canvas-div").first.wait_for(timeout=RENDER_S * 1000)
+            assert _await_truth(session, fig, 1, "first render", timeout=RENDER_S)["ok"]
+            slider = fig.locator(".widget-gridbox").first.locator(".widget-slider").nth(0)  # weight scale
+
+            assert "broken" in session.execute(BREAK_FRAMES)
+            idle = page.evaluate("() => window.__tlIdle")
+            assert _press(session, slider, ("ArrowRight",)) == "ArrowRight"
+            session.wait_kernel_idle(idle)
+            broken = _await_truth(session, fig, 1, "injected cleared canvas", timeout=3)
+            assert not broken["ok"], "the fidelity check did not see a canvas cleared before a changed-pixels frame"
+            assert broken["mismatch"] > 0.02, broken["mismatch"]
+            assert list(session.out.glob("*MISMATCH-diff.png")), "the mismatch images were not saved"
+
+            assert "healed" in session.execute(HEAL_FRAMES)
+            healed = _await_truth(session, fig, 1, "whole frame restored")
+            assert healed["ok"], healed.get("problem")
+            session.note(f"injected: {broken['mismatch']:.2%} of the pixels differ; healed: {healed['mismatch']:.3%}")
+        finally:
+            _close_in_lab(session, context, capsys, started)

@@ -1,0 +1,48 @@
+"""Every lesson in Voila (`make app`): rendered on a 2x screen, no cell raised, one slider move."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from tests.browser import LESSONS, OPEN_S
+from tests.browser.session import _open_session
+from tests.browser.sweeps import _exercise_figures
+
+# A class of its own: `pytest -n 2 --dist loadscope` runs it beside TestJupyterLab (see test_jupyterlab).
+pytestmark = pytest.mark.slow
+
+
+class TestVoila:
+    @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
+    def test_lesson_in_voila(self, lesson, voila, browser, references, capsys):
+        started = time.monotonic()
+        # A HiDPI screen here (JupyterLab runs at 1x): ipympl draws at twice the dpi.
+        context, page, session = _open_session(browser, voila, "voila", lesson, references, device_scale_factor=2)
+        try:
+            t0 = time.monotonic()
+            # Voila executes every cell on the server while it streams the page: "load" means done.
+            page.goto(voila.url(f"/voila/render/{lesson.name}"), timeout=OPEN_S * 1000, wait_until="load")
+            page.wait_for_function(
+                """() => { const wm = window.jupyterapp && window.jupyterapp.widgetManager;
+                     const k = wm && (wm.kernel || wm._kernel);
+                     return k && k.connectionStatus === 'connected' && k.status === 'idle'; }""",
+                timeout=OPEN_S * 1000,
+            )
+            session.times["open_s"] = time.monotonic() - t0
+            session.watch_kernel()
+            session.check_outputs()
+            # Voila runs no code that the page sends: count the figures from the source instead.
+            shows = any(
+                ".widget()" in "".join(c["source"])
+                for c in json.loads(lesson.read_text(encoding="utf-8"))["cells"]
+                if c["cell_type"] == "code"
+            )
+            _exercise_figures(session, 1 if shows else 0, every_slider=False)
+            session.check_outputs()
+            session.check_kernel_and_console()
+        finally:
+            context.close()  # Voila shuts the kernel down when its page goes
+            session.finish(capsys, started)
