@@ -273,15 +273,17 @@ def test_probe_of_a_linear_model_is_the_quadratic_theory():
 
 
 # ------------------------------------------------------------------ bad input
-def test_one_thread_restores_the_setting():
-    before = torch.get_num_threads()
-    with bnm.one_thread("cpu"):
-        assert torch.get_num_threads() == 1
-    assert torch.get_num_threads() == before
 
 
 X = torch.randn(10, 2, dtype=f64)
 Y = torch.randn(10, dtype=f64)
+
+
+def test_the_probe_restores_the_thread_setting():
+    """The probe runs on one CPU thread (tiny tensors) and gives the setting back."""
+    before = torch.get_num_threads()
+    bnm.landscape_probe(X, Y, hidden=(4,), steps=2, batch_size=5)
+    assert torch.get_num_threads() == before
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from theory_lib import batchnorm as bnm
+from theory_lib.batchnorm.probe import _layer_shapes
 
 f64 = torch.float64
 
@@ -16,7 +17,7 @@ f64 = torch.float64
 def _unflatten(theta, d, hidden, bn):
     """θ flattened in the documented order -> the list of tensors, for nn modules built here."""
     out, i = [], 0
-    for _, shape, *_ in bnm._layer_shapes(d, hidden, bn):
+    for _, shape, *_ in _layer_shapes(d, hidden, bn):
         size = math.prod(shape)
         out.append(theta[i : i + size].reshape(shape))
         i += size

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -91,7 +92,7 @@ def test_bound_is_attained_by_ties_and_gap_tends_to_tau_log_m():
 def test_smooth_max_converges_to_max():
     x = torch.tensor([0.3, -2.0, 1.1, 1.0], dtype=F64)
     errs = [(sm.smooth_max(x, tau) - 1.1).item() for tau in (1.0, 0.1, 0.01, 0.001)]
-    assert all(a > b for a, b in zip(errs, errs[1:], strict=True)) and errs[-1] < 1e-12
+    assert all(a > b for a, b in itertools.pairwise(errs)) and errs[-1] < 1e-12
 
 
 def test_smooth_max_extremes_are_finite_with_finite_gradients(device):
@@ -121,7 +122,7 @@ def test_smooth_onehot_tends_to_onehot_of_argmax():
     x = torch.tensor([[0.2, 1.5, 1.4, -3.0], [9.0, 1.0, 8.0, 8.5]], dtype=F64)
     hard = torch.nn.functional.one_hot(x.argmax(-1), 4).to(F64)
     errs = [(sm.smooth_onehot(x, tau) - hard).abs().max().item() for tau in (1.0, 0.1, 0.01, 0.001)]
-    assert all(a > b for a, b in zip(errs, errs[1:], strict=True)) and errs[-1] < 1e-40
+    assert all(a > b for a, b in itertools.pairwise(errs)) and errs[-1] < 1e-40
 
 
 def test_smooth_argmax_is_the_index_weighted_softmax_and_converges():
@@ -235,7 +236,7 @@ def test_converges_as_k_grows(function, kind):
         errs.append(
             (smooth(function, kind, x, k) - torch.from_numpy(EXACT[function](x.numpy())))[keep].abs().max().item()
         )
-    assert all(a > b or a == b == 0.0 for a, b in zip(errs, errs[1:], strict=True)), errs
+    assert all(a > b or a == b == 0.0 for a, b in itertools.pairwise(errs)), errs
     assert errs[-1] < 1e-3
 
 

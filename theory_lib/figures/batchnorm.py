@@ -12,7 +12,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import LogLocator, NullLocator
 
 from theory_lib import batchnorm as bnm
-from theory_lib._checks import default_device
+from theory_lib._checks import default_device, one_cpu_thread
 from theory_lib.figures.base import InteractiveFigure
 from theory_lib.figures.controls import Choice, LogSlider, Slider
 from theory_lib.figures.style import nice_ceil
@@ -173,7 +173,7 @@ class LeastSquaresBNFigure(InteractiveFigure):
         return [bnm.gradient_descent(x, y, lr, steps, normalize=m) for m in MODES]
 
     def draw(self, mean, scale, lr, steps):
-        with bnm.one_thread("cpu"):  # tiny tensors: thread handshakes would cost more than the maths
+        with one_cpu_thread("cpu"):  # tiny tensors: thread handshakes would cost more than the maths
             self._draw(mean, scale, lr, steps)
 
     def _draw(self, mean, scale, lr, steps):
