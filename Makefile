@@ -22,6 +22,7 @@ lab: $(STAMP)
 	    --ServerApp.root_dir=lessons --ServerApp.open_browser=False --ServerApp.allow_root=True
 
 # The lessons as apps for a class: figures and prose, no code. Loopback only, with a fresh token.
+# Voila reads voila.json from here: JupyterLab's jupytext extension (for editing) is not loaded in apps.
 app: $(STAMP)
 	@TOKEN=$$($(PY) -c "import secrets; print(secrets.token_hex(16))"); \
 	echo "Lessons as apps: http://127.0.0.1:$(PORT)/?token=$$TOKEN"; \

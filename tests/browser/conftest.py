@@ -22,6 +22,7 @@ def workdir(tmp_path_factory):
     """A copy of lessons/ (JupyterLab may save what it runs: the repository stays clean)."""
     root = tmp_path_factory.mktemp("browser")
     shutil.copytree(ROOT / "lessons", root / "lessons", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    shutil.copy(ROOT / "voila.json", root / "voila.json")  # Voila reads it from its working directory, as make app
     settings = {  # JupyterLab user settings: no autosave, every cell in the DOM, no news pop-up
         "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
         "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
