@@ -1,6 +1,8 @@
 """theory_lib: derivations from Su Jianlin's Scientific Spaces (kexue.fm) as tested torch code.
 
-One module per derivation; every module is plain functions on torch tensors.
+One topic per lesson, the same name in every layer (``lessons/04-bert-init.ipynb`` uses
+``theory_lib.bert_init`` and ``theory_lib.figures.bert_init``; see docs/architecture.md); a topic is
+a module, or a package split by concept, of plain functions on torch tensors.
 Figures live in ``theory_lib.figures`` and are imported only by the lessons, so
 ``import theory_lib`` never pulls in matplotlib or ipywidgets.
 """
