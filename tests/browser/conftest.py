@@ -1,7 +1,9 @@
 """Fixtures of the browser test: a copy of the lessons, Chromium, the Agg references, the servers.
 
-``workdir``, ``browser`` and ``references`` are session-scoped: every browser test module on a
-pytest worker shares one Chromium. ``lab`` and ``voila`` start one server per test class. Their
+``workdir`` and ``references`` are session-scoped (one per pytest worker); ``browser`` is
+module-scoped: Playwright's sync API keeps an asyncio loop running in the worker's main thread while
+it is started, which would break any later test on that worker that runs its own loop
+(tests/test_nbclient_poll.py). ``lab`` and ``voila`` start one server per test class. Their
 teardowns stop the browser and the servers (with their kernels), also when a test fails.
 """
 
@@ -36,7 +38,7 @@ def workdir(tmp_path_factory):
     return root
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
         pytest.skip(
