@@ -1,5 +1,6 @@
 # Two commands for a learner: `make lab` and `make test`. `make app` serves the lessons as code-free
-# apps (Voila), `make bench` times every figure; `make lint`, `make format` and `make lessons` are for authors.
+# apps (Voila), `make bench` times every figure (`make bench-browser` in the browser); `make lint`,
+# `make format` and `make lessons` are for authors.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -7,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8888
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: lab app test lint format lessons bench install browser clean
+.PHONY: lab app test lint format lessons bench bench-browser install browser clean
 
 install: $(STAMP)
 
@@ -61,6 +62,11 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	MPLBACKEND=Agg $(PY) benchmarks/bench_figures.py --by-control
+
+# The same slider moves timed in the browser (JupyterLab in Chromium): input to paint, drags, bytes per
+# move, against a naive interact() baseline. ARGS passes options: make bench-browser ARGS="--only softmax".
+bench-browser: $(STAMP) browser
+	$(PY) benchmarks/bench_browser.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis artifacts

@@ -1,0 +1,297 @@
+"""`make bench-browser`: a slider move timed where the learner feels it, in JupyterLab in Chromium.
+
+One JupyterLab on 127.0.0.1 (the browser test's ``Server``: free port, random token, no MPLBACKEND, a
+temporary copy of lessons/ as its root) and one headless Chromium (Debian's, the browser test's
+arguments, every request off the machine blocked). Each figure gets two small generated notebooks, each
+with its own kernel and page: its live widget at the defaults (``%matplotlib widget``), and the naive
+baseline (``ipywidgets.interactive`` building ``Cls(offscreen=True, **params)`` on every change and
+showing it with ``%matplotlib inline``); separate kernels, so that neither fills the other's caches.
+The lessons themselves are not run. For every enabled slider of every figure:
+
+  single move  ArrowRight / ArrowLeft on the focused handle (the value stays near the default), a wait
+               for quiet between moves: input -> first canvas paint, input -> last paint before
+               300 ms of quiet (median and p95), and the bytes the kernel's websocket brought per move
+               (split by whether the kernel blitted or drew in full, counted by a draw_event hook);
+  drag         a continuous mouse drag of the handle (a move every ~16 ms, out and back; out only for a
+               slider that sends its value on release, then back unmeasured): pointer events sent, values
+               the kernel observed, frames painted per second during the drag, and the lag from the last
+               input (mouse up) to the last paint;
+  baseline     the same moves and drag on the baseline, interleaved move by move with the figure's;
+               its frames are the ``load`` events of the <img> elements its output area gets.
+
+Times are the page's own (``performance.now()`` in an init script wrapping ``drawImage`` and
+``putImageData``, and capturing keydown and pointer events); nothing is screenshotted. It reports and
+asserts nothing. Figures that update on release only (training runs) get a quarter of the moves.
+
+    python benchmarks/bench_browser.py [--only softmax] [--moves 30] [--drag-seconds 3] [--json out.json]
+                                       [--skip-baseline]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+# tests.browser (the browser test's machinery); appended, so that a PYTHONPATH (a clean copy of a commit)
+# decides which theory_lib this process and the kernels import.
+sys.path.append(str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("MPLBACKEND", "Agg")  # this process only lists the figures; the server drops it
+
+from browser_measure import NotebookPage  # noqa: E402
+from browser_page import start_lab, write_notebooks  # noqa: E402
+
+import tests.browser.session as _session  # noqa: E402
+from tests.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
+QUIET_MS = 300  # a canvas is steady once it has not painted for this long (and the kernel is idle)
+REPO = Path(__file__).resolve().parents[1]  # this checkout (tests.browser.ROOT is PYTHONPATH's copy, if one is set)
+OUT = REPO / "artifacts" / "bench-browser"
+_session.ARTIFACTS = OUT  # Session keeps its per-notebook folder here, not among the browser test's artifacts
+
+
+def percentile(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))] if values else None
+
+
+def _stats(values) -> dict:
+    values = [v for v in values if v is not None]
+    return {"median": statistics.median(values) if values else None, "p95": percentile(values, 0.95), "n": len(values)}
+
+
+def _ratio(a, b):
+    return round(a / b, 3) if a is not None and b else None
+
+
+def bench_control(pages: dict[str, NotebookPage], index: int, moves: int, drag_s: float, continuous: bool) -> dict:
+    """Single moves (figure and baseline interleaved), then a drag of each, on one slider. A slider that
+    sends its value on release only (``continuous`` False) is dragged out and not back."""
+    targets = list(pages)
+    controls = {t: pages[t].control(index) for t in targets}
+    seen = {t: pages[t].counts() for t in targets}  # start from zero
+    singles = {t: [] for t in targets}
+    nxt = dict.fromkeys(targets)
+    for _ in range(moves):
+        for t in targets:
+            keys = ("ArrowRight", "ArrowLeft") if nxt[t] is None else (nxt[t],)
+            move = pages[t].single_move(controls[t], keys)
+            if move is None:  # at an end of the range: try both keys next time
+                nxt[t] = None
+                continue
+            singles[t].append(move)
+            nxt[t] = "ArrowLeft" if move["key"] == "ArrowRight" else "ArrowRight"
+    seen = {t: pages[t].counts() for t in targets}
+    row = {}
+    for t in targets:
+        ms = singles[t]
+        row[t] = {
+            "moves": len(ms),
+            "timeouts": sum(m["timeout"] for m in ms),
+            "first_paint_ms": _stats(m["first_ms"] for m in ms),
+            "steady_ms": _stats(m["steady_ms"] for m in ms),
+            "paints_per_move": _stats(m["paints"] for m in ms),
+            "bytes_per_move": _stats(m["bytes"] for m in ms),
+            "kernel_values": seen[t][f"{t}_values"],
+            "kernel_updates": len(seen[t][t]),
+            "raw": ms,
+        }
+    fig_updates = seen["fig"]["fig"]
+    if len(fig_updates) == len(singles["fig"]):  # one update per move: which were blitted, which drawn in full
+        full = [m["bytes"] for m, u in zip(singles["fig"], fig_updates, strict=True) if u[1]]
+        blit = [m["bytes"] for m, u in zip(singles["fig"], fig_updates, strict=True) if not u[1]]
+        row["fig"]["bytes_per_blit"], row["fig"]["bytes_per_full_draw"] = _stats(blit), _stats(full)
+    else:
+        row["fig"]["note"] = f"{len(singles['fig'])} moves but {len(fig_updates)} updates in the kernel"
+    for t in targets:
+        drag = pages[t].drag(controls[t], drag_s, back=continuous)
+        seen = pages[t].counts()
+        pages[t].undo_drag()
+        drag["kernel_values"], drag["kernel_updates"] = seen[f"{t}_values"], len(seen[t])
+        row[t]["drag"] = drag
+    if "base" in row:
+        fig, base = row["fig"], row["base"]
+        row["ratio_first_paint"] = _ratio(fig["first_paint_ms"]["median"], base["first_paint_ms"]["median"])
+        row["ratio_drag_lag"] = _ratio(fig["drag"]["lag_ms"], base["drag"]["lag_ms"])
+    return row
+
+
+COLUMNS = (
+    ("figure.control", 52),
+    ("1st paint med/p95", 18),
+    ("steady med/p95", 16),
+    ("drag fps", 8),
+    ("drag lag", 9),
+    ("values/inputs", 13),
+    ("bytes/move", 11),
+    ("base move med", 13),
+    ("base drag lag", 13),
+    ("ratio move|lag", 14),
+)
+
+
+def _f(v, unit="", digits=0):
+    return "-" if v is None else f"{v:.{digits}f}{unit}"
+
+
+def _line(cells) -> str:
+    widths = [w for _, w in COLUMNS]
+    return " ".join(f"{c:{'<' if i == 0 else '>'}{w}s}" for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+
+
+def format_row(label: str, row: dict) -> str:
+    if "error" in row:
+        return f"{label:52s} ERROR: {row['error']}"
+    if "skipped" in row:
+        return f"{label:52s} skipped: {row['skipped']}"
+    fig, base = row["fig"], row.get("base")
+    fp, st, drag = fig["first_paint_ms"], fig["steady_ms"], fig["drag"]
+    cells = [
+        label,
+        f"{_f(fp['median'])}/{_f(fp['p95'])} ms",
+        f"{_f(st['median'])}/{_f(st['p95'])} ms",
+        _f(drag["fps"], "", 1),
+        _f(drag["lag_ms"], " ms"),
+        f"{drag['kernel_values']}/{drag['pointer_moves']}",
+        _f(fig["bytes_per_move"]["median"] and fig["bytes_per_move"]["median"] / 1024, " kB", 1),
+        _f(base and base["first_paint_ms"]["median"], " ms"),
+        _f(base and base["drag"]["lag_ms"], " ms"),
+        f"{_f(row.get('ratio_first_paint'), '', 2)}|{_f(row.get('ratio_drag_lag'), '', 2)}",
+    ]
+    return _line(cells)
+
+
+def _git(*argv) -> str:
+    try:
+        return subprocess.run(["git", *argv], cwd=REPO, capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def machine() -> dict:
+    """The machine, its load, the commit, and which theory_lib is measured (the working tree may differ from HEAD)."""
+    import theory_lib
+
+    where = Path(theory_lib.__file__).resolve().parent
+    changed = _git("status", "--porcelain", "--", "theory_lib").splitlines() if where == REPO / "theory_lib" else []
+    return {
+        "machine": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "load_start": [round(x, 2) for x in os.getloadavg()],
+        "commit": _git("rev-parse", "--short", "HEAD"),
+        "theory_lib": str(where),
+        "theory_lib_uncommitted": changed,
+        "python": platform.python_version(),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default="", help="only figures whose name contains this")
+    parser.add_argument("--moves", type=int, default=30, help="single moves per slider (default 30)")
+    parser.add_argument("--drag-seconds", type=float, default=3.0, help="length of each drag (default 3 s)")
+    parser.add_argument("--json", default="", help="also write the results to this file")
+    parser.add_argument("--skip-baseline", action="store_true", help="measure the figures only")
+    args = parser.parse_args()
+    if not CHROMIUM.exists():
+        sys.exit(f"bench-browser: {CHROMIUM} is missing (apt-get install chromium; `make browser` does it as root)")
+    from playwright.sync_api import sync_playwright
+
+    from theory_lib.figures import figure_classes
+
+    started = time.monotonic()
+    classes = {n: c for n, c in sorted(figure_classes().items()) if args.only in n}
+    info = machine()
+    result = {"machine": info, "args": vars(args), "figures": {}}
+    baseline = not args.skip_baseline
+    workdir = Path(tempfile.mkdtemp(prefix="bench-browser-"))
+    lab = pw = browser = None
+    try:
+        notebooks = write_notebooks(workdir, list(classes), baseline)
+        lab = start_lab(workdir)
+        pw = sync_playwright().start()
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=60_000)
+        info["chromium"] = browser.version
+        print(
+            f"# browser slider benchmark · {info['machine']} · {info['cores']} cores · load average "
+            f"{' '.join(map(str, info['load_start']))} at start · commit {info['commit']} · Chromium "
+            f"{browser.version} · {args.moves} moves (a quarter for figures that update on release), "
+            f"{args.drag_seconds:g} s drags, steady = {QUIET_MS} ms without a paint",
+            flush=True,
+        )
+        print(
+            f"# theory_lib from {info['theory_lib']}"
+            + (
+                f": {len(info['theory_lib_uncommitted'])} uncommitted change(s)"
+                if info["theory_lib_uncommitted"]
+                else ""
+            ),
+            flush=True,
+        )
+        header = _line([h for h, _ in COLUMNS])
+        print(header + "\n" + "-" * len(header), flush=True)
+        for name, cls in classes.items():
+            t0 = time.monotonic()
+            moves = args.moves if cls.continuous else max(2, args.moves // 4)
+            timeout_s = 60 if cls.continuous else 300  # a training run takes seconds per update
+            entry = result["figures"][name] = {"continuous": cls.continuous, "moves": moves, "controls": {}}
+            pages = {}
+            try:
+                for target, notebook in notebooks[name].items():  # the figure, then its baseline: a kernel each
+                    pages[target] = NotebookPage(browser, lab, notebook, target, QUIET_MS, timeout_s)
+                    entry[f"open_{target}_s"] = round(pages[target].open(), 1)
+                for index, control in enumerate(cls.controls):
+                    label = f"{name}.{control}"
+                    try:
+                        kind = NotebookPage.movable(pages["fig"].control(index))
+                        if kind != "slider":  # a Dropdown or Text is not moved; a disabled slider is noted
+                            if kind == "disabled":
+                                entry["controls"][control] = row = {"skipped": "disabled at the defaults"}
+                                print(format_row(label, row), flush=True)
+                            continue
+                        row = bench_control(pages, index, moves, args.drag_seconds, cls.continuous)
+                    except Exception as err:  # report it and go on with the next control
+                        row = {"error": f"{type(err).__name__}: {str(err).splitlines()[0][:200]}"}
+                        traceback.print_exc(file=sys.stderr)
+                    entry["controls"][control] = row
+                    print(format_row(label, row), flush=True)
+                entry["console_errors"] = [line for page in pages.values() for line in page.session.console]
+            except Exception as err:  # the notebook did not open or run: one error row, then the next figure
+                entry["error"] = f"{type(err).__name__}: {str(err).splitlines()[0][:200]}"
+                traceback.print_exc(file=sys.stderr)
+                print(format_row(name, entry), flush=True)
+            finally:
+                for page in pages.values():
+                    page.close()
+                entry["seconds"] = round(time.monotonic() - t0, 1)
+    finally:
+        if browser is not None:
+            browser.close()
+        if pw is not None:
+            pw.stop()
+        if lab is not None:
+            lab.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+        info["load_end"] = [round(x, 2) for x in os.getloadavg()]
+        result["total_s"] = round(time.monotonic() - started, 1)
+        print(
+            f"# load average {' '.join(map(str, info['load_end']))} at the end · {info['cores']} cores · "
+            f"total {result['total_s']:.0f} s",
+            flush=True,
+        )
+        if args.json:
+            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.json).write_text(json.dumps(result, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
