@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from theory_lib.figures import Choice, InteractiveFigure, LogSlider, Slider, Text, figure_classes
+from theory_lib.figures.background import settle
 
 FIGURES = figure_classes()
 
@@ -231,6 +232,7 @@ def test_widget_drives_the_figure(name):
         for widget, (control, spec) in reversed(list(zip(controls, cls.controls.items(), strict=True))):
             if isinstance(spec, Slider):
                 widget.value = spec.max
+                assert settle(fig), f"{control}: a figure that trains did not finish in its worker"
                 assert fig.params[control] == spec.max, control
                 break
         # an update from code shows on the widgets, and the hidden state follows

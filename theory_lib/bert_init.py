@@ -344,6 +344,7 @@ def train_loss_curves(
     seed: int = 0,
     device=None,
     dtype=torch.float32,
+    progress=None,
 ) -> torch.Tensor:
     """Full-batch Adam on synthetic_task(n): the loss before each step, for every (std, warmup).
 
@@ -354,7 +355,9 @@ def train_loss_curves(
     len(std) * len(warmups) runs train side by side in one stack, each on its own loss, all from
     the same random directions (ResidualStack: only the std differs; warmup pairs start equal).
     Returns float64 (len(std), len(warmups), steps) on the CPU, or (len(warmups), steps) for a
-    single std. A run whose loss turns non-finite is NaN from that step on.
+    single std. A run whose loss turns non-finite is NaN from that step on. ``progress(t, steps,
+    losses)``, if given, is called after every 5th step with the losses so far, float64 on the
+    CPU, (..., t) (not yet NaN-masked); it may raise to stop the run, and never changes its result.
     """
     steps = integer("steps", steps, minimum=1)
     lr = positive("lr", lr)
@@ -395,6 +398,9 @@ def train_loss_curves(
                     v_.mul_(b2).addcmul_(gr, gr, value=1 - b2)
                     step = (m_ / (1 - b1 ** (t + 1))) / ((v_ / (1 - b2 ** (t + 1))).sqrt() + eps)
                     p.sub_(eta[:, t].view(-1, *[1] * (p.dim() - 1)) * step)
+            if progress is not None and ((t + 1) % 5 == 0 or t + 1 == steps):
+                done = losses[:, : t + 1].to(device="cpu", dtype=torch.float64, copy=True).view(S, W, t + 1)
+                progress(t + 1, steps, done if isinstance(std, (list, tuple)) else done[0])
     losses = losses.to(device="cpu", dtype=torch.float64)
     bad = ~torch.isfinite(losses)
     first = torch.where(bad.any(1), bad.float().argmax(1), torch.full((S * W,), steps))  # first bad step

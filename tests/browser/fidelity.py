@@ -102,10 +102,11 @@ class References:
 
 
 def _figure_state(fig) -> dict | None:
-    """The state the kernel says this figure shows (its hidden state widget), or None before the first draw."""
+    """The state the kernel says this figure shows (its hidden state widget), or None before the first
+    draw and while a figure that trains computes a newer setting ("busy": its canvas may show a preview)."""
     text = fig.locator(".tl-figure-state").first.text_content(timeout=10_000) or ""
     state = json.loads(text) if text.strip() else None
-    return state if state and state.get("layout_params") is not None else None
+    return state if state and state.get("layout_params") is not None and not state.get("busy") else None
 
 
 def _await_truth(session: Session, fig, fig_no: int, what: str, timeout: float = FRAME_S) -> dict:

@@ -181,6 +181,7 @@ def landscape_probe(
     probe_every: int = 1,
     seed: int = 0,
     keep_params: bool = False,
+    progress=None,
 ) -> LandscapeProbe:
     """Train an MLP by SGD on L = E[(f(x) - y)²]/2 and probe the landscape along the gradient.
 
@@ -189,6 +190,8 @@ def landscape_probe(
     ratio to η_j‖g‖ (effective β-smoothness), all on B_k, as Santurkar et al. (2018) measure
     them. ``bn``: "none", "after" (Linear -> BN -> ReLU) or "before" (BN on every linear
     layer's input). Runs on x's device; batches and initial weights come from ``seed``.
+    ``progress(k, steps)``, if given, is called after every 10th step; it may raise to stop the
+    run, and never changes its result.
     """
     x = _batch("x", x)
     y = _targets("y", y, x)
@@ -240,6 +243,8 @@ def landscape_probe(
                 if bad.any():
                     diverged_at = int(bad.nonzero()[0, 0])
                     break
+            if progress is not None and (k + 1) % 10 == 0:
+                progress(k + 1, steps)
 
     nan = float("nan")
     last = steps if diverged_at < 0 else diverged_at

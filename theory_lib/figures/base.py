@@ -28,6 +28,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
+from theory_lib.figures.background import Worker
 from theory_lib.figures.controls import Text
 from theory_lib.figures.style import STYLE, StyledFigure
 
@@ -35,7 +36,7 @@ __all__ = ["FIGURES", "InteractiveFigure", "figure_classes", "figure_name"]
 
 FIGURES: dict[str, type[InteractiveFigure]] = {}
 _PACKAGE = "theory_lib.figures."
-_LAYER = ("base", "controls", "style")  # the shared layer: modules without figures
+_LAYER = ("background", "base", "controls", "style")  # the shared layer: modules without figures
 
 
 def figure_name(cls) -> str:
@@ -53,7 +54,9 @@ class InteractiveFigure:
     """Base class: declare ``controls``, implement ``build`` and ``draw``.
 
     ``continuous``: False for figures whose update takes seconds (training runs): their sliders
-    update on release instead of on every move.
+    update on release instead of on every move. Such a figure may also define ``compute(**params)``
+    (the cached results ``draw`` reads) and ``draw_preview``: its widget then computes in a worker
+    thread with a progress bar, a newer setting cancelling the one in progress (``background.py``).
     """
 
     controls: dict = {}
@@ -157,6 +160,8 @@ class InteractiveFigure:
             "layout_params": self._layout_params,
             "layout_dpi": self._layout_dpi,
             "layout_figsize": self._layout_figsize,
+            # a widget's worker is computing a newer setting (background.py): the canvas may show a preview
+            **({"busy": self._busy} if getattr(self, "_busy", None) else {}),
         }
 
     # subclasses ---------------------------------------------------------------------------
@@ -197,12 +202,16 @@ class InteractiveFigure:
         self._state_widget = w.HTML(layout=w.Layout(display="none"))  # for the browser test
         self._state_widget.add_class("tl-figure-state")
         self._controls = {}
+        # ---- figures that train compute off the comm handler, with progress (background.py)
+        self._worker = Worker(self) if hasattr(self, "compute") else None
+        progress = [self._worker.row] if self._worker else []
+        # ----
         for name, spec in self.controls.items():
             ctrl = spec.widget(name)
             spec.show(ctrl, self.params[name])
             if hasattr(ctrl, "continuous_update") and not isinstance(spec, Text):
                 ctrl.continuous_update = self.continuous
-            ctrl.observe(self._on_change(name), names="value")
+            ctrl.observe(self._worker.on_change(name) if self._worker else self._on_change(name), names="value")
             self._controls[name] = ctrl
         canvas = self.fig.canvas
         if isinstance(canvas, w.DOMWidget):  # ipympl: the canvas is itself a widget
@@ -219,7 +228,7 @@ class InteractiveFigure:
             list(self._controls.values()),
             layout=w.Layout(grid_template_columns="repeat(auto-fill, minmax(290px, 1fr))"),
         )
-        self._widget = w.VBox([controls, view, self._readout_widget, self._state_widget])
+        self._widget = w.VBox([controls, view, self._readout_widget, self._state_widget, *progress])
         self._sync_widgets()
         return self._widget
 

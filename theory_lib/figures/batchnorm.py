@@ -13,6 +13,7 @@ from matplotlib.ticker import LogLocator, NullLocator
 
 from theory_lib import batchnorm as bnm
 from theory_lib._checks import default_device, one_cpu_thread
+from theory_lib.figures.background import part, stage
 from theory_lib.figures.base import InteractiveFigure
 from theory_lib.figures.controls import Choice, LogSlider, Slider
 from theory_lib.figures.style import nice_ceil
@@ -277,9 +278,10 @@ def teacher_data(mean: float, n: int = 512, seed: int = 0):
 
 @functools.lru_cache(maxsize=64)
 def probe_run(bn: str, lr: float, batch_size: int, mean: float):
-    """One training run with its landscape measures, cached by its parameters."""
+    """One training run with its landscape measures, cached by its parameters (progress in a worker)."""
     x, y = teacher_data(mean)
-    return bnm.landscape_probe(x, y, bn=bn, lr=lr, batch_size=batch_size, **PROBE)
+    progress = stage(f"SGD with the landscape probe, {'no BN' if bn == 'none' else f'BN {bn}'}")
+    return bnm.landscape_probe(x, y, bn=bn, lr=lr, batch_size=batch_size, progress=progress, **PROBE)
 
 
 def running_median(v, width: int):
@@ -364,8 +366,15 @@ class LandscapeBNFigure(InteractiveFigure):
         k, v = run.step.numpy()[ok], v[ok]
         return (k, v) if len(v) >= 2 else (k[:0], v[:0])
 
+    def compute(self, lr, batch_size, placement, mean):
+        """The two cached runs draw() shows, no BN and BN (the widget computes them in a worker)."""
+        with part(0, 2):  # each run fills half of the progress bar
+            none = probe_run("none", lr, batch_size, mean)
+        with part(1, 2):
+            return none, probe_run(placement, lr, batch_size, mean)
+
     def draw(self, lr, batch_size, placement, mean):
-        runs = (probe_run("none", lr, batch_size, mean), probe_run(placement, lr, batch_size, mean))
+        runs = self.compute(lr, batch_size, placement, mean)
         for ax, pairs, marks, key in zip(self.axes, self.lines, self.div_marks, self.KEYS, strict=True):
             shown = [self.drawn(r, key) for r in runs]
             lo, hi = _decades(np.concatenate([v for _, v in shown]))  # limits follow what is drawn

@@ -16,6 +16,7 @@ import torch
 
 from theory_lib import bert_init as bi
 from theory_lib._checks import default_device
+from theory_lib.figures.background import stage
 from theory_lib.figures.base import InteractiveFigure
 from theory_lib.figures.controls import Choice, LogSlider, Slider
 
@@ -235,12 +236,16 @@ def toy_stds(width: int = WIDTH):
 
 @functools.lru_cache(maxsize=64)
 def toy_experiment(norm: str, depth: int, lr: float, warmup: int):
-    """Gradient norms at init (3, depth) and loss curves (3 stds, [no warmup, warmup], STEPS), numpy."""
+    """Gradient norms at init (3, depth) and loss curves (3 stds, [no warmup, warmup], STEPS), numpy.
+
+    In a widget's worker (figures/background.py) it reports progress, the curves so far included."""
     device = default_device()
     stds = toy_stds()
+    stage("gradient norms at initialisation")
     grads = bi.layer_gradient_norms(WIDTH, depth, norm, stds, device=device).cpu().numpy()
+    progress = stage("Adam on 3 inits × (no warmup, warmup)", 0.05, 1.0, lambda done: (grads, done.numpy()))
     losses = bi.train_loss_curves(
-        WIDTH, depth, norm, stds, warmups=(0, warmup), steps=STEPS, lr=lr, n=N_TRAIN, device=device
+        WIDTH, depth, norm, stds, warmups=(0, warmup), steps=STEPS, lr=lr, n=N_TRAIN, device=device, progress=progress
     ).numpy()
     return grads, losses
 
@@ -329,8 +334,29 @@ class ToyStackFigure(InteractiveFigure):
         )
         ax_l.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=7.5, ncol=3, frameon=False)
 
+    def compute(self, norm, depth, lr, warmup):
+        """The cached experiment draw() shows (the widget computes it in a worker, background.py)."""
+        return toy_experiment(norm, depth, float(f"{lr:.4g}"), warmup)
+
+    def draw_preview(self, preview, norm, depth, lr, warmup):
+        """While the widget trains: the new gradient norms and the loss curves so far, on the axes as
+        they are (data only: the frame is blitted; the commit then draws the state in full)."""
+        grads, losses = preview
+        lo, hi = self.ax_l.get_ylim()
+        t = np.arange(losses.shape[-1])
+        for i in range(len(self.NAMES)):
+            self.grad_lines[i].set_data(np.arange(depth), grads[i])
+            self.theory_lines[i].set_data([], [])
+            for line, curve in ((self.cold_lines[i], losses[i, 0]), (self.warm_lines[i], losses[i, 1])):
+                ok = np.isfinite(curve)
+                line.set_data(t[ok], np.clip(curve[ok], lo, hi))
+        self.warm_end.set_data([warmup, warmup], [lo, hi])
+        self.warm_text.set(x=warmup + 2, text=f"end of warmup ({warmup} steps)")
+        self.diverged_text.set_text("")
+        self.constant_text.set_text("")
+
     def draw(self, norm, depth, lr, warmup):
-        grads, losses = toy_experiment(norm, depth, float(f"{lr:.4g}"), warmup)
+        grads, losses = self.compute(norm, depth, lr, warmup)
         k = np.arange(depth)
         for i, std in enumerate(toy_stds()):
             self.grad_lines[i].set_data(k, grads[i])

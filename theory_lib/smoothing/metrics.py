@@ -191,12 +191,15 @@ def train_linear_classifier(
     batch_size: int | None = None,
     record_every: int = 5,
     generator=None,
+    progress=None,
 ) -> TrainedLinear:
     """Logistic model sigmoid(x . w + b) from zero, trained by Adam on ``loss``.
 
     loss "ce": binary cross-entropy; "f1": 1 - smooth_f1 on each batch (full batch when
     ``batch_size`` is None, else batches drawn with replacement using ``generator``). Adam is
     written out (betas 0.9, 0.999) because torch.optim's first use imports seconds of code.
+    ``progress(t, steps)``, if given, is called every 20 steps; it may raise to stop the run, and
+    never changes its result.
     """
     x = as_float_tensor("x", x, min_dim=2)
     if x.dim() != 2:
@@ -231,6 +234,8 @@ def train_linear_classifier(
             rec_loss.append(value.detach())
         if t == steps:
             break
+        if progress is not None and t % 20 == 0:
+            progress(t, steps)
         (grad,) = torch.autograd.grad(value, theta)
         with torch.no_grad():  # Adam: m1, m2 running moments with bias correction
             m1.mul_(beta1).add_(grad, alpha=1 - beta1)

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from theory_lib import smoothing as sm
+from theory_lib.figures.background import stage
 from theory_lib.figures.base import InteractiveFigure
 from theory_lib.figures.controls import Choice, LogSlider, Slider
 from theory_lib.figures.style import nice_ceil, set_limits
@@ -60,7 +61,8 @@ def _line_in_box(w, b, level, box):
 def f1_experiment(positive_fraction: float, separation: float, batch: str, seed: int) -> dict:
     """Train the logistic model with cross-entropy and with the smooth-F1 loss; evaluate hard F1.
 
-    Cached on its arguments, so moving back to a setting, or redrawing, costs nothing.
+    Cached on its arguments, so moving back to a setting, or redrawing, costs nothing. In a
+    widget's worker (figures/background.py) it reports progress.
     """
     t0 = time.perf_counter()
     g = torch.Generator().manual_seed(seed)
@@ -77,9 +79,11 @@ def f1_experiment(positive_fraction: float, separation: float, batch: str, seed:
             batch_size=batch_size,
             record_every=RECORD,
             generator=torch.Generator().manual_seed(seed + 1),
+            progress=stage(f"Adam on {name}", 0.4 * i, 0.4 * (i + 1)),
         )
-        for loss in ("ce", "f1")
+        for i, (loss, name) in enumerate((("ce", "cross-entropy"), ("f1", "the smooth-F1 loss")))
     }
+    stage("test F1 along training and over thresholds", 0.8)
     ce, f1 = runs["ce"], runs["f1"]
     thresholds = torch.linspace(0.02, 0.98, 49, dtype=torch.float64)
     p_tr, p_te = ce.probs(xtr), ce.probs(xte)
@@ -178,8 +182,12 @@ class SmoothF1TrainingFigure(InteractiveFigure):
         ]
         self.fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=8, frameon=False, markerscale=2)
 
+    def compute(self, positive_fraction, separation, batch, seed):
+        """The cached experiment draw() shows (the widget computes it in a worker, background.py)."""
+        return f1_experiment(round(positive_fraction, 6), round(separation, 6), batch, int(seed))
+
     def draw(self, positive_fraction, separation, batch, seed):
-        r = f1_experiment(round(positive_fraction, 6), round(separation, 6), batch, int(seed))
+        r = self.compute(positive_fraction, separation, batch, seed)
         x, y = r["x"], r["y"]
         self.neg.set_offsets(x[y == 0])
         self.pos.set_offsets(x[y == 1])
