@@ -14,8 +14,9 @@ The lessons themselves are not run. For every enabled slider of every figure:
                (split by whether the kernel blitted or drew in full, counted by a draw_event hook);
   drag         a continuous mouse drag of the handle (a move every ~16 ms, out and back; out only for a
                slider that sends its value on release, then back unmeasured): pointer events sent, values
-               the kernel observed, frames painted per second during the drag, and the lag from the last
-               input (mouse up) to the last paint;
+               the figure's update handled (and, in the JSON, every widget value change the kernel saw:
+               a value the figure snaps to its grid comes back once more), frames painted per second
+               during the drag, and the lag from the last input (mouse up) to the last paint;
   baseline     the same moves and drag on the baseline, interleaved move by move with the figure's;
                its frames are the ``load`` events of the <img> elements its output area gets.
 
@@ -131,7 +132,7 @@ COLUMNS = (
     ("steady med/p95", 16),
     ("drag fps", 8),
     ("drag lag", 9),
-    ("values/inputs", 13),
+    ("updates/inputs", 14),
     ("bytes/move", 11),
     ("base move med", 13),
     ("base drag lag", 13),
@@ -161,7 +162,7 @@ def format_row(label: str, row: dict) -> str:
         f"{_f(st['median'])}/{_f(st['p95'])} ms",
         _f(drag["fps"], "", 1),
         _f(drag["lag_ms"], " ms"),
-        f"{drag['kernel_values']}/{drag['pointer_moves']}",
+        f"{drag['kernel_updates']}/{drag['pointer_moves']}",  # values the figure handled / pointer moves sent
         _f(fig["bytes_per_move"]["median"] and fig["bytes_per_move"]["median"] / 1024, " kB", 1),
         _f(base and base["first_paint_ms"]["median"], " ms"),
         _f(base and base["drag"]["lag_ms"], " ms"),
