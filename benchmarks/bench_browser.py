@@ -35,6 +35,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -171,26 +172,27 @@ def format_row(label: str, row: dict) -> str:
     return _line(cells)
 
 
-def _git(*argv) -> str:
+def _git(cwd: Path, *argv) -> str:
     try:
-        return subprocess.run(["git", *argv], cwd=REPO, capture_output=True, text=True, timeout=10).stdout.strip()
+        return subprocess.run(["git", *argv], cwd=cwd, capture_output=True, text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return ""
 
 
 def machine() -> dict:
-    """The machine, its load, the commit, and which theory_lib is measured (the working tree may differ from HEAD)."""
+    """The machine, its load, and which theory_lib is timed: the commit of the checkout it comes from (this
+    one, or a worktree on PYTHONPATH) and its uncommitted changes."""
     import theory_lib
 
     where = Path(theory_lib.__file__).resolve().parent
-    changed = _git("status", "--porcelain", "--", "theory_lib").splitlines() if where == REPO / "theory_lib" else []
     return {
         "machine": platform.processor() or platform.machine(),
         "cores": os.cpu_count(),
         "load_start": [round(x, 2) for x in os.getloadavg()],
-        "commit": _git("rev-parse", "--short", "HEAD"),
+        "commit": _git(where.parent, "rev-parse", "--short", "HEAD") or "unknown (a copy outside git)",
+        "bench_commit": _git(REPO, "rev-parse", "--short", "HEAD"),
         "theory_lib": str(where),
-        "theory_lib_uncommitted": changed,
+        "theory_lib_uncommitted": _git(where.parent, "status", "--porcelain", "--", "theory_lib").splitlines(),
         "python": platform.python_version(),
     }
 
@@ -203,6 +205,7 @@ def main():
     parser.add_argument("--json", default="", help="also write the results to this file")
     parser.add_argument("--skip-baseline", action="store_true", help="measure the figures only")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # `kill PID` stops the server and browser too
     if not CHROMIUM.exists():
         sys.exit(f"bench-browser: {CHROMIUM} is missing (apt-get install chromium; `make browser` does it as root)")
     from playwright.sync_api import sync_playwright
