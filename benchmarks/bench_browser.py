@@ -26,6 +26,7 @@ asserts nothing. Figures that update on release only (training runs) get a quart
 
     python benchmarks/bench_browser.py [--only softmax] [--moves 30] [--drag-seconds 3] [--json out.json]
                                        [--skip-baseline]
+    python benchmarks/bench_browser.py --table out.json     # the table of a saved run
 """
 
 from __future__ import annotations
@@ -197,6 +198,39 @@ def machine() -> dict:
     }
 
 
+def header(info: dict, moves: int, drag_s: float) -> str:
+    changed = len(info["theory_lib_uncommitted"])
+    columns = _line([h for h, _ in COLUMNS])
+    return (
+        f"# browser slider benchmark · {info['machine']} · {info['cores']} cores · load average "
+        f"{' '.join(map(str, info['load_start']))} at start · commit {info['commit']} · Chromium "
+        f"{info.get('chromium', '?')} · {moves} moves (a quarter for figures that update on release), "
+        f"{drag_s:g} s drags, steady = {QUIET_MS} ms without a paint\n"
+        f"# theory_lib from {info['theory_lib']}" + (f": {changed} uncommitted change(s)" if changed else "") + "\n"
+        f"{columns}\n{'-' * len(columns)}"
+    )
+
+
+def footer(result: dict) -> str:
+    info = result["machine"]
+    return (
+        f"# load average {' '.join(map(str, info['load_end']))} at the end · {info['cores']} cores · "
+        f"total {result['total_s']:.0f} s"
+    )
+
+
+def print_table(path: str):
+    """The table of a saved run (its --json file)."""
+    result = json.loads(Path(path).read_text())
+    print(header(result["machine"], result["args"]["moves"], result["args"]["drag_seconds"]))
+    for name, entry in result["figures"].items():
+        if "error" in entry:
+            print(format_row(name, entry))
+        for control, row in entry["controls"].items():
+            print(format_row(f"{name}.{control}", row))
+    print(footer(result))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="", help="only figures whose name contains this")
@@ -204,7 +238,10 @@ def main():
     parser.add_argument("--drag-seconds", type=float, default=3.0, help="length of each drag (default 3 s)")
     parser.add_argument("--json", default="", help="also write the results to this file")
     parser.add_argument("--skip-baseline", action="store_true", help="measure the figures only")
+    parser.add_argument("--table", default="", metavar="JSON", help="only print the table of a saved run")
     args = parser.parse_args()
+    if args.table:
+        return print_table(args.table)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # `kill PID` stops the server and browser too
     if not CHROMIUM.exists():
         sys.exit(f"bench-browser: {CHROMIUM} is missing (apt-get install chromium; `make browser` does it as root)")
@@ -225,24 +262,7 @@ def main():
         pw = sync_playwright().start()
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=60_000)
         info["chromium"] = browser.version
-        print(
-            f"# browser slider benchmark · {info['machine']} · {info['cores']} cores · load average "
-            f"{' '.join(map(str, info['load_start']))} at start · commit {info['commit']} · Chromium "
-            f"{browser.version} · {args.moves} moves (a quarter for figures that update on release), "
-            f"{args.drag_seconds:g} s drags, steady = {QUIET_MS} ms without a paint",
-            flush=True,
-        )
-        print(
-            f"# theory_lib from {info['theory_lib']}"
-            + (
-                f": {len(info['theory_lib_uncommitted'])} uncommitted change(s)"
-                if info["theory_lib_uncommitted"]
-                else ""
-            ),
-            flush=True,
-        )
-        header = _line([h for h, _ in COLUMNS])
-        print(header + "\n" + "-" * len(header), flush=True)
+        print(header(info, args.moves, args.drag_seconds), flush=True)
         for name, cls in classes.items():
             t0 = time.monotonic()
             moves = args.moves if cls.continuous else max(2, args.moves // 4)
@@ -287,11 +307,7 @@ def main():
         shutil.rmtree(workdir, ignore_errors=True)
         info["load_end"] = [round(x, 2) for x in os.getloadavg()]
         result["total_s"] = round(time.monotonic() - started, 1)
-        print(
-            f"# load average {' '.join(map(str, info['load_end']))} at the end · {info['cores']} cores · "
-            f"total {result['total_s']:.0f} s",
-            flush=True,
-        )
+        print(footer(result), flush=True)
         if args.json:
             Path(args.json).parent.mkdir(parents=True, exist_ok=True)
             Path(args.json).write_text(json.dumps(result, indent=1) + "\n")
