@@ -11,7 +11,8 @@
   each frame with ``drawImage`` from its offscreen canvas onto the figure's canvas), records the ``load``
   of every ``<img>`` inside a baseline (its frames), and the time of every keydown and pointer event
   (captured on window). ``wait`` resolves once a target has painted since a time and then stayed quiet
-  with the kernel idle; every wait in it is bounded.
+  with the kernel idle and no figure busy (a figure that trains computes in a worker thread, its hidden
+  state marked "busy", painting previews); every wait in it is bounded.
 """
 
 from __future__ import annotations
@@ -185,10 +186,11 @@ RECORDER = """
     return null;
   };
   B.since = (id, t0, t1) => B.paints.filter((p) => p[0] === id && p[1] > t0 && p[1] <= t1).map((p) => p[1]);
-  const idle = () => {
+  const idle = () => {  // the kernel idle, and no figure computing a setting in a worker thread ("busy" state)
     const p = window.__tlPanel;
     const k = p && p.sessionContext.session && p.sessionContext.session.kernel;
-    return !k || k.status === 'idle';
+    const busy = [...document.querySelectorAll('.tl-figure-state')].some((s) => s.textContent.includes('"busy"'));
+    return (!k || k.status === 'idle') && !busy;
   };
   // Resolves when `id` (null: any canvas or baseline) painted after t0 (unless needPaint is false) and has
   // then been quiet for `quiet` ms with the kernel idle (window.__tlIdleAt: Session.watch_kernel); or after
