@@ -159,10 +159,6 @@ class AngleDistributionFigure(InteractiveFigure):
         self._legend_keys[ax] = key
         ax.legend(handles=shown, loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=8, ncol=2, frameon=False)
 
-    def _static_signature(self):
-        # a legend that changed its entries needs a full draw (legends are static pixels)
-        return super()._static_signature() + tuple(self._legend_keys.values())
-
     def draw(self, n, samples, method, eps_deg):
         edges, dens, var_s, se, dev = sample_summary(n, samples, method)
         count = dev.size

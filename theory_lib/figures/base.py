@@ -28,6 +28,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
+from theory_lib.figures import redraw
 from theory_lib.figures.background import Worker
 from theory_lib.figures.controls import Text
 from theory_lib.figures.style import STYLE, StyledFigure
@@ -36,7 +37,7 @@ __all__ = ["FIGURES", "InteractiveFigure", "figure_classes", "figure_name"]
 
 FIGURES: dict[str, type[InteractiveFigure]] = {}
 _PACKAGE = "theory_lib.figures."
-_LAYER = ("background", "base", "controls", "style")  # the shared layer: modules without figures
+_LAYER = ("background", "base", "controls", "redraw", "style")  # the shared layer: modules without figures
 
 
 def figure_name(cls) -> str:
@@ -308,6 +309,8 @@ class InteractiveFigure:
             self.fig.set_layout_engine("none")
         self._background = canvas.copy_from_bbox(self.fig.bbox)
         self._signature = self._static_signature()
+        self._boxes = redraw.axes_boxes(self.fig, event.renderer)  # what each axes owns (redraw.py)
+        self.fig.stale = False  # measuring the boxes marks the figure stale: IPython would redraw it, forever
         if self._widget is not None:  # the state now has its layout (and a new dpi, if the screen changed)
             self._state_widget.value = html.escape(json.dumps(self.state()))
         for artist in self._dynamic:
@@ -339,9 +342,18 @@ class InteractiveFigure:
 
     def _redraw(self):
         canvas = self.fig.canvas
-        if self._background is None or self._static_signature() != self._signature:
-            self._background = None  # until the full draw has captured the new one
-            canvas.draw_idle()  # synchronous on Agg, scheduled on ipympl
+        signature = self._static_signature()
+        if self._background is not None and signature != self._signature:
+            # some axes' limits, titles or legend changed: repaint only those axes, if nothing else is in the way
+            done = redraw.repaint_changed(self.fig, self._background, self._boxes, self._signature, signature)
+            if done is None:
+                self._background = None  # only a full draw gives the right picture
+            else:
+                (self._background, self._boxes), self._signature = done, signature
+        if self._background is None:
+            # Draw now: ipympl's draw_idle() would ask the browser to ask the kernel for the draw (a
+            # websocket round trip, and a request the browser drops while it waits for a frame).
+            canvas.draw()
             return
         canvas.restore_region(self._background)
         for artist in self._dynamic:

@@ -191,10 +191,6 @@ class RepeatedSoftmaxFigure(InteractiveFigure):
             return any(len(s) > 1 for s in artist.get_segments())
         return len(artist.get_xdata()) > 0
 
-    def _static_signature(self):
-        # a legend that changed its entries needs a full draw (legends are static pixels)
-        return super()._static_signature() + tuple(self._legend_keys.values())
-
     def draw(self, preset, vector, n, seed, steps, temperature):
         x = preset_vector(preset, vector, n, seed)
         n = x.shape[-1]

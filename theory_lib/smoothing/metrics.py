@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-from theory_lib._checks import as_float_tensor, choice, integer, positive
+from theory_lib._checks import as_float_tensor, choice, integer, one_cpu_thread, positive
 
 __all__ = [
     "smooth_accuracy",
@@ -215,33 +215,34 @@ def train_linear_classifier(
         batch_size = integer("batch_size", batch_size, minimum=1)
     record_every = integer("record_every", record_every, minimum=1)
 
-    n, d = x.shape
-    theta = torch.zeros(d + 1, dtype=x.dtype, device=x.device, requires_grad=True)  # (w, b)
-    m1 = torch.zeros_like(theta)
-    m2 = torch.zeros_like(theta)
-    beta1, beta2, eps = 0.9, 0.999, 1e-8
-    rec_step, rec_theta, rec_loss = [], [], []
-    for t in range(steps + 1):
-        if batch_size is None:
-            xb, yb = x, y
-        else:
-            idx = torch.randint(0, n, (batch_size,), generator=generator, device=x.device)
-            xb, yb = x[idx], y[idx]
-        value = _loss(loss, xb @ theta[:d] + theta[d], yb)
-        if t % record_every == 0 or t == steps:
-            rec_step.append(t)
-            rec_theta.append(theta.detach().clone())
-            rec_loss.append(value.detach())
-        if t == steps:
-            break
-        if progress is not None and t % 20 == 0:
-            progress(t, steps)
-        (grad,) = torch.autograd.grad(value, theta)
-        with torch.no_grad():  # Adam: m1, m2 running moments with bias correction
-            m1.mul_(beta1).add_(grad, alpha=1 - beta1)
-            m2.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-            step = lr * (m1 / (1 - beta1 ** (t + 1))) / ((m2 / (1 - beta2 ** (t + 1))).sqrt() + eps)
-            theta -= step
+    with one_cpu_thread(x.device):  # a few hundred tiny steps: a second thread only adds wake-ups
+        n, d = x.shape
+        theta = torch.zeros(d + 1, dtype=x.dtype, device=x.device, requires_grad=True)  # (w, b)
+        m1 = torch.zeros_like(theta)
+        m2 = torch.zeros_like(theta)
+        beta1, beta2, eps = 0.9, 0.999, 1e-8
+        rec_step, rec_theta, rec_loss = [], [], []
+        for t in range(steps + 1):
+            if batch_size is None:
+                xb, yb = x, y
+            else:
+                idx = torch.randint(0, n, (batch_size,), generator=generator, device=x.device)
+                xb, yb = x[idx], y[idx]
+            value = _loss(loss, xb @ theta[:d] + theta[d], yb)
+            if t % record_every == 0 or t == steps:
+                rec_step.append(t)
+                rec_theta.append(theta.detach().clone())
+                rec_loss.append(value.detach())
+            if t == steps:
+                break
+            if progress is not None and t % 20 == 0:
+                progress(t, steps)
+            (grad,) = torch.autograd.grad(value, theta)
+            with torch.no_grad():  # Adam: m1, m2 running moments with bias correction
+                m1.mul_(beta1).add_(grad, alpha=1 - beta1)
+                m2.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                step = lr * (m1 / (1 - beta1 ** (t + 1))) / ((m2 / (1 - beta2 ** (t + 1))).sqrt() + eps)
+                theta -= step
     hist = torch.stack(rec_theta)  # (R, d + 1)
     final = theta.detach()
     return TrainedLinear(

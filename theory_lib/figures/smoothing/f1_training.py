@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from theory_lib import smoothing as sm
+from theory_lib._checks import one_cpu_thread
 from theory_lib.figures.background import stage
 from theory_lib.figures.base import InteractiveFigure
 from theory_lib.figures.controls import Choice, LogSlider, Slider
@@ -58,6 +59,7 @@ def _line_in_box(w, b, level, box):
 
 
 @functools.lru_cache(maxsize=128)
+@one_cpu_thread()  # the same result on any thread: a worker's OpenMP team is not the caller's
 def f1_experiment(positive_fraction: float, separation: float, batch: str, seed: int) -> dict:
     """Train the logistic model with cross-entropy and with the smooth-F1 loss; evaluate hard F1.
 
