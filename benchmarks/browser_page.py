@@ -18,22 +18,13 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
-from tests.browser import ROOT, VENV_BIN
-from tests.browser.servers import Server
+from tests.browser.servers import Server, lab_server, prepare_workdir
 
 BASELINE_CLASS = "tl-bench-baseline"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 # JupyterLab user settings, as the browser test's workdir: no autosave, every cell in the DOM, no pop-ups.
-LAB_SETTINGS = {
-    "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
-    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
-    "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
-    "@jupyterlab/extensionmanager-extension/plugin": {"enabled": False},
-}
-
 # The kernel keeps, per figure, one entry per update ([params, full draws that followed]) and the number of
 # widget value changes it observed; for the baseline, one entry per rebuild and its value changes.
 SETUP = """\
@@ -102,12 +93,7 @@ def _cell(source: str) -> dict:
 def write_notebooks(workdir: Path, names: list[str], baseline: bool) -> dict[str, dict[str, Path]]:
     """Copy lessons/ to ``workdir``/lessons, write JupyterLab's settings and, per figure, its notebook ("fig")
     and its baseline's ("base")."""
-    lessons = workdir / "lessons"
-    shutil.copytree(ROOT / "lessons", lessons, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    for plugin, values in LAB_SETTINGS.items():
-        path = workdir / "settings" / f"{plugin}.jupyterlab-settings"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(values))
+    lessons = prepare_workdir(workdir) / "lessons"
     out = {}
     for i, name in enumerate(names):
         out[name] = {}
@@ -125,26 +111,7 @@ def write_notebooks(workdir: Path, names: list[str], baseline: bool) -> dict[str
 
 def start_lab(workdir: Path) -> Server:
     """JupyterLab on ``workdir``/lessons, as the browser test's ``lab`` fixture starts it."""
-    return Server(
-        "jupyterlab",
-        [
-            str(VENV_BIN / "python"),
-            "-m",
-            "jupyterlab",
-            "--no-browser",
-            "--ServerApp.ip=127.0.0.1",
-            "--ServerApp.port={port}",
-            "--ServerApp.port_retries=0",
-            "--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={workdir / 'lessons'}",
-            "--ServerApp.allow_root=True",
-            "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: run all cells, find the kernel
-            f"--LabApp.user_settings_dir={workdir / 'settings'}",
-            f"--LabApp.workspaces_dir={workdir / 'workspaces'}",
-        ],
-        workdir,
-        probe="/api/status",
-    )
+    return lab_server(workdir)
 
 
 RECORDER = """

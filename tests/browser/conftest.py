@@ -9,33 +9,17 @@ teardowns stop the browser and the servers (with their kernels), also when a tes
 
 from __future__ import annotations
 
-import json
-import shutil
-
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, ROOT, VENV_BIN
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, VENV_BIN
 from tests.browser.fidelity import References
-from tests.browser.servers import Server
+from tests.browser.servers import Server, lab_server, prepare_workdir
 
 
 @pytest.fixture(scope="session")
 def workdir(tmp_path_factory):
     """A copy of lessons/ (JupyterLab may save what it runs: the repository stays clean)."""
-    root = tmp_path_factory.mktemp("browser")
-    shutil.copytree(ROOT / "lessons", root / "lessons", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    shutil.copy(ROOT / "voila.json", root / "voila.json")  # Voila reads it from its working directory, as make app
-    settings = {  # JupyterLab user settings: no autosave, every cell in the DOM, no news pop-up
-        "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
-        "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
-        "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
-        "@jupyterlab/extensionmanager-extension/plugin": {"enabled": False},
-    }
-    for plugin, values in settings.items():
-        path = root / "settings" / f"{plugin}.jupyterlab-settings"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(values))
-    return root
+    return prepare_workdir(tmp_path_factory.mktemp("browser"))
 
 
 @pytest.fixture(scope="module")
@@ -69,26 +53,7 @@ def references():
 
 @pytest.fixture(scope="class")
 def lab(workdir):
-    with Server(
-        "jupyterlab",
-        [
-            str(VENV_BIN / "python"),
-            "-m",
-            "jupyterlab",
-            "--no-browser",
-            "--ServerApp.ip=127.0.0.1",
-            "--ServerApp.port={port}",
-            "--ServerApp.port_retries=0",
-            "--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={workdir / 'lessons'}",
-            "--ServerApp.allow_root=True",  # CI runs as root
-            "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: run all cells, find the kernel
-            f"--LabApp.user_settings_dir={workdir / 'settings'}",
-            f"--LabApp.workspaces_dir={workdir / 'workspaces'}",
-        ],
-        workdir,
-        probe="/api/status",
-    ) as server:
+    with lab_server(workdir) as server:
         yield server
 
 

@@ -6,8 +6,10 @@ without MPLBACKEND (live ipympl figures); it is stopped by its PID, with whateve
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -16,7 +18,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.browser import SERVER_START_S, VENV_BIN
+from tests.browser import ROOT, SERVER_START_S, VENV_BIN
 
 
 def _free_port() -> int:
@@ -83,3 +85,48 @@ class Server:
         except (ProcessLookupError, PermissionError):
             pass
         self._log.close()
+
+
+LAB_SETTINGS = {  # JupyterLab user settings: no autosave, every cell in the DOM, no news pop-up
+    "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
+    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+    "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+    "@jupyterlab/extensionmanager-extension/plugin": {"enabled": False},
+}
+
+
+def prepare_workdir(root: Path) -> Path:
+    """Copy lessons/ and voila.json into ``root`` and write JupyterLab's user settings there.
+
+    The servers run on the copy: JupyterLab may save what it runs, and the repository stays clean."""
+    shutil.copytree(ROOT / "lessons", root / "lessons", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    shutil.copy(ROOT / "voila.json", root / "voila.json")  # Voila reads it from its working directory, as make app
+    for plugin, values in LAB_SETTINGS.items():
+        path = root / "settings" / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    return root
+
+
+def lab_server(workdir: Path) -> Server:
+    """JupyterLab on ``workdir``/lessons (see ``prepare_workdir``); use it as a context manager."""
+    return Server(
+        "jupyterlab",
+        [
+            str(VENV_BIN / "python"),
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            "--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",
+            "--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={workdir / 'lessons'}",
+            "--ServerApp.allow_root=True",  # CI runs as root
+            "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: run all cells, find the kernel
+            f"--LabApp.user_settings_dir={workdir / 'settings'}",
+            f"--LabApp.workspaces_dir={workdir / 'workspaces'}",
+        ],
+        workdir,
+        probe="/api/status",
+    )
