@@ -189,9 +189,45 @@ def test_bistability_window_iteration():
     assert isinstance(sm.steps_to_uniform(peaked, temperature=tau_star * 1.02), int)
 
 
+def test_last_iterate_is_the_last_of_the_iterates(device):
+    x = 3 * torch.randn(50, 5, dtype=torch.float64, device=device)
+    torch.testing.assert_close(sm.last_iterate(x, 9, 0.4), sm.iterate_softmax(x, 9, 0.4)[-1], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize(
+    "n, tau, count", [(3, 0.348, 2), (4, 0.3, 2), (8, 0.2, 2), (3, 0.3, 1), (2, 0.3, 1), (3, 0.4, 0)]
+)
+def test_fixed_point_gaps_are_the_fixed_points(n, tau, count):
+    """Each gap gives a point that softmax(./tau) maps to itself (the route: torch's softmax); the
+    count is 2 inside the window (1/n, tau*], 1 below 1/n, 0 above tau*."""
+    gaps = sm.fixed_point_gaps(tau, n)
+    assert len(gaps) == count and gaps == sorted(gaps)
+    for d in gaps:
+        p = sm.two_level_point(d, n)
+        torch.testing.assert_close(torch.softmax(p / tau, -1), p, rtol=0, atol=1e-13)
+
+
+def test_in_the_window_the_small_gap_is_a_saddle_and_the_large_one_attracts():
+    n, tau = 3, 0.348
+    saddle, node = sm.fixed_point_gaps(tau, n)
+    for d, fate in ((saddle * 0.99, "uniform"), (saddle * 1.01, node), (node * 0.98, node), (node * 1.01, node)):
+        p = sm.last_iterate(sm.two_level_point(d, n), 3000, tau)
+        if fate == "uniform":
+            assert sm.spread(p) < 1e-9
+        else:
+            assert sm.spread(p).item() == pytest.approx(fate, abs=1e-9)
+
+
 @pytest.mark.parametrize(
     "call, name",
     [
+        (lambda: sm.last_iterate(torch.ones(3), -1), "steps"),
+        (lambda: sm.last_iterate(torch.ones(3), 2, temperature=0), "temperature"),
+        (lambda: sm.fixed_point_gaps(0.0, 3), "temperature"),
+        (lambda: sm.fixed_point_gaps(0.3, 1), "n"),
+        (lambda: sm.fixed_point_gaps(0.3, 3, 3), "m"),
+        (lambda: sm.two_level_point(0.5, 3, 2), "d"),
+        (lambda: sm.two_level_point(-0.1, 3), "d"),
         (lambda: sm.iterate_softmax(torch.tensor(1.0), 3), "x"),
         (lambda: sm.iterate_softmax(torch.empty(0), 3), "x"),
         (lambda: sm.iterate_softmax(torch.tensor([1.0, float("nan")]), 3), "x"),

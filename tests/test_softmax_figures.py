@@ -74,3 +74,47 @@ def test_figure_default_and_named_temperatures():
     assert spec.value == 1.0 and spec.widget("temperature").value == 1.0
     for tau in (0.125, 0.2, 0.25, 0.3, 0.45, 0.5, 1.0):  # the values the lesson names
         assert tau in spec.grid()
+
+
+# ---------------------------------------------------------------- the opening picture and the step figure
+def test_simplex_basins_at_the_default_and_beyond_the_window():
+    """Inside the window (the default) both basins show; above tau* only the uniform one, below 1/3 none."""
+    from theory_lib import softmax as sm
+    from theory_lib.figures.softmax import SimplexFigure
+
+    fig = SimplexFigure(offscreen=True)
+    try:
+        tau = fig.params["temperature"]
+        assert sm.critical_temperature(3) < tau <= sm.bistability_temperature(3)
+        assert 0 < fig.uniform_share < 1 and len(fig.gaps) == 2 and "bistable window" in fig.readout
+        assert fig.goes_uniform.any() and not fig.goes_uniform.all()
+        fig.update(temperature=0.4)
+        assert fig.uniform_share == 1.0 and fig.gaps == []
+        fig.update(temperature=0.3)
+        assert fig.uniform_share == 0.0 and "repels" in fig.readout
+    finally:
+        fig.close()
+
+
+@pytest.mark.parametrize("tau", [0.336, 0.348, 0.362])
+def test_simplex_basins_are_decided_by_their_step_budget(tau):
+    """BASIN_STEPS classifies the pixels as 2000 steps do, but for at most 0.1 % of them (the border)."""
+    from theory_lib.figures.softmax.simplex import BASIN_STEPS, goes_uniform, pixel_starts
+
+    p, _ = pixel_starts()
+    quick, long = goes_uniform(p, tau, BASIN_STEPS), goes_uniform(p, tau, 2000)
+    assert (quick != long).double().mean() <= 1e-3
+
+
+def test_contraction_figure_shows_the_bound_over_real_steps():
+    from theory_lib.figures.softmax import ContractionFigure
+
+    fig = ContractionFigure(offscreen=True)
+    try:
+        for n in (2, 3, 12):
+            fig.update(n=n)
+            a, a_next = fig.points.get_data()
+            assert np.all(a_next <= 2 * np.sinh(a) / n + 1e-15) and fig.worst <= 1
+            assert (fig.factor < 1) == (n >= 3)
+    finally:
+        fig.close()

@@ -25,6 +25,7 @@ from theory_lib._checks import as_float_tensor, integer, positive
 
 __all__ = [
     "iterate_softmax",
+    "last_iterate",
     "spread",
     "contraction_bound",
     "two_class_map",
@@ -32,6 +33,8 @@ __all__ = [
     "critical_temperature",
     "fixed_point_temperature",
     "bistability_temperature",
+    "fixed_point_gaps",
+    "two_level_point",
     "steps_to_uniform",
     "NotUniformError",
 ]
@@ -52,6 +55,16 @@ def iterate_softmax(x, steps: int, temperature: float = 1.0) -> torch.Tensor:
     for k in range(steps):
         out[k + 1] = torch.softmax(out[k] / tau, dim=-1)  # p_{k+1} = softmax(p_k / tau)
     return out
+
+
+def last_iterate(x, steps: int, temperature: float = 1.0) -> torch.Tensor:
+    """p_steps alone, where p_0 = x and p_{k+1} = softmax(p_k / tau): memory of one iterate, for big batches."""
+    p = as_float_tensor("x", x)
+    steps = integer("steps", steps, minimum=0)
+    tau = positive("temperature", temperature)
+    for _ in range(steps):
+        p = torch.softmax(p / tau, dim=-1)  # (..., n)
+    return p
 
 
 def spread(p) -> torch.Tensor:
@@ -116,25 +129,70 @@ def fixed_point_temperature(d, n: int, m: int = 1):
     return tau if isinstance(d, torch.Tensor) else tau.item() if tau.dim() == 0 else tau
 
 
-def bistability_temperature(n: int, m: int = 1) -> float:
-    """tau*(n, m) = max over d of fixed_point_temperature(d, n, m).
-
-    Non-uniform fixed points with m high entries exist iff tau <= tau*; tau*(2, 1) = 1/2 = 1/n,
-    and tau* > 1/n for n >= 3. Found by a dense grid and repeated zooming (the curve is smooth
-    and single-peaked on (0, 1/m)).
-    """
-    n = integer("n", n, minimum=2)
-    m = integer("m", m, minimum=1, maximum=n - 1)
+def _peak(n: int, m: int) -> tuple[float, float]:
+    """(d*, tau*): where fixed_point_temperature(d, n, m) peaks on (0, 1/m), by a dense grid and
+    repeated zooming (the curve is smooth and single-peaked); (0, 1/n) where it only falls."""
     lo, hi = 1e-9, (1.0 - 1e-12) / m
-    best = 1.0 / n  # the limit d -> 0
+    best = (0.0, 1.0 / n)  # the limit d -> 0
     for _ in range(6):
         d = torch.linspace(lo, hi, 513, dtype=torch.float64)
         tau = fixed_point_temperature(d, n, m)
         i = int(torch.argmax(tau))
-        best = max(best, tau[i].item())
+        if tau[i].item() > best[1]:
+            best = (d[i].item(), tau[i].item())
         step = (hi - lo) / 512
         lo, hi = max(d[i].item() - step, 1e-12), min(d[i].item() + step, (1.0 - 1e-12) / m)
     return best
+
+
+def bistability_temperature(n: int, m: int = 1) -> float:
+    """tau*(n, m) = max over d of fixed_point_temperature(d, n, m).
+
+    Non-uniform fixed points with m high entries exist iff tau <= tau*; tau*(2, 1) = 1/2 = 1/n,
+    and tau* > 1/n for n >= 3.
+    """
+    n = integer("n", n, minimum=2)
+    m = integer("m", m, minimum=1, maximum=n - 1)
+    return _peak(n, m)[1]
+
+
+def fixed_point_gaps(temperature: float, n: int, m: int = 1) -> list[float]:
+    """Every gap d in (0, 1/m) with tau(d) = temperature: the two-level fixed points, smallest first.
+
+    tau(d) rises from 1/n to tau* at d* and then falls to 0, so there are two roots in the bistable
+    window 1/n < tau < tau* (the smaller a saddle that bounds the uniform point's basin, the larger
+    the one-hot-like attractor), one for tau <= 1/n and none above tau*. Each branch is monotone:
+    bisection to float64 precision.
+    """
+    tau = positive("temperature", temperature)
+    n = integer("n", n, minimum=2)
+    m = integer("m", m, minimum=1, maximum=n - 1)
+    d_peak, tau_peak = _peak(n, m)
+    if tau > tau_peak:
+        return []
+
+    def root(lo, hi, rising):
+        for _ in range(200):
+            mid = 0.5 * (lo + hi)
+            above = fixed_point_temperature(mid, n, m) > tau
+            if above == rising:
+                hi = mid
+            else:
+                lo = mid
+        return 0.5 * (lo + hi)
+
+    roots = [] if tau <= 1.0 / n or d_peak == 0.0 else [root(1e-15, d_peak, True)]
+    return roots + [root(max(d_peak, 1e-15), (1.0 - 1e-15) / m, False)]
+
+
+def two_level_point(d: float, n: int, m: int = 1) -> torch.Tensor:
+    """The point with m entries h = (1 + (n - m) d)/n first and n - m entries l = (1 - m d)/n (float64)."""
+    n = integer("n", n, minimum=2)
+    m = integer("m", m, minimum=1, maximum=n - 1)
+    if not 0 <= d < 1.0 / m:
+        raise ValueError(f"d must be in [0, 1/m) = [0, {1 / m:.6g}), got {d!r}")
+    h, low = (1 + (n - m) * d) / n, (1 - m * d) / n
+    return torch.tensor([h] * m + [low] * (n - m), dtype=torch.float64)
 
 
 class NotUniformError(RuntimeError):

@@ -37,7 +37,7 @@ __all__ = ["FIGURES", "InteractiveFigure", "figure_classes", "figure_name"]
 
 FIGURES: dict[str, type[InteractiveFigure]] = {}
 _PACKAGE = "theory_lib.figures."
-_LAYER = ("background", "base", "controls", "redraw", "style")  # the shared layer: modules without figures
+_LAYER = ("background", "base", "controls", "exercises", "redraw", "style")  # the shared layer: no figures
 
 
 def figure_name(cls) -> str:

@@ -1,4 +1,4 @@
-"""Lesson 01 figure: repeated softmax, its spread, and the n = 2 map as a cobweb."""
+"""Lesson 01, the synthesis figure: repeated softmax, its spread, and the n = 2 map as a cobweb."""
 
 from __future__ import annotations
 
@@ -196,7 +196,8 @@ class RepeatedSoftmaxFigure(InteractiveFigure):
         n = x.shape[-1]
         p = sm.iterate_softmax(x, steps, temperature).numpy()  # (steps+1, n)
         a = sm.spread(torch.from_numpy(p)).numpy()  # (steps+1,)
-        fate = self._fate(x, temperature)
+        fate = self.fate = self._fate(x, temperature)  # kept for the exercises' answers and checks
+        self.start = x
         still_from = last_moving_step(p)  # p_k repeats in float64 after this step
         shown = min(steps, still_from + 1)  # one repeated step shows that they stay
         k = np.arange(shown + 1)
