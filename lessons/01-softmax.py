@@ -20,6 +20,9 @@
 #
 # **The source.** Su Jianlin's answer (point 4) to the Zhihu question 《softmax到底有哪些作用?》 ("What is softmax really for?"), retold in the 2020 post 《一个分布在多次Softmax后,会趋于相同》 ("a distribution becomes uniform after many softmaxes"). There is no kexue.fm article. Su's claims: $[1, 100]$ becomes about $[0.5, 0.5]$ after roughly 10 softmaxes, and $[1, 2, 3, 4]$ becomes about uniform after roughly 5. He calls the result of little practical value (a softmax of probabilities means nothing); this lesson is about *why* it holds, and about what changes once a temperature enters.
 #
+# **You need:** softmax, $\sinh$ and $\tanh$, a Jacobian, and the idea of a fixed point of a map; no earlier lesson.
+# **You will be able to:** bound how fast repeated softmax flattens a vector, compute the exact $n = 2$ map and the local rate $1/(n\tau)$, and find the temperatures where the iteration gets stuck instead (the bistable window).
+#
 # Every formula below comes from `theory_lib.softmax`, where it is tested against an independent route; every number is computed by a cell.
 
 # %%
@@ -32,7 +35,8 @@ from IPython.display import Markdown, display
 from torch.autograd.functional import jacobian
 
 from theory_lib import default_device, softmax as sm
-from theory_lib.figures.softmax import RepeatedSoftmaxFigure
+from theory_lib.figures.exercises import claims_table, show_exercises
+from theory_lib.figures.softmax import EXERCISES, ContractionFigure, RepeatedSoftmaxFigure, SimplexFigure
 
 # headless test runs set MPLBACKEND=Agg; JupyterLab gets live figures
 if os.environ.get("MPLBACKEND", "").lower() != "agg":
@@ -41,6 +45,18 @@ if os.environ.get("MPLBACKEND", "").lower() != "agg":
 device = default_device()  # CUDA when present, else the CPU
 f64 = dict(dtype=torch.float64, device=device)
 print("computing on", device)
+
+# %% [markdown]
+# ## The picture first
+#
+# Take three numbers that sum to one, a point of the triangle below (each corner is one entry equal to 1), and apply softmax to them again and again. Each square is a start; the line of dots after it is where the repeated softmax takes it. Su's answer says every start ends at the centre, the uniform distribution. Here a temperature divides the entries before each softmax, and at the temperature the slider opens at, that is false: starts in the blue region go to the centre, starts in the orange region go to a point near a corner and stay there. Move the temperature and watch the regions trade places. The rest of the lesson makes this picture exact: why the centre attracts at the article's temperature 1, how fast, and where the orange region comes from.
+
+# %%
+simplex = SimplexFigure()
+simplex.widget()
+
+# %%
+show_exercises(EXERCISES, simplex)
 
 # %% [markdown]
 # ## The claims, computed live
@@ -110,6 +126,17 @@ a = sm.spread(sm.iterate_softmax(x, 12))  # (13, 10000)
 ratio = a[1:] / sm.contraction_bound(a[:-1], 5)
 print(f"largest a'/bound over {ratio.numel()} steps: {ratio.max().item():.4f} (must be <= 1)")
 
+
+# %% [markdown]
+# The two sides of the inequality, drawn together: the red curve is the bound $2\sinh(a)/n$, the dots are the pairs $(a_k, a_{k+1})$ that softmax really makes from 400 random starts, and the dotted diagonal is "no contraction". Where the red curve lies below the diagonal, the bound alone proves the spread shrinks.
+
+# %%
+contraction = ContractionFigure()
+contraction.widget()
+
+# %%
+show_exercises(EXERCISES, contraction)
+
 # %% [markdown]
 # ## Step 3 · $n = 2$ exactly
 #
@@ -148,15 +175,6 @@ for n, tau in [(2, 1.0), (4, 1.0), (4, 0.5), (10, 2.0)]:
         f"n={n:2d} tau={tau}: |J - formula| = {(J - formula).abs().max().item():.1e}, "
         f"1/(n tau) = {sm.local_rate(n, tau):.4f}, measured a_12/a_11 = {(a[12] / a[11]).item():.4f}"
     )
-
-# %% [markdown]
-# ## See it move
-#
-# Pick a start (the article's two vectors, a random vector of size $n$, or your own), the number of steps and the temperature. Left: the iterates. Middle: $\log_{10}$ of the spread, the one-step bound $2\sinh(a_{k-1}/\tau)/n$ above it, and the local slope $-\log_{10}(n\tau)$. Right: the spread map as a cobweb: the real pairs $(a_k, a_{k+1})$ over the exact $n=2$ map $\tanh(a/2\tau)$ and the bound for this $n$. For $n = 2$ the points sit *on* the green curve; for $n > 2$ they sit below the red one. The slope line is drawn only where it applies: where the iterates approach the uniform point ($\tau > 1/n$ and this start converging), over the last steps whose spread is small. The step axes end where the iterates stop changing in float64 (the last point drawn repeats the one before), so a start that settles early does not leave a long empty axis. `n` and `seed` only act on the `random` start and the text box only on `custom`: the figure disables them otherwise. The line under the figure reports the step count, or the fixed point where the iteration gets stuck, and which regime of $\tau$ holds: above $\tau^*$, in the bistable window $1/n < \tau \le \tau^*$, or below $1/n$ (see the next section).
-
-# %%
-figure = RepeatedSoftmaxFigure()
-figure.widget()
 
 # %% [markdown]
 # ## Beyond the article · small temperatures
@@ -214,10 +232,71 @@ for tau in (0.45, 0.3, 0.1):
         print(f"tau = {tau}: a* from the scalar map = {a:.6f}, from the iteration = {err.spread.item():.6f}")
 
 # %% [markdown]
-# In the bistable window the start decides: $[0, 0.01, 0.02, 0.03]$ goes to the uniform point while $[1, 2, 3, 4]$ gets stuck near one-hot. A start with two equal largest entries keeps them tied, so it ends with $m = 2$ high entries. And close to $\tau_c$ from above, the rate $1/(n\tau)$ approaches 1: convergence slows without bound ("critical slowing down").
+# ## See it all move
 #
-# ## Try this
+# Pick a start (the article's two vectors, a random vector of size $n$, or your own), the number of steps and the temperature. Left: the iterates. Middle: $\log_{10}$ of the spread, the one-step bound $2\sinh(a_{k-1}/\tau)/n$ above it, and the local slope $-\log_{10}(n\tau)$. Right: the spread map as a cobweb: the real pairs $(a_k, a_{k+1})$ over the exact $n=2$ map $\tanh(a/2\tau)$ and the bound for this $n$. For $n = 2$ the points sit *on* the green curve; for $n > 2$ they sit below the red one. The slope line is drawn only where it applies: where the iterates approach the uniform point ($\tau > 1/n$ and this start converging), over the last steps whose spread is small. The step axes end where the iterates stop changing in float64 (the last point drawn repeats the one before), so a start that settles early does not leave a long empty axis. `n` and `seed` only act on the `random` start and the text box only on `custom`: the figure disables them otherwise. The line under the figure reports the step count, or the fixed point where the iteration gets stuck, and which regime of $\tau$ holds: above $\tau^*$, in the bistable window $1/n < \tau \le \tau^*$, or below $1/n$ (the previous section).
+
+# %%
+figure = RepeatedSoftmaxFigure()
+figure.widget()
+
+
+# %% [markdown]
+# The exercises below refer to this figure; "show me" sets its controls.
+
+# %%
+show_exercises(EXERCISES, figure)
+
+# %% [markdown]
+# ## Summary
 #
-# 1. Choose `[1, 100]` and lower $\tau$ towards $1/2$. How does the slope of the middle panel change, and what happens to the cobweb staircase just below $1/2$?
-# 2. Choose `random` with $n = 8$ and move $\tau$ down from 1. Does the iteration get stuck already above $1/8$? Compare with the $\tau^*$ in the readout, and change the seed.
-# 3. Type the custom vector `0, 0, 1, 1` and set $\tau = 0.2$. Why does the iteration stop with *two* high entries rather than one?
+# What the lesson established, each with its number computed here, and the verdict against the article.
+
+# %%
+k100 = sm.steps_to_uniform(torch.tensor([1.0, 100.0], **f64), tol=1e-2)
+k1234 = sm.steps_to_uniform(torch.tensor([1.0, 2.0, 3.0, 4.0], **f64), tol=1e-2)
+tau_max = max(sm.bistability_temperature(n) for n in range(2, 65))
+a = sm.spread(sm.iterate_softmax(torch.tensor([1.0, 2.0, 3.0, 4.0], **f64), 12))
+try:
+    sm.steps_to_uniform(torch.tensor([1.0, 2.0, 3.0, 4.0], **f64), temperature=0.3)
+    stuck = "becomes uniform"
+except sm.NotUniformError as err:
+    stuck = f"stops at {[round(v, 3) for v in err.fixed_point.tolist()]}"
+rows = [
+    (
+        "[1, 100] is about [0.5, 0.5] after roughly 10 softmaxes",
+        "Su",
+        f"spread < 1e-2 after {k100} steps",
+        abs(k100 - 10) <= 3,
+    ),
+    ("[1, 2, 3, 4] is about uniform after roughly 5", "Su", f"spread < 1e-2 after {k1234} steps", abs(k1234 - 5) <= 2),
+    (
+        "every start tends to the uniform distribution",
+        "Su",
+        f"at τ = 1 the uniform point is the only fixed point: τ*(n) ≤ {tau_max:.4f} < 1 for n ≤ 64 (≤ 1/2 proved)",
+        tau_max < 1,
+    ),
+    (
+        "after one step a < 1, so the spread contracts",
+        "Su's argument",
+        f"the bound's factor 2 sinh(1)/n is {sm.contraction_bound(1.0, 2):.3f} > 1 at n = 2: it proves nothing "
+        f"there; the exact map tanh(a/2) does",
+        None if sm.contraction_bound(1.0, 2) > 1 else True,
+    ),
+    (
+        "near uniform the spread shrinks by 1/(nτ) a step",
+        "this lesson",
+        f"[1, 2, 3, 4]: a₁₂/a₁₁ = {(a[12] / a[11]).item():.4f}, 1/n = {sm.local_rate(4):.4f}",
+        math.isclose((a[12] / a[11]).item(), sm.local_rate(4), rel_tol=0.02),
+    ),
+    (
+        "with a temperature τ > 1/n every start still becomes uniform",
+        "a natural reading",
+        f"[1, 2, 3, 4] at τ = 0.3 > 1/4 {stuck}: the bistable window (1/4, {sm.bistability_temperature(4):.4f}]",
+        stuck == "becomes uniform",
+    ),
+]
+display(Markdown(claims_table(rows)))
+
+# %% [markdown]
+# **Where the article is loose.** Its contraction argument needs $n \ge 3$ (for $n = 2$ the exact map closes the gap), and its counts depend on the tolerance one calls uniform. Its claim holds at the temperature it uses, $\tau = 1$; it is not a property of softmax at every temperature: for $n \ge 3$ and $\tau$ in the bistable window the start decides, which the local analysis of step 4 cannot see.
