@@ -19,13 +19,21 @@ The lessons themselves are not run. For every enabled slider of every figure:
                during the drag, and the lag from the last input (mouse up) to the last paint;
   baseline     the same moves and drag on the baseline, interleaved move by move with the figure's;
                its frames are the ``load`` events of the <img> elements its output area gets.
+  values       the drag's "paints/values": frames painted during the drag against the values the slider
+               showed on the way (its readout's changes), the most frames the drag could paint: a slider
+               of 37 values crosses about 22 of them in the default drag (0.3 of the track, out and
+               back), 7 per second whatever the pipeline. --drag-span 0.9 --drag-passes 2 asks more;
+  alternative  --precomputed FIGURE.CONTROL also measures that slider as benchmarks/precomputed_widget.py
+               draws it: the figure's curves over the slider's grid computed once and drawn in the
+               browser (an anywidget), no kernel in the loop; its row is marked [browser-drawn].
 
 Times are the page's own (``performance.now()`` in an init script wrapping ``drawImage`` and
 ``putImageData``, and capturing keydown and pointer events); nothing is screenshotted. It reports and
 asserts nothing. Figures that update on release only (training runs) get a quarter of the moves.
 
     python benchmarks/bench_browser.py [--only softmax] [--moves 30] [--drag-seconds 3] [--json out.json]
-                                       [--skip-baseline]
+                                       [--skip-baseline] [--drag-span 0.3] [--drag-passes 1]
+                                       [--precomputed smoothing.SmoothFunctionFigure.k]
     python benchmarks/bench_browser.py --table out.json     # the table of a saved run
 """
 
@@ -76,9 +84,12 @@ def _ratio(a, b):
     return round(a / b, 3) if a is not None and b else None
 
 
-def bench_control(pages: dict[str, NotebookPage], index: int, moves: int, drag_s: float, continuous: bool) -> dict:
-    """Single moves (figure and baseline interleaved), then a drag of each, on one slider. A slider that
-    sends its value on release only (``continuous`` False) is dragged out and not back."""
+def bench_control(
+    pages: dict[str, NotebookPage], index: int, moves: int, drag_s: float, continuous: bool, drag: dict
+) -> dict:
+    """Single moves (figure, baseline and alternative interleaved), then a drag of each, on one slider
+    (``drag``: span and passes, see ``NotebookPage.drag``). A slider that sends its value on release only
+    (``continuous`` False) is dragged out and not back."""
     targets = list(pages)
     controls = {t: pages[t].control(index) for t in targets}
     seen = {t: pages[t].counts() for t in targets}  # start from zero
@@ -116,15 +127,17 @@ def bench_control(pages: dict[str, NotebookPage], index: int, moves: int, drag_s
     else:
         row["fig"]["note"] = f"{len(singles['fig'])} moves but {len(fig_updates)} updates in the kernel"
     for t in targets:
-        drag = pages[t].drag(controls[t], drag_s, back=continuous)
+        measured = pages[t].drag(controls[t], drag_s, back=continuous, **drag)
         seen = pages[t].counts()
         pages[t].undo_drag()
-        drag["kernel_values"], drag["kernel_updates"] = seen[f"{t}_values"], len(seen[t])
-        row[t]["drag"] = drag
+        measured["kernel_values"], measured["kernel_updates"] = seen[f"{t}_values"], len(seen[t])
+        row[t]["drag"] = measured
     if "base" in row:
-        fig, base = row["fig"], row["base"]
-        row["ratio_first_paint"] = _ratio(fig["first_paint_ms"]["median"], base["first_paint_ms"]["median"])
-        row["ratio_drag_lag"] = _ratio(fig["drag"]["lag_ms"], base["drag"]["lag_ms"])
+        base = row["base"]
+        for t in set(targets) - {"base"}:
+            row[t]["ratio_first_paint"] = _ratio(row[t]["first_paint_ms"]["median"], base["first_paint_ms"]["median"])
+            row[t]["ratio_drag_lag"] = _ratio(row[t]["drag"]["lag_ms"], base["drag"]["lag_ms"])
+        row["ratio_first_paint"], row["ratio_drag_lag"] = row["fig"]["ratio_first_paint"], row["fig"]["ratio_drag_lag"]
     return row
 
 
@@ -135,11 +148,18 @@ COLUMNS = (
     ("drag fps", 8),
     ("drag lag", 9),
     ("updates/inputs", 14),
+    ("paints/values", 13),
     ("bytes/move", 11),
     ("base move med", 13),
     ("base drag lag", 13),
     ("ratio move|lag", 14),
 )
+
+
+def _alternative(row: dict) -> dict:
+    """A control's row with the browser-drawn alternative in the figure's place (same baseline)."""
+    pre = row["pre"]
+    return {**row, "fig": pre, **{k: pre.get(k) for k in ("ratio_first_paint", "ratio_drag_lag")}}
 
 
 def _f(v, unit="", digits=0):
@@ -165,6 +185,7 @@ def format_row(label: str, row: dict) -> str:
         _f(drag["fps"], "", 1),
         _f(drag["lag_ms"], " ms"),
         f"{drag['kernel_updates']}/{drag['pointer_moves']}",  # values the figure handled / pointer moves sent
+        f"{drag['paints']}/{drag.get('crossed', '-')}",  # frames painted during the drag / values the slider showed
         _f(fig["bytes_per_move"]["median"] and fig["bytes_per_move"]["median"] / 1024, " kB", 1),
         _f(base and base["first_paint_ms"]["median"], " ms"),
         _f(base and base["drag"]["lag_ms"], " ms"),
@@ -228,6 +249,8 @@ def print_table(path: str):
             print(format_row(name, entry))
         for control, row in entry["controls"].items():
             print(format_row(f"{name}.{control}", row))
+            if "pre" in row:
+                print(format_row(f"{name}.{control} [browser-drawn]", _alternative(row)))
     print(footer(result))
 
 
@@ -239,6 +262,15 @@ def main():
     parser.add_argument("--json", default="", help="also write the results to this file")
     parser.add_argument("--skip-baseline", action="store_true", help="measure the figures only")
     parser.add_argument("--table", default="", metavar="JSON", help="only print the table of a saved run")
+    parser.add_argument("--drag-span", type=float, default=0.3, help="fraction of the track a drag covers (0.3)")
+    parser.add_argument("--drag-passes", type=int, default=1, help="out-and-back passes per drag (default 1)")
+    parser.add_argument(
+        "--precomputed",
+        action="append",
+        default=[],
+        metavar="FIGURE.CONTROL",
+        help="also measure the browser-drawn alternative of this slider (benchmarks/precomputed_widget.py)",
+    )
     args = parser.parse_args()
     if args.table:
         return print_table(args.table)
@@ -251,13 +283,15 @@ def main():
 
     started = time.monotonic()
     classes = {n: c for n, c in sorted(figure_classes().items()) if args.only in n}
+    pre = dict(p.rsplit(".", 1) for p in args.precomputed)  # figure: control
+    drag = {"span": args.drag_span, "passes": args.drag_passes}
     info = machine()
     result = {"machine": info, "args": vars(args), "figures": {}}
     baseline = not args.skip_baseline
     workdir = Path(tempfile.mkdtemp(prefix="bench-browser-"))
     lab = pw = browser = None
     try:
-        notebooks = write_notebooks(workdir, list(classes), baseline)
+        notebooks = write_notebooks(workdir, list(classes), baseline, pre)
         lab = start_lab(workdir)
         pw = sync_playwright().start()
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=60_000)
@@ -282,12 +316,15 @@ def main():
                                 entry["controls"][control] = row = {"skipped": "disabled at the defaults"}
                                 print(format_row(label, row), flush=True)
                             continue
-                        row = bench_control(pages, index, moves, args.drag_seconds, cls.continuous)
+                        measured = pages if pre.get(name) == control else {t: p for t, p in pages.items() if t != "pre"}
+                        row = bench_control(measured, index, moves, args.drag_seconds, cls.continuous, drag)
                     except Exception as err:  # report it and go on with the next control
                         row = {"error": f"{type(err).__name__}: {str(err).splitlines()[0][:200]}"}
                         traceback.print_exc(file=sys.stderr)
                     entry["controls"][control] = row
                     print(format_row(label, row), flush=True)
+                    if "pre" in row:  # the alternative's row, against the same baseline
+                        print(format_row(f"{label} [browser-drawn]", _alternative(row)), flush=True)
                 entry["console_errors"] = [line for page in pages.values() for line in page.session.console]
             except Exception as err:  # the notebook did not open or run: one error row, then the next figure
                 entry["error"] = f"{type(err).__name__}: {str(err).splitlines()[0][:200]}"

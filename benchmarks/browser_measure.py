@@ -27,6 +27,19 @@ from tests.browser.session import Session, _open_context, _open_in_lab, _press
 
 DRAG_STEP_S = 0.016  # one pointer move per 60 Hz frame
 DRAG_SPAN = 0.3  # of the track's width, out and back
+# Counts the distinct values a control shows while dragged (its readout's text; a range input's input events):
+# a slider with 37 values crosses about 22 of them in a drag over 0.3 of its track and back, so it cannot paint
+# more than 22 frames in that drag, whatever the pipeline.
+COUNT_VALUES = """(el) => {
+  el.__crossed = 0;
+  if (el.matches('input')) { el.__stop = (() => { const f = () => el.__crossed++;
+      el.addEventListener('input', f); return () => el.removeEventListener('input', f); })(); return; }
+  const r = el.querySelector('.widget-readout'); let last = r.textContent || r.value;
+  const obs = new MutationObserver(() => { const now = r.textContent || r.value;
+      if (now !== last) { last = now; el.__crossed++; } });
+  obs.observe(r, { childList: true, characterData: true, subtree: true });
+  el.__stop = () => obs.disconnect();
+}"""
 
 
 def _ms(t, t0):
@@ -97,6 +110,9 @@ class NotebookPage:
         if self.target == "fig":
             self.box = page.locator(FIGURE_CSS).first
             paints = self.box.locator(".jupyter-matplotlib-canvas-div canvas").first  # the view's, not top_canvas
+        elif self.target == "pre":  # the browser-drawn alternative (benchmarks/precomputed_widget.py)
+            self.box = page.locator(".tl-precomputed").first
+            paints = self.box.locator("canvas").first
         else:
             self.box = page.locator(f".{BASELINE_CLASS}").first
             self.box.locator("img").first.wait_for(timeout=RENDER_S * 1000)
@@ -115,7 +131,10 @@ class NotebookPage:
 
     # the page ------------------------------------------------------------------------------
     def control(self, index: int):
-        """The ``index``-th control of the figure's grid or of the baseline (controls in declaration order)."""
+        """The ``index``-th control of the figure's grid or of the baseline (controls in declaration order);
+        the browser-drawn alternative has one, its range input."""
+        if self.target == "pre":
+            return self.box.locator("input[type=range]").first
         box = self.box.locator(":scope > .widget-gridbox").first if self.target == "fig" else self.box
         return box.locator(":scope > *").nth(index)
 
@@ -143,7 +162,7 @@ class NotebookPage:
         """What the kernel saw since the last read (and reset it); then let the page settle."""
         out = self.session.execute(
             "import json as _json\nprint(_json.dumps(_bench))\n"
-            '_bench["fig"].clear(); _bench["base"].clear(); _bench["fig_values"] = _bench["base_values"] = 0'
+            "for _k, _v in _bench.items():\n    _bench[_k] = [] if isinstance(_v, list) else 0"
         )
         self.settle()
         return json.loads(out.strip().splitlines()[-1])
@@ -153,7 +172,7 @@ class NotebookPage:
         """One key press on the slider's handle: input -> first paint, input -> last paint before quiet."""
         target_id = self.paint_id
         b0 = self.ws_bytes
-        key = _press(self.session, control, keys)
+        key = self._press_range(control, keys) if self.target == "pre" else _press(self.session, control, keys)
         if key is None:
             return None
         t_in = self.page.evaluate("() => window.__bench.last('keydown')")
@@ -166,6 +185,27 @@ class NotebookPage:
             "bytes": self.ws_bytes - b0,
             "timeout": r["timeout"],
         }
+
+    def _press_range(self, control, keys: tuple[str, ...]) -> str | None:
+        """``_press`` for a native range input: the first key of ``keys`` that changes its value."""
+        for key in keys:
+            before = control.input_value()
+            control.evaluate("(el) => el.focus({preventScroll: true})")
+            self.page.keyboard.press(key)
+            if control.input_value() != before:  # the input event fired in the key press's own task
+                return key
+        return None
+
+    def _handle(self, control) -> tuple[float, float, float, float]:
+        """The centre (x, y) of the slider's handle, the track's width and right end, in page pixels."""
+        if self.target == "pre":  # Chromium's range thumb, 16 px wide, travels over width - 16
+            box = control.bounding_box()
+            frac = control.evaluate("(el) => (el.value - el.min) / (el.max - el.min)")
+            x = box["x"] + 8 + frac * (box["width"] - 16)
+            return x, box["y"] + box["height"] / 2, box["width"] - 16, box["x"] + box["width"] - 8
+        hb = control.locator(".noUi-handle").first.bounding_box()
+        tb = control.locator(".noUi-target").first.bounding_box()
+        return hb["x"] + hb["width"] / 2, hb["y"] + hb["height"] / 2, tb["width"], tb["x"] + tb["width"]
 
     def _stroke(self, x0: float, y: float, path, seconds: float):
         """Mouse down at (x0, y), a move every ~16 ms to x0 + path(fraction of ``seconds``), mouse up."""
@@ -182,18 +222,26 @@ class NotebookPage:
             page.mouse.move(x0 + path(frac), y)
         page.mouse.up()
 
-    def drag(self, control, seconds: float, back: bool = True) -> dict:
-        """Drag the handle over DRAG_SPAN of the track for ``seconds``, a move every ~16 ms: out and back to the
-        default (``back``), or, for a slider that sends its value on release only, out (then back, unmeasured)."""
+    def drag(self, control, seconds: float, back: bool = True, span: float = DRAG_SPAN, passes: int = 1) -> dict:
+        """Drag the handle over ``span`` of the track (as far as the track goes on the longer side) for
+        ``seconds``, a move every ~16 ms: out and back to the default ``passes`` times (``back``), or, for a
+        slider that sends its value on release only, out (then back, unmeasured). ``crossed``: the values the
+        control showed on the way, an upper bound on the frames a drag can paint."""
         target_id = self.paint_id
         page = self.page
         control.scroll_into_view_if_needed(timeout=RENDER_S * 1000)
-        hb = control.locator(".noUi-handle").first.bounding_box()
-        tb = control.locator(".noUi-target").first.bounding_box()
-        x0, y = hb["x"] + hb["width"] / 2, hb["y"] + hb["height"] / 2
-        span = DRAG_SPAN * tb["width"] * (1 if x0 + DRAG_SPAN * tb["width"] <= tb["x"] + tb["width"] else -1)
+        x0, y, width, right = self._handle(control)
+        left = right - width
+        reach = span * width
+        reach = min(reach, right - x0) if x0 + reach <= right or right - x0 >= x0 - left else -min(reach, x0 - left)
         b0 = self.ws_bytes
-        self._stroke(x0, y, (lambda f: span * (1 - abs(1 - 2 * f))) if back else (lambda f: span * f), seconds)
+        control.evaluate(COUNT_VALUES)
+        if back:  # a triangle wave: out and back, ``passes`` times, ending where it started
+            path = lambda f: reach * (1 - abs(1 - 2 * ((passes * f) % 1)))  # noqa: E731
+        else:
+            path = lambda f: reach * f  # noqa: E731
+        self._stroke(x0, y, path, seconds)
+        crossed = control.evaluate("(el) => { el.__stop(); return el.__crossed; }")
         down, up, moves = page.evaluate(
             """() => { const B = window.__bench, d = B.last('pointerdown'), u = B.last('pointerup');
                  return [d, u, B.inputs.filter(i => i[0] === 'pointermove' && i[1] >= d && i[1] <= u).length]; }"""
@@ -204,6 +252,7 @@ class NotebookPage:
         out = {
             "seconds": round((up - down) / 1000, 3),
             "pointer_moves": moves,
+            "crossed": crossed,
             "paints": len(during),
             "paints_after_up": r["n"],
             "fps": round(len(during) / ((up - down) / 1000), 2) if up > down else None,
@@ -211,7 +260,7 @@ class NotebookPage:
             "bytes": self.ws_bytes - b0,
             "timeout": r["timeout"],
         }
-        self._undo = None if back else (target_id, x0 + span, y, -span)
+        self._undo = None if back else (target_id, x0 + reach, y, -reach)
         return out
 
     def undo_drag(self):

@@ -31,7 +31,7 @@ SETUP = """\
 from IPython.display import display
 from theory_lib.figures import figure_classes
 Cls = figure_classes()[{name!r}]
-_bench = {{"fig": [], "base": [], "fig_values": 0, "base_values": 0}}
+_bench = {{"fig": [], "base": [], "pre": [], "fig_values": 0, "base_values": 0, "pre_values": 0}}
 def _bench_count(key):
     def count(change):
         _bench[key] += 1
@@ -74,10 +74,18 @@ _bench_base = _w.interactive(_bench_naive, **_bench_controls)
 _bench_base.add_class({cls!r})
 display(_bench_base)"""
 
-READ_COUNTS = """\
-import json as _json
-print(_json.dumps(_bench))
-_bench["fig"].clear(); _bench["base"].clear(); _bench["fig_values"] = _bench["base_values"] = 0"""
+# The alternative (``--precomputed``): one slider's curves computed here once and drawn in the browser
+# (benchmarks/precomputed_widget.py); every index the kernel hears of counts as an update.
+PRECOMPUTED = """\
+import sys
+sys.path.insert(0, {benchmarks!r})
+from precomputed_widget import precomputed
+_bench_pre = precomputed(Cls, {control!r})
+def _bench_pre_index(change):
+    _bench["pre"].append(change["new"])
+    _bench["pre_values"] += 1
+_bench_pre.observe(_bench_pre_index, names="index")
+display(_bench_pre)"""
 
 
 def _cell(source: str) -> dict:
@@ -90,14 +98,20 @@ def _cell(source: str) -> dict:
     }
 
 
-def write_notebooks(workdir: Path, names: list[str], baseline: bool) -> dict[str, dict[str, Path]]:
-    """Copy lessons/ to ``workdir``/lessons, write JupyterLab's settings and, per figure, its notebook ("fig")
-    and its baseline's ("base")."""
+def write_notebooks(
+    workdir: Path, names: list[str], baseline: bool, precomputed: dict[str, str] | None = None
+) -> dict[str, dict[str, Path]]:
+    """Copy lessons/ to ``workdir``/lessons, write JupyterLab's settings and, per figure, its notebook ("fig"),
+    its baseline's ("base") and, for a figure in ``precomputed`` (name: control), the alternative's ("pre")."""
     lessons = prepare_workdir(workdir) / "lessons"
     out = {}
     for i, name in enumerate(names):
         out[name] = {}
-        for target, cell in (("fig", FIGURE), ("base", BASELINE.format(cls=BASELINE_CLASS)))[: 2 if baseline else 1]:
+        cells = [("fig", FIGURE), ("base", BASELINE.format(cls=BASELINE_CLASS))][: 2 if baseline else 1]
+        if name in (precomputed or {}):
+            here = str(Path(__file__).resolve().parent)
+            cells.append(("pre", PRECOMPUTED.format(benchmarks=here, control=precomputed[name])))
+        for target, cell in cells:
             nb = {
                 "cells": [dict(_cell(c), id=f"bench{i}-{k}") for k, c in enumerate([SETUP.format(name=name), cell])],
                 "metadata": {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}},
