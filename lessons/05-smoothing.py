@@ -20,6 +20,9 @@
 #
 # **The source.** Su Jianlin, 《函数光滑化杂谈:不可导函数的可导逼近》 ("notes on smoothing: differentiable approximations of non-differentiable functions"), Scientific Spaces, 2019-05-20, https://kexue.fm/archives/6620, and its companion 《寻求一个光滑的最大值函数》 ("looking for a smooth maximum function"), 2015, https://kexue.fm/archives/3290. Su's starting point: classification is *evaluated* with discrete metrics (accuracy, F1) but *trained* with cross-entropy, and the two are not monotonically related. Rather than reach for reinforcement learning, find smooth formulas for the discrete operations, and optimise those.
 #
+# **You need:** derivatives and the chain rule, $\exp$/$\log$, softmax, precision/recall/F1, and logistic regression trained by gradient descent; lesson 01 (softmax and temperature) helps but is not required.
+# **You will be able to:** write a smooth stand-in for $\max$, $\mathrm{argmax}$, $|x|$, relu, sign, step, accuracy and F1, bound how far each is from the original, say where a stand-in fails (the soft argmax at ties, sign and step at their jump), and judge whether training on a smooth F1 beats moving the decision threshold.
+#
 # Every formula below comes from `theory_lib.smoothing`, where it is tested against an independent route; every number is computed by a cell.
 
 # %%
@@ -33,7 +36,15 @@ from IPython import get_ipython
 from IPython.display import Markdown, display
 
 from theory_lib import default_device, smoothing as sm
-from theory_lib.figures.smoothing import SmoothF1TrainingFigure, SmoothFunctionFigure, SmoothMaxFigure, f1_experiment
+from theory_lib.figures.exercises import claims_table, show_exercises
+from theory_lib.figures.smoothing import (
+    EXERCISES,
+    KinkFigure,
+    SmoothF1TrainingFigure,
+    SmoothFunctionFigure,
+    SmoothMaxFigure,
+    f1_experiment,
+)
 
 # headless test runs set MPLBACKEND=Agg; JupyterLab gets live figures
 if os.environ.get("MPLBACKEND", "").lower() != "agg":
@@ -43,6 +54,18 @@ device = default_device()  # CUDA when present, else the CPU
 f64 = dict(dtype=torch.float64, device=device)
 g = torch.Generator(device=device).manual_seed(0)
 print("computing on", device)
+
+# %% [markdown]
+# ## The picture first
+#
+# The dashed line is $|x|$: its slope jumps from $-1$ to $1$ at the kink, so at $0$ it has no derivative. The grey curves are a family of smooth functions, one for each sharpness $k$; the orange one is the family's member at the slider's $k$, and the red bar its largest distance from $|x|$. Move $k$: the smooth curve closes in on the kink everywhere, and its slope (right) turns from $-1$ to $1$ ever faster, but always continuously. That is the whole lesson in one picture: trade a little accuracy, controlled by one parameter, for a derivative everywhere. The rest makes it exact: which families, how close, and what they buy when a metric like F1 is the thing to optimise.
+
+# %%
+kink = KinkFigure()
+kink.widget()
+
+# %%
+show_exercises(EXERCISES, kink)
 
 # %% [markdown]
 # ## Why a discrete metric gives no gradient
@@ -123,6 +146,16 @@ for values in ([3.0, 0.0, 3.0], [3.0, 0.0, 0.0, 0.0, 2.9]):
     x = torch.tensor(values, **f64)
     row = ", ".join(f"tau={tau}: {sm.smooth_argmax(x, tau).item():.3f}" for tau in (1.0, 0.1, 0.03, 0.001))
     print(f"{values}: argmax {int(x.argmax())}; soft argmax {row}")
+
+# %% [markdown]
+# Steps 1 and 2 drawn together. Type a vector and move $\tau$. Top left: the entries, their max (black), the smooth max (orange) and the bound $\max + \tau\log n$ (red dashed): the two sides of step 1's inequality. Top right: softmax$(x/\tau)$ as bars over the onehot of the argmax; the triangles mark the argmax (black) and the soft argmax (red). Bottom: the gap and the soft argmax as functions of $\tau$, with the current $\tau$ marked. Try `1e4, -1e4, 9999` (huge values, a near tie) and `0, 0, 0, 0, 0, 0` (the bound is attained).
+
+# %%
+maxes = SmoothMaxFigure()
+maxes.widget()
+
+# %%
+show_exercises(EXERCISES, maxes)
 
 # %% [markdown]
 # ## Step 3 · one-dimensional functions: $|x|$, relu, sign, step, and $\max(x_1, x_2)$
@@ -212,22 +245,14 @@ display(Markdown("\n".join(rows)))
 # %% [markdown]
 # The grid column reproduces the formula column (for sign and step the grid point nearest 0 falls just short of the supremum, which is approached but never reached). The last column shows the tails: one unit from the kink, the erf forms are far closer than the others.
 #
-# ## See it move · 1
-#
-# Pick a function and its approximation, and move the sharpness $k = 1/\tau$. Left: exact (dashed) and smooth. Middle: the gap $|\text{smooth} - \text{exact}|$ on a log scale with the worst-case error $c/k$ as a red line; the slopes far from 0 are the tail decays. Right: the derivative, computed by autograd through the library function. For sign and step the exact derivative is a Dirac delta (an arrow at 0, of mass 2 or 1); the smooth derivative is a bump whose area stays at that mass while it grows narrower and taller.
+# Steps 3 and 4 drawn together. Pick a function and its approximation, and move the sharpness $k = 1/\tau$. Left: exact (dashed) and smooth. Middle: the gap $|\text{smooth} - \text{exact}|$ on a log scale with the worst-case error $c/k$ as a red line; the slopes far from 0 are the tail decays. Right: the derivative, computed by autograd through the library function. For sign and step the exact derivative is a Dirac delta (an arrow at 0, of mass 2 or 1); the smooth derivative is a bump whose area stays at that mass while it grows narrower and taller.
 
 # %%
 functions = SmoothFunctionFigure()
 functions.widget()
 
-# %% [markdown]
-# ## See it move · 2
-#
-# Type a vector and move $\tau$. Top left: the entries, their max (black), the smooth max (orange) and the bound $\max + \tau\log n$ (red dashed). Top right: softmax$(x/\tau)$ as bars over the onehot of the argmax; the triangles mark the argmax (black) and the soft argmax (red). Bottom: the gap and the soft argmax as functions of $\tau$, with the current $\tau$ marked. Try `3, 0, 3` (a tie), `1e4, -1e4, 9999` (huge values, a near tie), `0, 0, 0, 0, 0, 0` (the bound is attained).
-
 # %%
-maxes = SmoothMaxFigure()
-maxes.widget()
+show_exercises(EXERCISES, functions)
 
 # %% [markdown]
 # ## Step 5 · smooth metrics are expected metrics, almost
@@ -262,7 +287,8 @@ y = torch.tensor([1, 0, 0, 1, 0, 0, 0, 1, 0, 0], device=device)
 outcomes = torch.tensor(list(itertools.product([0.0, 1.0], repeat=10)), **f64)  # (1024, 10)
 weight = torch.where(outcomes == 1, p, 1 - p).prod(-1)
 expected_f1 = (weight * sm.hard_f1(outcomes, y, 0.5)).sum().item()
-print(f"smooth F1 {sm.smooth_f1(p, y).item():.5f}; exact E[F1] {expected_f1:.5f} (N = 10: a Jensen gap)")
+smooth_f1_10 = sm.smooth_f1(p, y).item()
+print(f"smooth F1 {smooth_f1_10:.5f}; exact E[F1] {expected_f1:.5f} (N = 10: a Jensen gap)")
 
 # on 0/1 predictions both are the hard metrics
 pred = (p > 0.5).double()
@@ -271,62 +297,6 @@ print(
     f"hard predictions: smooth F1 {sm.smooth_f1(pred, y).item():.5f} vs 2TP/(2TP+FP+FN) {2 * tp / (2 * tp + fp + fn):.5f}; "
     f"smooth accuracy {sm.smooth_accuracy(pred, y).item():.5f} vs {(pred == y).double().mean().item():.5f}"
 )
-
-# %% [markdown]
-# ## The article's claims, computed live
-
-# %%
-x = torch.tensor([0.3, 2.0, 1.7, -1.0, 0.9], **f64)
-t = torch.linspace(-3, 3, 6001, **f64)
-claims = [
-    (
-        "max(x) ≈ τ logsumexp(x/τ), τ = 0.01",
-        (sm.smooth_max(x, 0.01) - x.max()).item(),
-        f"≤ τ log n = {sm.smooth_max_bound(5, 0.01):.4f}",
-    ),
-    (
-        "onehot(argmax x) ≈ softmax(x/τ), τ = 0.01",
-        (sm.smooth_onehot(x, 0.01) - torch.nn.functional.one_hot(x.argmax(), 5)).abs().max().item(),
-        "unique max: holds",
-    ),
-    (
-        "argmax x ≈ Σ i softmax_i, τ = 0.01",
-        abs(sm.smooth_argmax(x, 0.01).item() - x.argmax().item()),
-        "unique max: holds",
-    ),
-    (
-        "... on [3, 0, 3], τ = 0.001",
-        abs(sm.smooth_argmax(torch.tensor([3.0, 0.0, 3.0], **f64), 0.001).item() - 0),
-        "fails: gives the index of the minimum",
-    ),
-    (
-        "|x| ≈ log(e^{kx} + e^{-kx})/k, k = 10",
-        (sm.smooth_abs(t, 10.0) - t.abs()).abs().max().item(),
-        f"= log 2 / k = {math.log(2) / 10:.4f}",
-    ),
-    (
-        "max(x1, x2) ≈ (x1 + x2 + d erf(μd))/2, μ = 10",
-        (sm.smooth_max2(t, 0.0, 10.0, "erf") - t.clamp_min(0)).abs().max().item(),
-        f"≤ {sm.approximation_error('max2', 10.0, 'erf'):.4f}",
-    ),
-    (
-        "max(x1, x2) ≈ d σ(βd) + x2, β = 10",
-        (sm.smooth_max2(t, 0.0, 5.0, "tanh") - t.clamp_min(0)).abs().max().item(),
-        f"≤ {sm.approximation_error('max2', 5.0, 'tanh'):.4f}",
-    ),
-    (
-        "accuracy ≈ mean ⟨1_y, p⟩ on one-hot p",
-        abs(sm.smooth_accuracy(torch.eye(3, **f64)[[0, 2, 2]], torch.tensor([0, 1, 2])).item() - 2 / 3),
-        "exact",
-    ),
-    (
-        "F1 ≈ 2Σpy / Σ(p + y) on 0/1 p",
-        abs(sm.smooth_f1(torch.tensor([1.0, 1.0, 0.0, 0.0], **f64), torch.tensor([1, 0, 1, 0])).item() - 0.5),
-        "exact",
-    ),
-]
-rows = ["| claim | error measured | verdict |", "|---|---|---|"] + [f"| {a} | {b:.2e} | {c} |" for a, b, c in claims]
-display(Markdown("\n".join(rows)))
 
 # %% [markdown]
 # ## The use case · train on a smooth F1
@@ -430,26 +400,75 @@ training = SmoothF1TrainingFigure()
 training.widget()
 
 # %% [markdown]
-# ## Try this
+# Worth a look here: separation 0 (what does the smooth-F1 loss learn when $x$ carries no signal?), and batch 32 at $\pi = 0.02$ (which method suffers?). The table above has both.
 #
-# 1. In figure 1, compare "|x| ≈ log(eᵏˣ + e⁻ᵏˣ)/k" with "|x| ≈ x·erf(kx)" at the same $k$. Which has the smaller worst-case error, and which is better at $x = 2$? Read the slopes of the middle panel.
-# 2. In figure 2, type `3, 0, 0, 0, 2.9` and lower $\tau$ from 1 to 0.001. Where does the soft argmax pass on its way to 0, and at which $\tau$ does it finally settle?
-# 3. In figure 3, set the separation to 0 and then $\pi = 0.5$. What does the smooth-F1 loss learn, and what F1 does that give? Then set batch size 32 at $\pi = 0.02$: which method suffers?
+# ## Summary
 #
-# ## Closing note
+# What the lesson established, each with its number computed here, and the verdict against the articles.
 
 # %%
+x = torch.tensor([0.3, 2.0, 1.7, -1.0, 0.9], **f64)
+t = torch.linspace(-3, 3, 6001, **f64)
+gap = (sm.smooth_max(x, 0.01) - x.max()).item()
+onehot_err = (sm.smooth_onehot(x, 0.01) - torch.nn.functional.one_hot(x.argmax(), 5)).abs().max().item()
+argmax_err = abs(sm.smooth_argmax(x, 0.01).item() - x.argmax().item())
+tie = sm.smooth_argmax(torch.tensor([3.0, 0.0, 3.0], **f64), 0.001).item()
+abs_err = (sm.smooth_abs(t, 10.0) - t.abs()).abs().max().item()
+erf_err = (sm.smooth_max2(t, 0.0, 10.0, "erf") - t.clamp_min(0)).abs().max().item()
+sig_err = (sm.smooth_max2(t, 0.0, 5.0, "tanh") - t.clamp_min(0)).abs().max().item()  # β = 2k = 10
 r = results[(0.05, 1.5, "full")]
-b = results[(0.5, 2.0, "full")]
-display(
-    Markdown(
-        f"On the imbalanced set (π = 0.05, separation 1.5) the hard test F1 was **{r['f1_ce']:.3f}** for cross-entropy read at "
-        f"p > ½, **{r['f1_f1']:.3f}** for the smooth-F1 loss, and **{r['f1_ce_tuned']:.3f}** for cross-entropy with its threshold "
-        f"tuned on the training set (t* = {r['t_best']:.2f}, about half the best F1). On the balanced set the three were "
-        f"{b['f1_ce']:.3f}, {b['f1_f1']:.3f} and {b['f1_ce_tuned']:.3f}. Training on the smooth F1 helps when the decision "
-        f"threshold is fixed at ½ and positives are rare; a tuned threshold on a cross-entropy model gets the same F1 and keeps "
-        f"calibrated probabilities. The smooth max (logsumexp), the smooth onehot (softmax) and the smooth |x|, relu and "
-        f"max(x₁, x₂) are uniformly within τ log n or c/k of the originals; the soft argmax fails at ties, and sign and step "
-        f"converge only away from their jump."
-    )
-)
+rows = [
+    (
+        "max x ≤ τ logsumexp(x/τ) ≤ max x + τ log n",
+        "Su 2015",
+        f"gap at τ = 0.01: {gap:.2e} ≤ τ log 5 = {sm.smooth_max_bound(5, 0.01):.4f}",
+        0 <= gap <= sm.smooth_max_bound(5, 0.01),
+    ),
+    (
+        "softmax(x/τ) is the smooth onehot(argmax x)",
+        "Su",
+        f"largest entry error at τ = 0.01: {onehot_err:.1e}",
+        onehot_err < 1e-3,
+    ),
+    (
+        "argmax x ≈ Σᵢ i·softmax(x/τ)ᵢ",
+        "Su",
+        f"unique max: error {argmax_err:.1e} at τ = 0.01; [3, 0, 3] at τ = 0.001 gives {tie:.3f}, the minimum's index",
+        None if argmax_err < 1e-3 and abs(tie - 0) > 0.5 else argmax_err < 1e-3,
+    ),
+    (
+        r"\|x\| ≈ log(eᵏˣ + e⁻ᵏˣ)/k",  # \| : a bar inside a Markdown table cell
+        "Su 2015",
+        f"sup error at k = 10: {abs_err:.4f} = log 2/k = {math.log(2) / 10:.4f}",
+        math.isclose(abs_err, math.log(2) / 10, rel_tol=1e-6),
+    ),
+    (
+        "max(x₁, x₂) ≈ (x₁ + x₂ + d·erf(μd))/2, d = x₁ − x₂",
+        "Su",
+        f"sup error at μ = 10: {erf_err:.4f} (theory {sm.approximation_error('max2', 10.0, 'erf'):.4f})",
+        math.isclose(erf_err, sm.approximation_error("max2", 10.0, "erf"), rel_tol=1e-3),
+    ),
+    (
+        "max(x₁, x₂) ≈ d·σ(βd) + x₂",
+        "Su",
+        f"sup error at β = 10: {sig_err:.4f} (theory {sm.approximation_error('max2', 5.0, 'tanh'):.4f})",
+        math.isclose(sig_err, sm.approximation_error("max2", 5.0, "tanh"), rel_tol=1e-3),
+    ),
+    (
+        "smooth F1 2Σpy / Σ(p + y) is the expected F1",
+        "a natural reading",
+        f"N = 10: smooth F1 {smooth_f1_10:.4f}, exact E[F1] {expected_f1:.4f}",
+        abs(smooth_f1_10 - expected_f1) < 1e-3,
+    ),
+    (
+        "training on a smooth F1 gives a better F1",
+        "Su",
+        f"π = 0.05: test F1 {r['f1_f1']:.3f} (smooth-F1 loss) vs {r['f1_ce']:.3f} (cross-entropy at p > ½) "
+        f"and {r['f1_ce_tuned']:.3f} (cross-entropy at its tuned t*)",
+        None if r["f1_f1"] > r["f1_ce"] and abs(r["f1_ce_tuned"] - r["f1_f1"]) < 0.03 else r["f1_f1"] > r["f1_ce"],
+    ),
+]
+display(Markdown(claims_table(rows)))
+
+# %% [markdown]
+# **Where the articles are loose.** The smooth max, the smooth onehot and the smooth $|x|$, relu and $\max(x_1, x_2)$ are uniformly within $\tau\log n$ or $c/k$ of the originals, as claimed. The soft argmax averages indices, so it fails at ties and lands between near-tied maxima, on whatever index lies there. sign and step are approximated only away from their jump. The smooth F1 is a ratio of expectations, not the expected F1. And the gain from training on it is the gain from moving the decision threshold: cross-entropy with a tuned threshold reaches the same F1 and keeps calibrated probabilities, and the smooth-F1 loss can game F1 when the data carry no signal.

@@ -72,3 +72,25 @@ def test_f1_panels_fit_the_curves():
         assert x0 <= pts[:, 0].min() and pts[:, 0].max() <= x1 and x1 - x0 <= np.ptp(pts[:, 0]) + 2
     finally:
         fig.close()
+
+
+def test_opening_picture_shows_the_gap_log2_over_k_at_the_kink():
+    """The opening picture's orange curve is log-cosh |x| at k (its slope tanh(kx)), and its red bar
+    stands at x = 0 with the height log 2/k, the sup error the library states."""
+    from theory_lib.figures.smoothing import KinkFigure
+
+    fig = KinkFigure()
+    try:
+        for k in (1.0, 3.0, 30.0, 100.0):
+            fig.update(k=k)
+            x, y = fig.curve.get_data()
+            _, dy = fig.dcurve.get_data()
+            assert np.allclose(y, np.log(2 * np.cosh(k * x)) / k, atol=1e-12)
+            assert np.allclose(dy, np.tanh(k * x), atol=1e-12)
+            assert np.all(y >= np.abs(x))
+            bar_x, bar_y = fig.gap_bar.get_data()
+            assert list(bar_x) == [0.0, 0.0]
+            assert bar_y[1] == pytest.approx(np.log(2) / k, rel=1e-12)
+            assert bar_y[1] == pytest.approx(sm.approximation_error("abs", k, "logcosh"), rel=1e-12)
+    finally:
+        fig.close()

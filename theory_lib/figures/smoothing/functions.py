@@ -110,6 +110,7 @@ class SmoothFunctionFigure(InteractiveFigure):
         # gap on a log scale, floored at 1e-12 (below it float64 cannot resolve the difference);
         # the grid resolves the kink, so the drawn peak is the sup (the red line) for every k
         gap = np.abs(y - _EXACT[name](xn))
+        self.x, self.gap = xn, gap  # kept for the exercises
         bound = sm.approximation_error(name, k, kind)
         self.gap_line.set_data(xn, np.maximum(gap, 1e-12))
         self.bound_line.set_data([-3, 3], [bound, bound])

@@ -134,6 +134,7 @@ class SmoothMaxFigure(InteractiveFigure):
         p = sm.smooth_onehot(x, tau).numpy()
         soft = sm.smooth_argmax(x, tau).item()
         winners = np.flatnonzero(xn == m)
+        self.x, self.soft, self.winners = xn, soft, winners  # kept for the exercises
 
         # values, max, smooth max, bound; the y range depends on the vector only (tau moves blit)
         lo = float(xn.min())
