@@ -88,3 +88,43 @@ def test_figure_axes_fit_the_data_and_every_cell_stays_visible():
             assert line.get_alpha() in (None, 1.0) and line.get_linewidth() >= 1.0
     finally:
         fig.close()
+
+
+# ---------------------------------------------------------------- the opening picture and step 2's figure
+def test_opening_bars_are_the_library_products_and_fit_the_axes():
+    from theory_lib.figures.rnn import opening
+
+    fig = opening.BackpropFigure()
+    try:
+        for s in (0.5, 1.0, 3.0, 5.0):  # the slider's ends and two named values
+            fig.update(weight_scale=s)
+            p = rnn.init_params("rnn-tanh", opening.HIDDEN, s, seed=opening.SEED)
+            ell = rnn.log_product_norms(rnn.state_jacobians("rnn-tanh", opening.inputs(), p).state).numpy()
+            np.testing.assert_allclose(fig.log10_sizes, ell / math.log(10), rtol=1e-12)
+            heights = np.array([path.vertices[1, 1] for path in fig.bars.get_paths()])  # (x0, y) corner
+            np.testing.assert_allclose(heights, fig.log10_sizes, atol=1e-12)  # no bar is clipped
+            np.testing.assert_allclose(fig.cell_factors.sum(), fig.log10_sizes[0], atol=1e-9)  # factors telescope
+        fig.update(weight_scale=0.5)
+        assert fig.grew == 0 and fig.total < -10, "at s = 0.5 every cell shrinks the gradient"
+        fig.update(weight_scale=5.0)
+        assert fig.total > 0 and "grows to" in fig.readout
+    finally:
+        fig.close()
+
+
+def test_bound_figure_draws_both_sides_and_the_bound_holds():
+    from theory_lib.figures.rnn import steps
+
+    fig = steps.BoundFigure()
+    try:
+        for s in (0.5, 1.0, 3.0, 5.0):
+            fig.update(weight_scale=s)
+            k, bound = fig.bound.get_data()
+            U = rnn.init_params("rnn-tanh", steps.HIDDEN, s, seed=steps.SEED)["weight_hh"]
+            np.testing.assert_allclose(bound, k * math.log10(torch.linalg.matrix_norm(U, ord=2).item()), rtol=1e-12)
+            for line in (fig.tanh, fig.relu):
+                y = line.get_ydata()
+                assert np.all(y <= bound + 1e-9), f"s = {s}: a product above the bound"
+                assert steps.Y_LIM[0] <= y.min() and max(y.max(), bound.max()) <= steps.Y_LIM[1], "clipped"
+    finally:
+        fig.close()

@@ -1,4 +1,4 @@
-"""Lesson 07 figures: how fast ‖∂s_T/∂s_t‖ vanishes or explodes in RNN, LSTM and GRU.
+"""Lesson 07, the synthesis figure: how fast ‖∂s_T/∂s_t‖ vanishes or explodes in RNN, LSTM and GRU.
 
 Every curve comes from ``theory_lib.rnn.gradient_profiles`` on one random sequence of length
 ``T_MAX`` (hidden size ``HIDDEN``, seed ``SEED``), computed once per (weight scale, gate bias) and
