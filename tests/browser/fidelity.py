@@ -90,7 +90,7 @@ class References:
         self.figures = {}
 
     def pixels(self, state: dict) -> np.ndarray:
-        layout = ("dpi", "figsize", "layout_params", "layout_dpi", "layout_figsize")
+        layout = ("dpi", "figsize", "layout_params", "layout_dpi", "layout_figsize", "lang")
         key = json.dumps([state["figure"]] + [state[k] for k in layout], sort_keys=True)
         if key not in self.figures:
             self.figures[key] = self.classes[state["figure"]].reference(**{k: state[k] for k in layout})

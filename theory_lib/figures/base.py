@@ -19,6 +19,7 @@ control) leaves the figure as it was, so later moves keep working.
 
 from __future__ import annotations
 
+import functools
 import html
 import io
 import json
@@ -31,13 +32,14 @@ import numpy as np
 from theory_lib.figures import redraw
 from theory_lib.figures.background import Worker
 from theory_lib.figures.controls import Text
-from theory_lib.figures.style import STYLE, StyledFigure
+from theory_lib.figures.language import check_language, current_language, tr
+from theory_lib.figures.style import style_for, styled_figure
 
 __all__ = ["FIGURES", "InteractiveFigure", "figure_classes", "figure_name"]
 
 FIGURES: dict[str, type[InteractiveFigure]] = {}
 _PACKAGE = "theory_lib.figures."
-_LAYER = ("background", "base", "controls", "exercises", "redraw", "style")  # the shared layer: no figures
+_LAYER = ("background", "base", "controls", "exercises", "language", "redraw", "style")  # the shared layer: no figures
 
 
 def figure_name(cls) -> str:
@@ -69,25 +71,20 @@ class InteractiveFigure:
         if cls.controls:  # abstract helpers without controls are not registered
             FIGURES[figure_name(cls)] = cls
 
-    def __init__(self, *, offscreen: bool = False, dpi: float | None = None, **params):
+    def __init__(self, *, offscreen: bool = False, dpi: float | None = None, lang: str | None = None, **params):
         """Build the figure for ``params`` (defaults for the rest).
 
         ``offscreen=True`` draws on a plain Agg canvas outside pyplot (a reference render, an
-        export); ``dpi`` overrides the style's 100 (a HiDPI browser has ipympl draw at 200).
-        """
+        export); ``dpi`` overrides the style's 100 (a HiDPI browser has ipympl draw at 200); ``lang``
+        ("en" or "zh") the language of its texts, ``current_language()`` when None."""
+        self.lang = check_language(current_language() if lang is None else lang)
+        self.tr = functools.partial(tr, lang=self.lang)  # a text (English template) in this language
         self.params = {name: c.value for name, c in self.controls.items()}
         self.params.update(self._checked(params))
         self.readout = ""  # HTML shown under the figure; draw() may set it
         self._widget = None
-        with mpl.rc_context(STYLE):
-            if offscreen:
-                from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-                self.fig = StyledFigure(figsize=self.figsize, layout="constrained")
-                FigureCanvasAgg(self.fig)
-            else:
-                with plt.ioff():
-                    self.fig = plt.figure(figsize=self.figsize, layout="constrained", FigureClass=StyledFigure)
+        with mpl.rc_context(style_for(self.lang)):
+            self.fig = styled_figure(self.figsize, self.lang, offscreen)
             if dpi is not None:
                 self.fig.set_dpi(dpi)
             self._whole_pixels()
@@ -99,7 +96,8 @@ class InteractiveFigure:
         self.fig.canvas.mpl_connect("draw_event", self._on_full_draw)
         self.fig.canvas.mpl_connect("resize_event", self._on_resize)
         self._whole_frames(self.fig.canvas)
-        self.draw(**self.params)
+        with self.fig.styled():
+            self.draw(**self.params)
 
     @classmethod
     def reference(
@@ -109,12 +107,13 @@ class InteractiveFigure:
         layout_dpi: float | None = None,
         figsize=None,
         layout_figsize=None,
+        lang: str | None = None,
     ) -> InteractiveFigure:
         """An offscreen figure laid out as a live one was: at ``layout_params`` (the defaults
         unless given), ``layout_dpi`` and ``layout_figsize`` (its first full draw), then set to
-        ``dpi`` and ``figsize`` (ipympl may have resized it to whole pixels). Update it and draw
-        it in full to get the picture of any state (see ``pixels``)."""
-        ref = cls(offscreen=True, dpi=layout_dpi or dpi, **(layout_params or {}))
+        ``dpi`` and ``figsize`` (ipympl may have resized it to whole pixels), in ``lang``. Update it
+        and draw it in full to get the picture of any state (see ``pixels``)."""
+        ref = cls(offscreen=True, dpi=layout_dpi or dpi, lang=lang, **(layout_params or {}))
         if layout_figsize is not None:
             ref.fig.set_size_inches(*layout_figsize)
         ref.fig.canvas.draw()  # fixes the layout, as a live figure's first draw does
@@ -131,14 +130,13 @@ class InteractiveFigure:
         return np.asarray(self.fig.canvas.buffer_rgba()).copy()
 
     @classmethod
-    def render(
-        cls, params: dict, dpi: float = 100.0, layout_params: dict | None = None, layout_dpi: float | None = None
-    ) -> np.ndarray:
+    def render(cls, params: dict, dpi: float = 100.0, **layout) -> np.ndarray:
         """The figure for ``params`` drawn from scratch on Agg: RGBA pixels, (height, width, 4).
 
         This is what the live canvas must show after any sequence of moves that ends at
-        ``params``; the tests compare the two, in the kernel and in the browser."""
-        ref = cls.reference(dpi, layout_params, layout_dpi)
+        ``params``; the tests compare the two, in the kernel and in the browser. ``layout``:
+        ``layout_params``, ``layout_dpi`` and ``lang``, as for ``reference``."""
+        ref = cls.reference(dpi, **layout)
         try:
             return ref.pixels(**params)
         finally:
@@ -154,6 +152,7 @@ class InteractiveFigure:
         The widget carries it (hidden) so that a browser test can render the same state on Agg."""
         return {
             "figure": figure_name(type(self)),
+            "lang": self.lang,
             "params": self.params,
             "dpi": float(self.fig.dpi),
             "size": [int(round(v)) for v in self.fig.bbox.size],
@@ -181,11 +180,12 @@ class InteractiveFigure:
         A rejected value raises ``ValueError`` naming the control and changes nothing: the
         parameters, the artists and the readout stay those of the last good state."""
         new = {**self.params, **self._checked(params)}
-        try:
-            self.draw(**new)
-        except ValueError:
-            self.draw(**self.params)  # put back the artists the failed draw may have touched
-            raise
+        with self.fig.styled():
+            try:
+                self.draw(**new)
+            except ValueError:
+                self.draw(**self.params)  # put back the artists the failed draw may have touched
+                raise
         self.params = new
         self._redraw()
         if self._widget is not None:
@@ -209,6 +209,7 @@ class InteractiveFigure:
         # ----
         for name, spec in self.controls.items():
             ctrl = spec.widget(name)
+            ctrl.description = self.tr(ctrl.description)
             spec.show(ctrl, self.params[name])
             if hasattr(ctrl, "continuous_update") and not isinstance(spec, Text):
                 ctrl.continuous_update = self.continuous

@@ -16,7 +16,10 @@ A lesson's figure module (or package) declares its exercises, in lesson order, n
 
 ``answer`` and ``check`` read the figure driven headless to the exercise's state (the figure's
 defaults, then ``settings``: ``exercise.state(fig)``), so a false or unanswerable question fails
-``tests/test_exercises.py``, which finds every topic's ``EXERCISES`` without edits. The lesson
+``tests/test_exercises.py``, which finds every topic's ``EXERCISES`` without edits. A question
+that quotes a computed number is a template, ``question="... τ*(3) = {tau_star:.4f} ..."`` with
+``values={"tau_star": ...}``, so that its translation (``language.tr``) keeps the number computed; an
+answer writes its text with ``fig.tr(template).format(...)``, in the figure's language. The lesson
 shows them beside a live figure, ``show_exercises(EXERCISES, figure)``: each one's question, a
 "show me" button that sets the live figure's controls there (the sliders move with it), and a
 collapsed answer computed when the cell runs. ``claims_table`` writes a lesson's closing summary.
@@ -29,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from theory_lib.figures.base import InteractiveFigure
+from theory_lib.figures.language import current_language, tr
 
 __all__ = ["KINDS", "Exercise", "claims_table", "show_exercises"]
 
@@ -47,6 +51,7 @@ class Exercise:
     answer: Callable[[InteractiveFigure], str]
     check: Callable[[InteractiveFigure], bool]
     hint: str = field(default="")
+    values: dict = field(default_factory=dict)  # the numbers the question's {fields} quote
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -54,6 +59,11 @@ class Exercise:
         unknown = set(self.settings) - set(self.figure.controls)
         if unknown:
             raise ValueError(f"settings name {sorted(unknown)}, not controls of {self.figure.__name__}")
+
+    def text(self, lang: str = "en") -> str:
+        """The question in ``lang``, its numbers filled in."""
+        question = tr(self.question, lang)
+        return question.format(**self.values) if self.values else question
 
     def state(self) -> dict:
         """Every control's value in the exercise's state: the figure's defaults, then ``settings``."""
@@ -95,21 +105,23 @@ def show_exercises(exercises: list[Exercise], fig: InteractiveFigure) -> None:
     import ipywidgets as w
     from IPython.display import Markdown, display
 
-    twin = None
+    twin, lang = None, fig.lang
     for number, ex in enumerate(exercises, start=1):
         if ex.figure is not type(fig):
             continue
-        twin = twin or type(fig)(offscreen=True)
+        twin = twin or type(fig)(offscreen=True, lang=lang)
         answer = ex.verify(twin)
-        display(Markdown(f"**Exercise {number}** ({KINDS[ex.kind]}). {ex.question}"))
-        button = w.Button(description="show me", icon="eye", tooltip=_settings_text(ex.settings))
+        head = tr("**Exercise {number}** ({kind}).", lang).format(number=number, kind=tr(KINDS[ex.kind], lang))
+        display(Markdown(f"{head} {ex.text(lang)}"))
+        button = w.Button(description=tr("show me", lang), icon="eye", tooltip=_settings_text(ex.settings))
         button.on_click(lambda _, ex=ex: show_me(fig, ex.state()))
         body = w.Output()
         with body:
             display(Markdown(answer))
         fold = w.Accordion(children=[body], selected_index=None)
-        fold.set_title(0, "answer")
-        note = w.HTML(f"<small>sets {html.escape(_settings_text(ex.settings))}</small>")
+        fold.set_title(0, tr("answer", lang))
+        sets = tr("sets {settings}", lang).format(settings=_settings_text(ex.settings))
+        note = w.HTML(f"<small>{html.escape(sets)}</small>")
         display(w.VBox([w.HBox([button, note]), fold]))
     if twin is not None:
         twin.close()
@@ -119,10 +131,12 @@ def _settings_text(settings: dict) -> str:
     return ", ".join(f"{k} = {v}" for k, v in settings.items())
 
 
-def claims_table(rows: list[tuple[str, str, str, bool | None]]) -> str:
+def claims_table(rows: list[tuple[str, str, str, bool | None]], lang: str | None = None) -> str:
     """A lesson's closing summary as Markdown: (claim, source, our measurement, holds?) per row;
-    holds is True (✔ holds), False (✘ does not) or None (~ loose: true only with a caveat)."""
-    verdict = {True: "✔ holds", False: "✘ does not hold", None: "~ loose"}
-    lines = ["| claim | source | our measurement | verdict |", "|---|---|---|---|"]
+    holds is True (✔ holds), False (✘ does not) or None (~ loose: true only with a caveat). Its
+    headings and verdicts in ``lang`` (``current_language()`` when None)."""
+    lang = lang or current_language()
+    verdict = {True: tr("✔ holds", lang), False: tr("✘ does not hold", lang), None: tr("~ loose", lang)}
+    lines = [tr("| claim | source | our measurement | verdict |", lang), "|---|---|---|---|"]
     lines += [f"| {claim} | {source} | {measured} | {verdict[ok]} |" for claim, source, measured, ok in rows]
     return "\n".join(lines)

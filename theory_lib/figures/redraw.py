@@ -71,7 +71,7 @@ def changed_regions(fig, renderer, old_boxes: list[Bbox], changed: list[int]):
 
 def repaint(fig, renderer, regions: list[Bbox], axes) -> None:
     """Clear each region to the figure's face colour and draw the axes' static artists over it."""
-    with mpl.rc_context(STYLE):  # as StyledFigure.draw: "C7" means the house palette's C7
+    with mpl.rc_context(getattr(fig, "rc", STYLE)):  # as StyledFigure.draw: "C7" is the house palette's C7
         _repaint(fig, renderer, regions, axes)
 
 

@@ -7,11 +7,20 @@ limits and ticks so that most slider moves leave the static part of a figure as 
 blitted): limits in round brackets (``nice_ceil``, ``nice_floor``), set only when they change
 (``set_limits``), few tick labels (``sparse_log_ticks``, ``PlainLogFormatter``), and a histogram
 drawn as one step polygon (``step_outline``).
+
+Chinese figures (``style_for("zh")``) add a CJK font after the Latin one (Noto Sans CJK SC, Debian's
+``fonts-noto-cjk``, installed by ``make``; others where it is missing): Latin text, digits and
+mathtext keep DejaVu Sans, each Chinese character falls back to the CJK font. English figures keep
+``STYLE`` as it was, so their pixels do not change.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
+import warnings
+from pathlib import Path
 
 import matplotlib as mpl
 import numpy as np
@@ -21,6 +30,7 @@ from matplotlib.ticker import FixedLocator, LogFormatterSciNotation, NullLocator
 __all__ = [
     "OKABE_ITO",
     "STYLE",
+    "CJK_FONTS",
     "PlainLogFormatter",
     "StyledFigure",
     "nice_ceil",
@@ -28,6 +38,8 @@ __all__ = [
     "set_limits",
     "sparse_log_ticks",
     "step_outline",
+    "style_for",
+    "styled_figure",
 ]
 
 # Okabe & Ito's colour-blind-safe palette, as "C0".."C7" in every figure. The rest pins what a
@@ -42,17 +54,62 @@ STYLE = {
 }
 
 
+# CJK fonts for Chinese figures, the first one installed wins: Noto Sans CJK SC (fonts-noto-cjk, what
+# make and binder/apt.txt install), WenQuanYi Micro Hei, and macOS's and Windows's own.
+CJK_FONTS = ["Noto Sans CJK SC", "WenQuanYi Micro Hei", "PingFang SC", "Microsoft YaHei"]
+_CJK_FILES = {"NotoSansCJK-Regular.ttc", "NotoSansCJK-Bold.ttc", "wqy-microhei.ttc"}
+
+
+@functools.cache
+def _cjk_fonts() -> tuple[str, ...]:
+    """The CJK_FONTS matplotlib can use. A font installed after matplotlib cached its font list is
+    added here (matplotlib only rebuilds that cache when a cached file disappears)."""
+    from matplotlib import font_manager
+
+    def known():
+        names = {f.name for f in font_manager.fontManager.ttflist}
+        return tuple(f for f in CJK_FONTS if f in names)
+
+    if not known():
+        for path in font_manager.findSystemFonts():
+            if Path(path).name in _CJK_FILES:
+                font_manager.fontManager.addfont(path)
+    if not known():
+        warnings.warn(
+            f"no CJK font found ({', '.join(CJK_FONTS)}): Chinese figures will show boxes; "
+            "install Debian's fonts-noto-cjk (make install does, as root)",
+            stacklevel=2,
+        )
+    return known()
+
+
+def style_for(lang: str) -> dict:
+    """The rc a figure in ``lang`` draws under: ``STYLE``, plus a CJK fallback font for Chinese."""
+    if lang == "en":
+        return STYLE
+    return {**STYLE, "font.family": ["DejaVu Sans", *_cjk_fonts()]}  # a list: each glyph from the first that has it
+
+
 class StyledFigure(Figure):
-    """A matplotlib Figure that draws under ``STYLE``: colours such as "C0" are looked up when an
-    artist is drawn, so the palette must hold at draw time, whoever triggers the draw."""
+    """A matplotlib Figure that draws under ``rc`` (``STYLE``, or ``style_for(lang)``): colours such as
+    "C0" and font families are looked up when an artist is drawn, so the rc must hold at draw time,
+    whoever triggers the draw."""
+
+    rc = STYLE
 
     def draw(self, renderer):
-        with mpl.rc_context(STYLE):
+        with mpl.rc_context(self.rc):
             return super().draw(renderer)
 
     def draw_artist(self, a):
-        with mpl.rc_context(STYLE):
+        with mpl.rc_context(self.rc):
             return super().draw_artist(a)
+
+    def styled(self):
+        """The figure's rc while artists are made outside a draw (a legend an update rebuilds): a text
+        takes its font family when made, so a Chinese figure's must see the CJK fallback. English
+        ones need nothing (``STYLE`` sets no font), and an rc_context costs ~1 ms: skipped."""
+        return contextlib.nullcontext() if self.rc is STYLE else mpl.rc_context(self.rc)
 
 
 def step_outline(edges: np.ndarray, heights: np.ndarray) -> np.ndarray:
@@ -110,3 +167,23 @@ def sparse_log_ticks(axis, ticks):
     """Few major ticks and no minor ones on a log axis: tick labels are most of a full draw."""
     axis.set_major_locator(FixedLocator(ticks))
     axis.set_minor_locator(NullLocator())
+
+
+def styled_figure(figsize, lang: str = "en", offscreen: bool = False) -> StyledFigure:
+    """A figure of ``figsize`` inches, constrained layout, drawing under ``style_for(lang)``: on a plain
+    Agg canvas outside pyplot when ``offscreen`` (a reference render, an export), else through pyplot
+    (ipympl's canvas in JupyterLab)."""
+    rc = style_for(lang)
+    with mpl.rc_context(rc):
+        if offscreen:
+            from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+            fig = StyledFigure(figsize=figsize, layout="constrained")
+            FigureCanvasAgg(fig)
+        else:
+            import matplotlib.pyplot as plt
+
+            with plt.ioff():
+                fig = plt.figure(figsize=figsize, layout="constrained", FigureClass=StyledFigure)
+    fig.rc = rc
+    return fig

@@ -19,12 +19,11 @@ TAU_STAR_3 = sm.bistability_temperature(N)
 
 # 1 ------------------------------------------------------------------ the opening picture, above the window
 def _above_window_answer(fig):
-    tau = fig.params["temperature"]
-    return (
-        f"The orange region is gone. At τ = {tau} > τ*(3) = {TAU_STAR_3:.4f} no one-hot-like fixed point exists "
-        f"(`fixed_point_gaps` finds {len(fig.gaps)}), so {fig.uniform_share:.0%} of the starts, and every drawn "
-        f"trajectory, end at the centre. The saddles and the orange attractors merged and vanished as τ crossed τ*."
-    )
+    return fig.tr(
+        "The orange region is gone. At τ = {tau} > τ*(3) = {tau_star:.4f} no one-hot-like fixed point exists "
+        "(`fixed_point_gaps` finds {gaps}), so {share:.0%} of the starts, and every drawn "
+        "trajectory, end at the centre. The saddles and the orange attractors merged and vanished as τ crossed τ*."
+    ).format(tau=fig.params["temperature"], tau_star=TAU_STAR_3, gaps=len(fig.gaps), share=fig.uniform_share)
 
 
 def _above_window_check(fig):
@@ -41,11 +40,11 @@ def _above_window_check(fig):
 # 2 ------------------------------------------------------------------ step 2's bound at n = 2
 def _two_entries_answer(fig):
     a, a_next = fig.points.get_data()
-    return (
-        f"Above. For n = 2 the bound is sinh(a) > a, so its worst factor 2 sinh(1)/n = {fig.factor:.4f} exceeds 1 "
-        f"and it promises nothing. Softmax still contracts: the largest measured ratio a_(k+1)/a_k is "
-        f"{np.max(a_next / a):.4f}, because the exact map of step 3, tanh(a/2) < a/2, halves the spread."
-    )
+    return fig.tr(
+        "Above. For n = 2 the bound is sinh(a) > a, so its worst factor 2 sinh(1)/n = {factor:.4f} exceeds 1 "
+        "and it promises nothing. Softmax still contracts: the largest measured ratio a_(k+1)/a_k is "
+        "{ratio:.4f}, because the exact map of step 3, tanh(a/2) < a/2, halves the spread."
+    ).format(factor=fig.factor, ratio=np.max(a_next / a))
 
 
 def _two_entries_check(fig):
@@ -69,12 +68,12 @@ def _first_stuck_answer(fig):
     tau, n = fig.params["temperature"], fig.start.numel()
     up = _grid_above(tau)[0]
     steps = _fate(tuple(fig.start.tolist()), up)["steps"]
-    return (
-        f"At τ = {tau}: the readout turns to *never uniform*; one slider step up, at τ = {up}, it still reaches "
-        f"spread < 10⁻³ after {steps} steps. So yes, it gets stuck above 1/8 = {1 / n}: τ = {tau} lies in the "
-        f"bistable window (1/8, τ*(8) = {sm.bistability_temperature(n):.4f}], where the start decides. Other "
-        f"seeds give other starts, and some of them get stuck only at a lower τ."
-    )
+    return fig.tr(
+        "At τ = {tau}: the readout turns to *never uniform*; one slider step up, at τ = {up}, it still reaches "
+        "spread < 10⁻³ after {steps} steps. So yes, it gets stuck above 1/8 = {rate}: τ = {tau} lies in the "
+        "bistable window (1/8, τ*(8) = {tau_star:.4f}], where the start decides. Other "
+        "seeds give other starts, and some of them get stuck only at a lower τ."
+    ).format(tau=tau, up=up, steps=steps, rate=1 / n, tau_star=sm.bistability_temperature(n))
 
 
 def _first_stuck_check(fig):
@@ -82,7 +81,7 @@ def _first_stuck_check(fig):
     higher = [t for t in _grid_above(tau) if t <= 1.0]
     return (
         not fig.fate["uniform"]
-        and "never uniform" in fig.readout
+        and fig.tr("never uniform") in fig.readout
         and all(_fate(x, t)["uniform"] for t in higher)
         and 1 / n < tau <= sm.bistability_temperature(n)
     )
@@ -93,12 +92,12 @@ def _break_answer(fig):
     tau, n = fig.params["temperature"], fig.start.numel()
     point = np.round(fig.fate["point"], 4).tolist()
     tau_max = max(sm.bistability_temperature(k) for k in range(2, 65))
-    return (
-        f"At τ = {tau}, above 1/n = {1 / n}, [1, 2, 3, 4] stops at the fixed point {point}, never uniform: "
-        f"τ ≤ τ*(4) = {sm.bistability_temperature(n):.4f}, the bistable window, and this start lies in the "
-        f"one-hot-like point's basin. At the article's τ = 1 you cannot break it: τ*(n) ≤ 1/2 for every n (the "
-        f"largest for n ≤ 64 is {tau_max:.4f}), so the uniform point is the only fixed point."
-    )
+    return fig.tr(
+        "At τ = {tau}, above 1/n = {rate}, [1, 2, 3, 4] stops at the fixed point {point}, never uniform: "
+        "τ ≤ τ*(4) = {tau_star:.4f}, the bistable window, and this start lies in the "
+        "one-hot-like point's basin. At the article's τ = 1 you cannot break it: τ*(n) ≤ 1/2 for every n (the "
+        "largest for n ≤ 64 is {tau_max:.4f}), so the uniform point is the only fixed point."
+    ).format(tau=tau, rate=1 / n, point=point, tau_star=sm.bistability_temperature(n), tau_max=tau_max)
 
 
 def _break_check(fig):
@@ -113,11 +112,12 @@ def _break_check(fig):
 # 5 ------------------------------------------------------------------ a tie is never broken
 def _tie_answer(fig):
     point = fig.fate["point"]
-    return (
-        f"Softmax treats equal entries equally, so p_3 = p_4 (and p_1 = p_2) at every step: the tie never breaks. "
-        f"The iteration ends at a two-level point with m = 2 high entries, {np.round(point, 4).tolist()}; such a "
-        f"point is fixed for τ ≤ τ*(4, m = 2) = {sm.bistability_temperature(4, 2):.4f}, and τ = "
-        f"{fig.params['temperature']} is below it."
+    return fig.tr(
+        "Softmax treats equal entries equally, so p_3 = p_4 (and p_1 = p_2) at every step: the tie never breaks. "
+        "The iteration ends at a two-level point with m = 2 high entries, {point}; such a "
+        "point is fixed for τ ≤ τ*(4, m = 2) = {tau_star:.4f}, and τ = {tau} is below it."
+    ).format(
+        point=np.round(point, 4).tolist(), tau_star=sm.bistability_temperature(4, 2), tau=fig.params["temperature"]
     )
 
 
@@ -132,9 +132,10 @@ EXERCISES = [
         name="basins-above-window",
         kind="predict",
         question=(
-            f"In the opening picture both colours share the triangle. Before moving τ above τ*(3) = "
-            f"{TAU_STAR_3:.4f} (to 0.4), predict what becomes of the orange region and of the orange trajectories."
+            "In the opening picture both colours share the triangle. Before moving τ above τ*(3) = "
+            "{tau_star:.4f} (to 0.4), predict what becomes of the orange region and of the orange trajectories."
         ),
+        values={"tau_star": TAU_STAR_3},
         figure=SimplexFigure,
         settings={"temperature": 0.4},
         answer=_above_window_answer,

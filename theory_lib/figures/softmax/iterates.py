@@ -151,27 +151,31 @@ class RepeatedSoftmaxFigure(InteractiveFigure):
         for artist in (self.iterates, self.final):
             artist.set_cmap("viridis")
             artist.set_clim(0.0, 1.15)
-        (self.uniform_line,) = ax_it.plot([], [], "k:", lw=1, label="uniform 1/n")
+        tr = self.tr
+        (self.uniform_line,) = ax_it.plot([], [], "k:", lw=1, label=tr("uniform 1/n"))
         ax_it.set(
-            xlabel="step k", ylabel="entries of $p_k$", ylim=(-0.02, 1.02), title="iterates (k ≥ 1), coloured by rank"
+            xlabel=tr("step k"),
+            ylabel=tr("entries of $p_k$"),
+            ylim=(-0.02, 1.02),
+            title=tr("iterates (k ≥ 1), coloured by rank"),
         )
         self._legend(ax_it, [self.uniform_line])
 
-        (self.spread_line,) = ax_sp.plot([], [], "o-", ms=3, color="C0", label="spread $a_k$")
-        (self.bound_line,) = ax_sp.plot([], [], "--", color="C3", label=r"bound $2\sinh(a_{k-1}/\tau)/n$")
-        (self.slope_line,) = ax_sp.plot([], [], ":", color="k", lw=1.5, label=r"slope $-\log_{10}(n\tau)$")
+        (self.spread_line,) = ax_sp.plot([], [], "o-", ms=3, color="C0", label=tr("spread $a_k$"))
+        (self.bound_line,) = ax_sp.plot([], [], "--", color="C3", label=tr(r"bound $2\sinh(a_{k-1}/\tau)/n$"))
+        (self.slope_line,) = ax_sp.plot([], [], ":", color="k", lw=1.5, label=tr(r"slope $-\log_{10}(n\tau)$"))
         self.note = ax_sp.text(0.5, 0.5, "", transform=ax_sp.transAxes, ha="center", va="center", fontsize=9)
-        ax_sp.set(xlabel="step k", ylabel=r"$\log_{10} a_k$", title="spread on a log scale")
+        ax_sp.set(xlabel=tr("step k"), ylabel=r"$\log_{10} a_k$", title=tr("spread on a log scale"))
         self._legend(ax_sp, [self.spread_line, self.bound_line, self.slope_line])
 
         grid = np.linspace(0.0, 1.05, 200)
         self.grid = grid
         ax_cw.plot(grid, grid, ":", color="0.5", lw=1)
         (self.map2,) = ax_cw.plot([], [], color="C2", label=r"$n=2$: $\tanh(a/2\tau)$")
-        (self.bound_curve,) = ax_cw.plot([], [], "--", color="C3", label=r"bound $2\sinh(a/\tau)/n$")
+        (self.bound_curve,) = ax_cw.plot([], [], "--", color="C3", label=tr(r"bound $2\sinh(a/\tau)/n$"))
         (self.cobweb,) = ax_cw.plot([], [], color="C0", lw=1)
         (self.points,) = ax_cw.plot([], [], "o", ms=3, color="C0", label=r"$(a_k, a_{k+1})$")
-        ax_cw.set(xlim=(0, 1.05), ylim=(0, 1.05), xlabel="$a_k$", ylabel="$a_{k+1}$", title="spread map (cobweb)")
+        ax_cw.set(xlim=(0, 1.05), ylim=(0, 1.05), xlabel="$a_k$", ylabel="$a_{k+1}$", title=tr("spread map (cobweb)"))
         self._legend(ax_cw, [self.map2, self.bound_curve, self.points])
         for axis in (ax_it.xaxis, ax_sp.xaxis, ax_sp.yaxis):  # steps and decades are whole numbers
             axis.set_major_locator(MaxNLocator(integer=True))
@@ -229,7 +233,7 @@ class RepeatedSoftmaxFigure(InteractiveFigure):
             self.note.set_text("")
         else:  # a uniform start: the spread is exactly 0 at every step
             lo, hi = -4.0, 0.0
-            self.note.set_text("the start is uniform:\nspread 0 at every step\n(nothing on a log scale)")
+            self.note.set_text(self.tr("the start is uniform:\nspread 0 at every step\n(nothing on a log scale)"))
         ok = (bound > 0) & (np.log10(np.maximum(bound, 1e-300)) <= hi)
         self.bound_line.set_data(k[1:][ok], np.log10(bound[ok]))
         seg = slope_segment(a, temperature, fate["uniform"] and temperature > sm.critical_temperature(n))
@@ -259,54 +263,64 @@ class RepeatedSoftmaxFigure(InteractiveFigure):
         """Where this start goes: uniform (and when), a stall at a fixed point, or neither in FATE_STEPS."""
         return _fate(tuple(x.tolist()), temperature)
 
-    @staticmethod
-    def _readout(n, temperature, fate, steps, still_from, final_spread, shown):
+    def _readout(self, n, temperature, fate, steps, still_from, final_spread, shown):
+        tr = self.tr
         if fate["uniform"] and fate["steps"] == 0:
-            reach = "the start is already uniform (spread &lt; 10⁻³ at step 0)"
+            reach = tr("the start is already uniform (spread &lt; 10⁻³ at step 0)")
         elif fate["uniform"]:
-            reach = f"spread < 10⁻³ after <b>{fate['steps']}</b> steps"
+            reach = tr("spread < 10⁻³ after <b>{steps}</b> steps").format(steps=fate["steps"])
         elif fate["stalled"]:
             fp = fate["point"]
             high = fp > 1 / n
             m = int(high.sum())
-            reach = (
-                f"<b>never uniform</b>: from step {fate['steps'] - 1} on, the iterates sit at a fixed point with "
-                f"{m} entr{'y' if m == 1 else 'ies'} ≈ {fp[high].mean():.3g} and {n - m} ≈ "
-                f"{fp[~high].mean():.3g} (spread {fate['spread']:.3g})"
+            one_high = tr(
+                "<b>never uniform</b>: from step {k} on, the iterates sit at a fixed point with "
+                "{m} entry ≈ {high:.3g} and {rest} ≈ {low:.3g} (spread {spread:.3g})"
+            )
+            many_high = tr(
+                "<b>never uniform</b>: from step {k} on, the iterates sit at a fixed point with "
+                "{m} entries ≈ {high:.3g} and {rest} ≈ {low:.3g} (spread {spread:.3g})"
+            )
+            reach = (one_high if m == 1 else many_high).format(
+                k=fate["steps"] - 1, m=m, high=fp[high].mean(), rest=n - m, low=fp[~high].mean(), spread=fate["spread"]
             )
         else:
-            reach = (
-                f"<b>not uniform within {FATE_STEPS} steps</b>: spread still {fate['spread']:.3g}, "
-                f"shrinking ever more slowly"
-            )
+            reach = tr(
+                "<b>not uniform within {limit} steps</b>: spread still {spread:.3g}, shrinking ever more slowly"
+            ).format(limit=FATE_STEPS, spread=fate["spread"])
         rate = sm.local_rate(n, temperature)
         tau_c, tau_star = sm.critical_temperature(n), _tau_star(n)
         t, c = ordered(temperature, tau_c)
         r, one = ordered(rate, 1.0)
         t2, s = ordered(temperature, tau_star)
         if temperature < tau_c:
-            regime = (
-                f"τ = {t} &lt; 1/n = {c}: the uniform point repels (local rate 1/(nτ) = {r} &gt; {one}), "
-                f"and as {t2} ≤ τ* = {s} non-uniform fixed points exist"
+            regime = tr(
+                "τ = {t} &lt; 1/n = {c}: the uniform point repels (local rate 1/(nτ) = {r} &gt; {one}), "
+                "and as {t2} ≤ τ* = {s} non-uniform fixed points exist"
             )
         elif temperature == tau_c:
-            regime = f"τ = 1/n = {c}: local rate 1/(nτ) = 1, the uniform point is marginal"
+            regime = tr("τ = 1/n = {c}: local rate 1/(nτ) = 1, the uniform point is marginal")
             if temperature < tau_star:
-                regime += f"; {t2} &lt; τ* = {s}: a one-hot-like fixed point exists too"
+                regime += tr("; {t2} &lt; τ* = {s}: a one-hot-like fixed point exists too")
         elif temperature <= tau_star:
-            regime = (
-                f"τ = {t} &gt; 1/n = {c}: the uniform point attracts nearby starts (local rate "
-                f"1/(nτ) = {r} &lt; {one}); but {t2} ≤ τ* = {s}: a one-hot-like fixed point "
-                f"attracts too (the bistable window), and the start decides"
+            regime = tr(
+                "τ = {t} &gt; 1/n = {c}: the uniform point attracts nearby starts (local rate "
+                "1/(nτ) = {r} &lt; {one}); but {t2} ≤ τ* = {s}: a one-hot-like fixed point "
+                "attracts too (the bistable window), and the start decides"
             )
         else:
-            regime = (
-                f"τ = {t2} &gt; τ* = {s}: the uniform point is the only fixed point; near it the "
-                f"spread shrinks by 1/(nτ) = {r} per step"
+            regime = tr(
+                "τ = {t2} &gt; τ* = {s}: the uniform point is the only fixed point; near it the "
+                "spread shrinks by 1/(nτ) = {r} per step"
             )
+        regime = regime.format(t=t, c=c, r=r, one=one, t2=t2, s=s)
         repeat = (
-            f" From step {still_from} on the iterates repeat in float64: drawn up to step {shown}."
+            tr(" From step {still} on the iterates repeat in float64: drawn up to step {shown}.").format(
+                still=still_from, shown=shown
+            )
             if shown < steps
             else ""
         )
-        return f"n = {n}, τ = {temperature:g}: {reach}. {regime}.{repeat} Spread at step {shown}: {final_spread:.3g}."
+        return tr("n = {n}, τ = {tau:g}: {reach}. {regime}.{repeat} Spread at step {shown}: {spread:.3g}.").format(
+            n=n, tau=temperature, reach=reach, regime=regime, repeat=repeat, shown=shown, spread=final_spread
+        )

@@ -136,14 +136,15 @@ class SimplexFigure(InteractiveFigure):
         (self.saddles,) = ax.plot([], [], "D", ms=6, mfc="white", mec="k", zorder=5)
         (self.repeller,) = ax.plot([], [], "o", ms=8, mfc="white", mec="k", zorder=5)
         ax.set(xlim=(-0.08, 1.08), ylim=(-0.1, H + 0.08))
-        ax.set_title("repeated softmax on the simplex, n = 3", fontsize=10)
+        tr = self.tr
+        ax.set_title(tr("repeated softmax on the simplex, n = 3"), fontsize=10)
         handles = [
-            Patch(color=TINT * BLUE + (1 - TINT), label="goes to uniform"),
-            Patch(color=TINT * ORANGE + (1 - TINT), label="goes to one-hot-like"),
-            Line2D([], [], marker="s", ls="", mfc="white", mec="k", label="start $p_0$"),
-            Line2D([], [], marker="o", ls="", color="k", label="attracting point"),
-            Line2D([], [], marker="D", ls="", mfc="white", mec="k", label="saddle"),
-            Line2D([], [], marker="o", ls="", ms=8, mfc="white", mec="k", label="repelling point"),
+            Patch(color=TINT * BLUE + (1 - TINT), label=tr("goes to uniform")),
+            Patch(color=TINT * ORANGE + (1 - TINT), label=tr("goes to one-hot-like")),
+            Line2D([], [], marker="s", ls="", mfc="white", mec="k", label=tr("start $p_0$")),
+            Line2D([], [], marker="o", ls="", color="k", label=tr("attracting point")),
+            Line2D([], [], marker="D", ls="", mfc="white", mec="k", label=tr("saddle")),
+            Line2D([], [], marker="o", ls="", ms=8, mfc="white", mec="k", label=tr("repelling point")),
         ]
         ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=9)
 
@@ -175,17 +176,20 @@ class SimplexFigure(InteractiveFigure):
         self.readout = self._readout(temperature, tau_c, sm.bistability_temperature(N))
 
     def _readout(self, tau, tau_c, tau_star):
-        share = f"{self.uniform_share:.1%} of the starts go to the uniform point"
+        tr = self.tr
+        share = tr("{share:.1%} of the starts go to the uniform point").format(share=self.uniform_share)
         t, c = ordered(tau, tau_c)
         t2, s = ordered(tau, tau_star)
         if tau > tau_star:
-            return f"τ = {t2} &gt; τ* = {s}: the uniform point is the only fixed point; {share}."
-        if tau <= tau_c:
-            return (
-                f"τ = {t} ≤ 1/3 = {c}: the uniform point repels; every other start goes to a "
-                f"one-hot-like point (gap {self.gaps[-1]:.3f}); {share}."
+            return tr("τ = {t2} &gt; τ* = {s}: the uniform point is the only fixed point; {share}.").format(
+                t2=t2, s=s, share=share
             )
-        return (
-            f"1/3 = {c} &lt; τ = {t}, and τ = {t2} ≤ τ* = {s}: the bistable window; {share}, the rest to "
-            f"a one-hot-like point (gap {self.gaps[-1]:.3f}); the saddles between them have gap {self.gaps[0]:.3f}."
-        )
+        if tau <= tau_c:
+            return tr(
+                "τ = {t} ≤ 1/3 = {c}: the uniform point repels; every other start goes to a "
+                "one-hot-like point (gap {gap:.3f}); {share}."
+            ).format(t=t, c=c, gap=self.gaps[-1], share=share)
+        return tr(
+            "1/3 = {c} &lt; τ = {t}, and τ = {t2} ≤ τ* = {s}: the bistable window; {share}, the rest to "
+            "a one-hot-like point (gap {gap:.3f}); the saddles between them have gap {saddle:.3f}."
+        ).format(c=c, t=t, t2=t2, s=s, share=share, gap=self.gaps[-1], saddle=self.gaps[0])

@@ -34,11 +34,12 @@ class ContractionFigure(InteractiveFigure):
     def build(self):
         ax = self.ax = self.fig.subplots()
         self.grid = np.linspace(0.0, A_MAX, 200)
-        ax.plot(self.grid, self.grid, ":", color="0.4", lw=1, label="$a' = a$ (no contraction)")
-        (self.bound,) = ax.plot([], [], "--", color="C3", label=r"bound $2\sinh(a)/n$")
+        tr = self.tr
+        ax.plot(self.grid, self.grid, ":", color="0.4", lw=1, label=tr("$a' = a$ (no contraction)"))
+        (self.bound,) = ax.plot([], [], "--", color="C3", label=tr(r"bound $2\sinh(a)/n$"))
         (self.points,) = ax.plot([], [], "o", ms=2.5, alpha=0.5, color="C0", label=r"$(a_k, a_{k+1})$, $k \geq 1$")
-        ax.set(xlim=(0, A_MAX), ylim=(0, 1.3), xlabel="spread $a_k$", ylabel="next spread $a_{k+1}$")
-        ax.set_title("one step of softmax, τ = 1")
+        ax.set(xlim=(0, A_MAX), ylim=(0, 1.3), xlabel=tr("spread $a_k$"), ylabel=tr("next spread $a_{k+1}$"))
+        ax.set_title(tr("one step of softmax, τ = 1"))
         ax.legend(loc="upper left", fontsize=9, frameon=False)
 
     def draw(self, n):
@@ -50,9 +51,13 @@ class ContractionFigure(InteractiveFigure):
         f, one = ordered(self.factor, 1.0)
         w, one2 = ordered(self.worst, 1.0)
         if self.factor < 1:
-            verdict = f"2 sinh(1)/n = {f} &lt; {one}: each step after the first shrinks the spread at least that much"
+            verdict = self.tr(
+                "2 sinh(1)/n = {f} &lt; {one}: each step after the first shrinks the spread at least that much"
+            )
         else:
-            verdict = f"2 sinh(1)/n = {f} &gt; {one}: the bound allows the spread to grow; n = 2 needs the exact map"
-        self.readout = (
-            f"n = {n}: {verdict}. Largest a_(k+1)/bound over {len(a)} real steps: {w} ≤ {one2} (the bound holds)."
-        )
+            verdict = self.tr(
+                "2 sinh(1)/n = {f} &gt; {one}: the bound allows the spread to grow; n = 2 needs the exact map"
+            )
+        self.readout = self.tr(
+            "n = {n}: {verdict}. Largest a_(k+1)/bound over {steps} real steps: {w} ≤ {one2} (the bound holds)."
+        ).format(n=n, verdict=verdict.format(f=f, one=one), steps=len(a), w=w, one2=one2)
