@@ -256,7 +256,7 @@ def print_table(path: str):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="", help="only figures whose name contains this")
+    parser.add_argument("--only", default="", help="only figures whose name contains this (or one of a,b,c)")
     parser.add_argument("--moves", type=int, default=30, help="single moves per slider (default 30)")
     parser.add_argument("--drag-seconds", type=float, default=3.0, help="length of each drag (default 3 s)")
     parser.add_argument("--json", default="", help="also write the results to this file")
@@ -282,7 +282,7 @@ def main():
     from theory_lib.figures import figure_classes
 
     started = time.monotonic()
-    classes = {n: c for n, c in sorted(figure_classes().items()) if args.only in n}
+    classes = {n: c for n, c in sorted(figure_classes().items()) if any(s in n for s in args.only.split(","))}
     pre = dict(p.rsplit(".", 1) for p in args.precomputed)  # figure: control
     drag = {"span": args.drag_span, "passes": args.drag_passes}
     info = machine()
