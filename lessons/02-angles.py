@@ -18,11 +18,10 @@
 #
 # **The question.** Draw two random vectors in $\mathbb R^n$. What is the distribution of the angle $\theta$ between them, and why are they almost orthogonal when $n$ is large?
 #
-# **The source.** Su Jianlin, 《n维空间下两个随机向量的夹角分布》 ("The distribution of the angle between two random vectors in n-dimensional space"), Scientific Spaces (kexue.fm), 2019. Address not confirmed (the project's reference lists kexue.fm/archives/7076, which could not be checked against a stored copy). The article derives the density
+# **The source.** Su Jianlin, 《n维空间下两个随机向量的夹角分布》 ("The distribution of the angle between two random vectors in n-dimensional space"), Scientific Spaces, [kexue.fm/archives/7076](https://kexue.fm/archives/7076), 2019-11-13. The article derives the density of the angle from the surface element of the sphere, approximates it by a normal law, tabulates $\operatorname{Var}(\theta)$ for seven dimensions, and draws the corollary that two random vectors in high dimension are almost orthogonal. Lesson 03 builds on that corollary.
 #
-# $$p_n(\theta) = \frac{\Gamma(n/2)}{\Gamma\big(\tfrac{n-1}{2}\big)\sqrt\pi}\,\sin^{n-2}\theta, \qquad \theta \in [0, \pi],$$
-#
-# approximates it by a normal law $N\big(\tfrac\pi2, \tfrac{1}{n-2}\big)$, tabulates $\operatorname{Var}(\theta)$ for $n = 3, 10, 20, 50, 100, 200, 1000$, and draws the corollary that two random vectors in high dimension are almost orthogonal. Lesson 03 builds on that corollary.
+# **You need:** Gaussian vectors, the Gamma and Beta functions, a change of variables in a density, and the normal law; no earlier lesson.
+# **You will be able to:** write down the law of the angle between two random vectors in $\mathbb R^n$, sample it at a cost that does not grow with $n$, compute its variance exactly ($\tfrac12\psi'(n/2)$), say where the normal approximation fails, and say how large $n$ must be for "almost orthogonal" to hold at a given tolerance.
 #
 # Every formula below comes from `theory_lib.angles`, where it is tested against an independent route; every number is computed by a cell.
 
@@ -36,7 +35,8 @@ from IPython import get_ipython
 from IPython.display import Markdown, display
 
 from theory_lib import angles as ag, default_device
-from theory_lib.figures.angles import ARTICLE_VAR, AngleDistributionFigure
+from theory_lib.figures.angles import ARTICLE_VAR, EXERCISES, AngleDistributionFigure, LaplaceFigure, SphereBandFigure
+from theory_lib.figures.exercises import claims_table, show_exercises
 
 # headless test runs set MPLBACKEND=Agg; JupyterLab gets live figures
 if os.environ.get("MPLBACKEND", "").lower() != "agg":
@@ -46,6 +46,18 @@ device = default_device()  # CUDA when present, else the CPU
 f64 = dict(dtype=torch.float64, device=device)
 g = torch.Generator(device=device).manual_seed(0)
 print("computing on", device)
+
+# %% [markdown]
+# ## The picture first
+#
+# Fix one direction, the "pole" (the black triangle), and draw random directions in $n$ dimensions. Each dot is one of them, drawn on an ordinary sphere at its angle to the pole (its co-latitude) and at a random longitude. At $n = 3$, where the slider opens, this *is* a uniform random point on the sphere: the dots cover it evenly, and the green band of directions within 10° of the equator, that is within 10° of orthogonal to the pole, holds a small share of them. Raise $n$: in higher dimensions the angle to the pole crowds towards 90°, and the band fills up, although on the drawing it stays the same thin strip. The right panel gives the exact share against $n$. The lesson derives this law of the angle and makes "almost orthogonal" a number.
+
+# %%
+sphere = SphereBandFigure()
+sphere.widget()
+
+# %%
+show_exercises(EXERCISES, sphere)
 
 # %% [markdown]
 # ## Step 1 · isotropy: one vector can be fixed
@@ -191,6 +203,16 @@ for n in (3, 10, 100, 1000, 10_000):
 
 
 # %% [markdown]
+# The two sides of Laplace's step, drawn together on one axis: in the standardised angle $z = (\theta - \frac\pi2)\sqrt{n-2}$ Laplace's law is the standard normal at every $n$ (red, dashed), and the exact density of $z$ (black) closes in on it as $n$ grows; the shaded area is where they differ.
+
+# %%
+laplace = LaplaceFigure()
+laplace.widget()
+
+# %%
+show_exercises(EXERCISES, laplace)
+
+# %% [markdown]
 # ## Step 6 · the variance, exactly (beyond the article)
 #
 # The article computes $\operatorname{Var}(\theta) = C_n\int_0^\pi (\theta - \frac\pi2)^2 \sin^{n-2}\theta\,d\theta$ numerically. It has a closed form. Let $m = n - 2$, $J_m = \int_{-\pi/2}^{\pi/2}\cos^m x\,dx$ and $I_m = \int_{-\pi/2}^{\pi/2}x^2\cos^m x\,dx$, so $\operatorname{Var}_n = I_m / J_m$. Differentiate $x^2\sin x\cos^{m-1}x$, integrate over $[-\frac\pi2, \frac\pi2]$ (the boundary terms vanish for $m \ge 2$) and use $\int x\sin x\cos^{m-1}x\,dx = J_m/m$ (parts again):
@@ -229,10 +251,10 @@ for n in (5, 12, 40):
 
 # %%
 rows = [
-    "| n | article | exact ψ′(n/2)/2 | trapezoid | sampled (10⁵ pairs) | Laplace 1/(n−2) | 1/(n−1) |",
-    "|---|---|---|---|---|---|---|",
+    "| n | article | exact ψ′(n/2)/2 | same digits? | trapezoid | sampled (10⁵ pairs) | Laplace 1/(n−2) | 1/(n−1) |",
+    "|---|---|---|---|---|---|---|---|",
 ]
-worst_laplace, worst_nm1 = 0.0, 0.0
+worst_laplace, worst_nm1, matches = 0.0, 0.0, 0
 for n, quoted in ARTICLE_VAR.items():
     exact = ag.angle_variance(n)
     s = ag.sample_angles(n, 100_000, method="beta", device=device, generator=g, dtype=torch.float64)
@@ -240,15 +262,18 @@ for n, quoted in ARTICLE_VAR.items():
     se = (dev2.std() / math.sqrt(dev2.numel())).item()
     worst_laplace = max(worst_laplace, abs(1 / (n - 2) / exact - 1))
     worst_nm1 = max(worst_nm1, abs(1 / (n - 1) / exact - 1))
+    same = float(f"{exact:.6g}") == quoted  # the article prints 6 significant digits (0.001001 is 0.00100100)
+    matches += same
     rows.append(
-        f"| {n} | {quoted} | {exact:.6g} | {var_by_trapezoid(n):.6g} | {dev2.mean().item():.5g} ± {se:.1g} "
+        f"| {n} | {quoted} | {exact:.6g} | {'yes' if same else 'NO'} | {var_by_trapezoid(n):.6g} | {dev2.mean().item():.5g} ± {se:.1g} "
         f"| {1 / (n - 2):.6g} | {1 / (n - 1):.6g} |"
     )
 display(Markdown("\n".join(rows)))
+print(f"the article's table matches the exact variance, rounded to 6 digits, in {matches} of {len(ARTICLE_VAR)} rows")
 print(f"largest relative error over the table: Laplace 1/(n-2) {worst_laplace:.1%}, 1/(n-1) {worst_nm1:.1%}")
 
 # %% [markdown]
-# The article's numbers are right to all six digits it prints. Its normal approximation is the loose part: at $n = 3$ it claims a variance of $1$ where the truth is under half of that, and at every $n$ in the table $\frac1{n-1}$ is the better one-line formula (the $n = 1000$ entry, $0.001001$, is $1/999$ to the digits shown, not $1/998$).
+# The article's table matches the exact variance digit for digit (the count above). Its normal approximation is the loose part: at $n = 3$ it claims a variance of $1$ where the truth is under half of that, and at every $n$ in the table $\frac1{n-1}$ is the better one-line formula (the $n = 1000$ entry, $0.001001$, is $1/999$ to the digits shown, not $1/998$).
 #
 # ## Step 7 · "almost orthogonal", in numbers
 #
@@ -294,8 +319,58 @@ figure = AngleDistributionFigure()
 figure.widget()
 
 # %% [markdown]
-# ## Try this
+# The exercises below refer to this figure; "show me" sets its controls.
+
+# %%
+show_exercises(EXERCISES, figure)
+
+# %% [markdown]
+# ## Summary
 #
-# 1. Set $n = 3$. The red Laplace curve is visibly too wide: by how much (compare the readout's exact variance with $1/(n-2)$)? From which $n$ can you no longer tell the two curves apart?
-# 2. Set $\varepsilon = 5°$ and raise $n$ until the sampled fraction passes $0.99$. Compare with the dimension the bisection above found.
-# 3. Switch the sampler to `vectors` and take $n$ to $10^4$. How many pairs does it draw, and why does the histogram get noisy? Switch back to `beta`: what did it cost you?
+# What the lesson established, each with its number computed here, and the verdict against the article.
+
+# %%
+g = torch.Generator(device=device).manual_seed(1)
+pairs = ag.sample_angles(10, 100_000, method="beta", device=device, generator=g, dtype=torch.float64)
+chi = chi_square(pairs, 10)
+digits = sum(float(f"{ag.angle_variance(n):.6g}") == q for n, q in ARTICLE_VAR.items())
+laplace3 = (1 / (3 - 2)) / ag.angle_variance(3)
+n99 = dimension_for(0.99, 5)
+rows = [
+    (
+        "p_n(θ) = Γ(n/2) / (Γ((n−1)/2) √π) · sin^{n−2} θ",
+        "Su",
+        f"χ² of 10⁵ sampled angles at n = 10 against it: {chi:.1f} (39 ± 8.8 for a correct law)",
+        abs(chi - 39) < 4 * math.sqrt(78),
+    ),
+    (
+        "the table of Var(θ) for n = 3 … 1000",
+        "Su",
+        f"{digits} of {len(ARTICLE_VAR)} rows equal the exact ψ′(n/2)/2 rounded to 6 digits",
+        digits == len(ARTICLE_VAR),
+    ),
+    (
+        "θ ≈ N(π/2, 1/(n−2))",
+        "Su",
+        f"variance {laplace3:.2f}× too large at n = 3; off by {ag.variance_relative_errors(100)[0]:.1%} at n = 100 "
+        f"(1/(n−1): {ag.variance_relative_errors(100)[1]:.1e})",
+        None,
+    ),
+    (
+        "two random vectors in high dimension are almost orthogonal",
+        "Su",
+        f"99% of pairs within 5° of 90° from n = {n99:,}; at n = 100 only "
+        f"{ag.prob_near_orthogonal(100, math.radians(5)):.1%}",
+        None,
+    ),
+    (
+        "Var(θ) = ψ′(n/2)/2 exactly",
+        "this lesson",
+        f"n = 3: {ag.angle_variance(3):.12f} vs π²/4 − 2 = {math.pi**2 / 4 - 2:.12f}",
+        math.isclose(ag.angle_variance(3), math.pi**2 / 4 - 2, rel_tol=1e-12),
+    ),
+]
+display(Markdown(claims_table(rows)))
+
+# %% [markdown]
+# **Where the article is loose.** Its density and its table are exact (the table to every digit it prints). Its normal law $N(\frac\pi2, \frac1{n-2})$ is a large-$n$ statement: at $n = 3$ it is more than twice too wide, and at every $n$ the simpler $\frac1{n-1}$ is closer to the truth, because Laplace's step drops the $-x^4/12$ term that sets the second order. "Almost orthogonal" needs a tolerance to mean anything: within 5° with 99% probability takes several hundred dimensions, within 1° many thousands.

@@ -58,3 +58,51 @@ def test_figure_density_axis_fits_the_peak(figure, n):
     peak = max(figure.exact.get_ydata().max(), figure.hist.get_xy()[:, 1].max())
     top = figure.ax_h.get_ylim()[1]
     assert peak <= top < 1.6 * peak
+
+
+# ---------------------------------------------------------------------------- the opening picture and step 5
+def test_sphere_band_share_follows_the_exact_law():
+    """The drawn directions' share in the band agrees with P(|theta - pi/2| < eps) within 4 binomial
+    s.e., and points inside the band are drawn in the band's colour, on the sphere's disc."""
+    import math
+
+    from theory_lib.figures.angles.sphere import EPS_DEG, IN_BAND, POINTS, SphereBandFigure
+
+    fig = SphereBandFigure(offscreen=True)
+    try:
+        for n in (2, 3, 10, 100, 1000):
+            fig.update(n=n)
+            p = ag.prob_near_orthogonal(n, math.radians(EPS_DEG))
+            assert fig.p_band == pytest.approx(p)
+            assert abs(fig.share - p) <= 4 * math.sqrt(max(p * (1 - p), 1e-4) / POINTS) + 1e-9
+            xy = np.concatenate([fig.front.get_offsets(), fig.back.get_offsets()])
+            assert len(xy) == POINTS and np.all(np.hypot(xy[:, 0], xy[:, 1]) <= 1 + 1e-12)
+            rgb = np.concatenate([fig.front.get_facecolors(), fig.back.get_facecolors()])[:, :3]
+            blue = np.all(np.isclose(rgb, IN_BAND[:3]), axis=1)
+            assert blue.sum() == fig.in_band.sum()
+        fig.update(n=3)  # Archimedes: the band holds sin(eps) of the ordinary sphere
+        assert fig.p_band == pytest.approx(math.sin(math.radians(EPS_DEG)), rel=1e-12)
+    finally:
+        fig.close()
+
+
+def test_laplace_figure_draws_both_sides_on_one_axis():
+    """The exact curve is a density of z (mass 1 inside the window once n >= 10) and closes in on the
+    fixed normal: the variance ratio 1/(n-2) / Var falls towards 1 and the largest gap shrinks."""
+    from theory_lib.figures.angles.steps import LaplaceFigure
+
+    fig = LaplaceFigure(offscreen=True)
+    try:
+        ratios, gaps = [], []
+        for n in (3, 10, 100, 1000):
+            fig.update(n=n)
+            z, p = fig.exact.get_data()
+            if n >= 10:
+                assert np.trapezoid(p, z) == pytest.approx(1.0, abs=1e-3)
+            assert fig.ratio == pytest.approx(1 / (n - 2) / ag.angle_variance(n))
+            ratios.append(fig.ratio)
+            gaps.append(fig.peak_gap)
+        assert ratios == sorted(ratios, reverse=True) and ratios[-1] < 1.002 < 2 < ratios[0]
+        assert gaps == sorted(gaps, reverse=True)
+    finally:
+        fig.close()

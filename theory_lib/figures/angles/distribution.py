@@ -1,4 +1,4 @@
-"""Lesson 02 figure: the angle between two random vectors, sampled against its exact law."""
+"""Lesson 02, the synthesis figure: the angle between two random vectors, sampled against its exact law."""
 
 from __future__ import annotations
 
@@ -210,6 +210,9 @@ class AngleDistributionFigure(InteractiveFigure):
             if method == "beta" or count == samples
             else (f" (capped at {VECTOR_BUDGET:,} Gaussian coordinates per update)")
         )
+        # kept for the exercises: what the readout says, as numbers
+        self.count, self.var_exact, self.var_sampled, self.var_se = count, var_exact, var_s, se
+        self.p_near, self.p_sampled = p_exact, p_s
         self.readout = (
             f"n = {n}, {count:,} pairs by <b>{method}</b>{capped}. "
             f"Var(θ): exact ψ′(n/2)/2 = <b>{var_exact:.5g}</b>, sampled {var_s:.4g} ± {se:.1g} "
