@@ -20,6 +20,9 @@
 #
 # **The source.** Su Jianlin, 《最小熵原理(六):词向量的维度应该怎么选择?》 ("The minimum entropy principle (6): how should the dimension of word vectors be chosen?"), Scientific Spaces, 2020-08-20, https://kexue.fm/archives/7695; a later post, 《关于维度公式“n > 8.33 log N”的可用性分析》 (https://kexue.fm/archives/8711), collects the evidence for it. Su's claims: $n > 8.33\log N$ with the natural logarithm ("or simply $8\log N$"); $N = 100\,000$ words need about 96 dimensions and $N = 5\,000\,000$ about 128, in line with the sizes people use (64, 100, 128, 256, 300).
 #
+# **You need:** entropy and relative entropy (KL divergence), expectations as integrals, Laplace's method, and the angle between two random vectors (lesson 02); lesson 03 for why the vectors have norm about $\sqrt n$.
+# **You will be able to:** derive Su's rule $n > 8.33\ln N$ from skip-gram's entropy, compute its constant in closed form ($-\tfrac12\log\varphi$), and say what the condition $H < 0$ detects: too few word pairs to reach the alignment that dominates the softmax.
+#
 # This lesson derives the formula, computes the constant exactly (it is $-\tfrac12\log\varphi$ with $\varphi$ the golden ratio), and shows what the condition "$H < 0$" really detects. Every formula comes from `theory_lib.embedding`, where it is tested against an independent route; every number is computed by a cell.
 
 # %%
@@ -31,7 +34,14 @@ from IPython import get_ipython
 from IPython.display import Markdown, display
 
 from theory_lib import default_device, embedding as em
-from theory_lib.figures.embedding import DimensionFigure, EntropyCoefficientFigure
+from theory_lib.figures.embedding import (
+    EXERCISES,
+    DimensionFigure,
+    EntropyCoefficientFigure,
+    WordsFigure,
+    roomy_dimension,
+)
+from theory_lib.figures.exercises import claims_table, show_exercises
 
 # headless test runs set MPLBACKEND=Agg; JupyterLab gets live figures
 if os.environ.get("MPLBACKEND", "").lower() != "agg":
@@ -42,6 +52,18 @@ f64 = dict(dtype=torch.float64, device=device)
 gen = lambda seed: torch.Generator(device=device).manual_seed(seed)
 ARTICLE = 2 / em.ARTICLE_COEFFICIENT  # the article's 8.33 = 2 / 0.24
 print("computing on", device)
+
+# %% [markdown]
+# ## The picture first
+#
+# A thousand words, each a random direction in $n$ dimensions. Stand on one of them, $u$ (the star), and look at the others: each dot is a word, drawn at its angle to $u$ (the left and right halves are the same picture, to spread the dots out). The shaded cap holds the words within about 52° of $u$, those with $\cos\theta > 1/\varphi$ ($\varphi$ the golden ratio); why that angle matters is step 5: these pairs carry the softmax's normaliser. In few dimensions the cap is *crowded*: many of the $N^2$ pairs fall inside. As $n$ grows the words crowd at the equator instead (lesson 02), and the expected number of pairs in the cap (right) falls exponentially: the space becomes *roomy*. Move $n$ and find where the cap empties; the rest of the lesson turns this into Su's rule $n > 8.33\ln N$.
+
+# %%
+opening = WordsFigure()
+opening.widget()
+
+# %%
+show_exercises(EXERCISES, opening)
 
 # %% [markdown]
 # ## The claims, computed live
@@ -224,6 +246,9 @@ print(
 dimension_figure = DimensionFigure()
 dimension_figure.widget()
 
+# %%
+show_exercises(EXERCISES, dimension_figure)
+
 # %% [markdown]
 # ## The second figure · integral, Monte Carlo, and the two laws
 #
@@ -248,6 +273,9 @@ for n in (3, 64, 1000):
 # %%
 coefficient_figure = EntropyCoefficientFigure()
 coefficient_figure.widget()
+
+# %%
+show_exercises(EXERCISES, coefficient_figure)
 
 # %% [markdown]
 # ## Beyond the article · the base of the logarithm
@@ -290,30 +318,56 @@ print(
 )
 
 # %% [markdown]
-# ## Where the article is loose
+# ## Summary
+#
+# What the lesson established, each with its number computed here, and the verdict against the article.
+
+# %%
+c = em.entropy_coefficient_limit()
+n96, n96_exact = em.min_embedding_dim(100_000), em.min_embedding_dim(100_000, "exact")
+n128, n128_exact = em.min_embedding_dim(5_000_000), em.min_embedding_dim(5_000_000, "exact")
+N_check, n_check = 1000, em.min_embedding_dim(1000, "exact") + 10
+approx = 2 * math.log(N_check) + em.entropy_gap(n_check)
+exact_H = em.sampled_entropy(N_check, n_check, device=device, generator=gen(n_check))
+rows = [
+    (
+        "N = 100 000 words need about 96 dimensions",
+        "Su",
+        f"8.33 ln N = {ARTICLE * math.log(100_000):.2f} → n ≥ {n96}; exact h_n → {n96_exact}",
+        abs(n96 - 96) <= 1 and abs(n96_exact - 96) <= 1,
+    ),
+    (
+        "N = 5 000 000 words need about 128",
+        "Su",
+        f"8.33 ln N = {ARTICLE * math.log(5_000_000):.2f} → n ≥ {n128} by the article's own rule; exact h_n → {n128_exact}",
+        True if n128 == 128 else (None if abs(n128 - 128) <= 1 else False),
+    ),
+    (
+        "h_n ≈ −0.24 n",
+        "Su (numerical)",
+        f"h_n/n → −½ log φ = {c:.5f}; least squares over n = 10..300: slope {slope:.5f}",
+        abs(c + 0.24) < 0.005,
+    ),
+    (
+        "n > 8.33 ln N, natural log",
+        "Su",
+        f"with the exact constant: n > {2 / -c:.3f} ln N; with log₂ the rule would ask {1 / math.log(2):.3f} times more",
+        abs(2 / -c - ARTICLE) < 0.05,
+    ),
+    (
+        "H < 0 means n dimensions hold the N words with room to spare",
+        "Su's reading",
+        f"N = {N_check}, n = {n_check}: log N² + h_n = {approx:.2f} < 0, the exact entropy is {exact_H:.2f} ≥ 0; "
+        f"the cap of the opening picture empties (fewer than one pair expected) at n = {roomy_dimension()}",
+        None if approx < 0 <= exact_H else False,
+    ),
+]
+display(Markdown(claims_table(rows)))
+
+# %% [markdown]
+# **Where the article is loose.**
 #
 # * **The constant.** $0.24$ is a rounded reading of $\tfrac12\log\varphi$, so $8.33$ should be $2/\tfrac12\log\varphi$; the difference is below one dimension for any realistic vocabulary (first table).
 # * **"About 128".** By the article's own constant, five million words need one dimension more than quoted; the exact $h_n$ gives the quoted number.
 # * **What $H < 0$ detects.** Once negative, $\log N^2 + h_n$ is not the entropy of anything: it is the sampling approximation failing (step 6). The threshold is a heuristic for "the $N^2$ pairs no longer reach the configuration that dominates the expectation", not a theorem about what a trained embedding can represent.
 # * **The model of the vectors.** Uniform directions and a common norm $\sqrt n$ are assumptions; trained embeddings are neither isotropic nor of equal norm. The radius matters: with $\langle u, v\rangle = r^2\cos\theta$ the same computation gives another constant, and $r = \sqrt n$ is the scale that an $N(0,1)$ initialisation sets.
-
-# %%
-c = em.entropy_coefficient_limit()
-lines = [
-    f"**Summary.** h_n/n → −½ log φ = {c:.5f} (the article: −0.24), so the rule is n > {2 / -c:.3f} ln N "
-    f"(the article: {ARTICLE:.2f} ln N)."
-]
-for N in (100_000, 5_000_000):
-    lines.append(
-        f"* N = {N:,}: the article's {ARTICLE:.2f} ln N = {ARTICLE * math.log(N):.2f}, so n ≥ "
-        f"{em.min_embedding_dim(N)}; the exact h_n gives {em.min_embedding_dim(N, 'exact')}; "
-        f"the limit gives {2 * math.log(N) / -c:.2f}, so n ≥ {em.min_embedding_dim(N, 'limit')}."
-    )
-display(Markdown("\n".join(lines)))
-
-# %% [markdown]
-# ## Try this
-#
-# 1. In the first figure, set $N$ to five million and read the three bounds. Which of the common sizes are enough? Now switch the base of the logarithm to 2: what would you have concluded?
-# 2. In the second figure, take $S = 100$ and move $n$ up from 2, watching the red diamond and the readout's verdict. At which $n$ does it stop agreeing with the blue curve, and why does it then hug the grey floor? (The red dots show the same for a fixed set of $n$.) Switch to $S = 100\,000$: how much further do a thousand times more samples get you, and why so little?
-# 3. Still in the second figure, move $n$ to $10^5$. Where are the two peaks on the right, and how many random pairs would you need before one of them landed under the red one?

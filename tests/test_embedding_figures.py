@@ -90,3 +90,33 @@ def test_dimension_control_is_an_integer_grid_opening_at_64():
     assert widget.value == 64 and widget.label == "64"
     assert all(isinstance(v, int) for _, v in widget.options)
     assert {2, 10, 64, 100, 128, 256, 300, 1000, 100_000} <= set(spec.grid())
+
+
+def test_opening_words_are_the_angle_law_and_the_cap_count_crosses_one():
+    """The opening picture: its dots are the sampled angles, the cap holds cos θ > 1/φ, the right
+    panel is N² P(cap) from angles.angle_cdf, inside its fixed limits, crossing 1 below the rule."""
+    import torch
+
+    from theory_lib import angles, embedding as em
+    from theory_lib.figures.embedding import opening
+
+    counts = opening.expected_in_cap()
+    assert opening.COUNT_LIM[0] <= counts.min() and counts.max() <= opening.COUNT_LIM[1], "a count off the axes"
+    assert np.all(np.diff(counts) < 0), "more dimensions, fewer pairs in the cap"
+    fig = opening.WordsFigure()
+    try:
+        for n in (2, 8, 64, 128):
+            fig.update(n=n)
+            theta = opening.context_angles(n)
+            xy = fig.dots.get_offsets()
+            np.testing.assert_allclose(np.arccos(np.clip(xy[:, 1] / np.hypot(*xy.T), -1, 1)), theta, atol=1e-9)
+            assert fig.in_cap == int((np.cos(theta) > 1 / opening.PHI).sum())
+            p = angles.angle_cdf(torch.tensor(opening.CAP, dtype=torch.float64), n)
+            assert fig.expected == pytest.approx(opening.WORDS**2 * float(p), rel=1e-12)
+        n_star = opening.roomy_dimension()
+        assert counts[n_star - opening.N_MIN] < 1 <= counts[n_star - 1 - opening.N_MIN]
+        assert n_star < em.min_embedding_dim(opening.WORDS, "exact") < 1.5 * n_star, "same log N law, near the rule"
+        fig.update(n=8)
+        assert "crowded" in fig.readout and fig.in_cap > 0
+    finally:
+        fig.close()

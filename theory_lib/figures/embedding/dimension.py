@@ -1,4 +1,4 @@
-"""Lesson 08 figures: the embedding dimension n > 8.33 log N, and why h_n / n -> -0.2406."""
+"""Lesson 08, the step figures: the embedding dimension n > 8.33 log N, and why h_n / n -> -0.2406."""
 
 from __future__ import annotations
 
