@@ -25,7 +25,10 @@
 # 3. Subtracting the mean $\mu = \mathbb E[x]$ makes that second moment as small as it can be; dividing by $\sigma$ acts like an adaptive learning rate.
 # 4. So BN belongs on a layer's *input*, and it needs batches large enough to estimate $\mu$ and $\sigma$.
 #
-# We make each step exact on a least-squares layer, where $L$ is known in closed form, then measure Santurkar et al.'s landscape quantities on a small real MLP with and without BN. Every formula comes from `theory_lib.batchnorm`, where it is tested against an independent route; every number is computed by a cell.
+# We make each step exact on a least-squares layer, where $L$ is known in closed form, then measure Santurkar et al.'s landscape quantities on a small real MLP with and without BN, and rerun their noisy-BN experiment. Every formula comes from `theory_lib.batchnorm`, where it is tested against an independent route; every number is computed by a cell.
+#
+# **You need:** gradient descent, eigenvalues of a symmetric matrix, mean and covariance, least squares, and what a BatchNorm layer computes; no earlier lesson (lesson 04 helps for the MLP).
+# **You will be able to:** compute the largest safe learning rate $2/L$ of a least-squares layer from its input's second moment, show why centering is the best shift and dividing by $\sigma$ an adaptive learning rate, say when a lower $L$ does *not* mean faster training, and explain, with the noisy-BN experiment, why "BN reduces internal covariate shift" is not why BN helps.
 
 # %%
 import math
@@ -38,12 +41,16 @@ from torch.autograd.functional import hessian
 
 from theory_lib import batchnorm as bnm, default_device
 from theory_lib.figures.batchnorm import (
+    EXERCISES,
     LandscapeBNFigure,
     LeastSquaresBNFigure,
+    NoisyBNFigure,
+    ValleyFigure,
     batch_size_verdict,
     probe_run,
     teacher_data,
 )
+from theory_lib.figures.exercises import claims_table, show_exercises
 
 # headless test runs set MPLBACKEND=Agg; JupyterLab gets live figures
 if os.environ.get("MPLBACKEND", "").lower() != "agg":
@@ -52,6 +59,18 @@ if os.environ.get("MPLBACKEND", "").lower() != "agg":
 device = default_device()  # CUDA when present, else the CPU
 f64 = dict(dtype=torch.float64, device=device)
 print("computing on", device)
+
+# %% [markdown]
+# ## The picture first
+#
+# Fit a line by least squares to inputs whose mean is not zero. Each panel shows the loss as a function of the two weights, by its contour lines (each a factor 4 lower than the next one out), around the best weights (+), at the same levels and the same scale. Left: raw inputs with mean $\mu$ in both coordinates. Right: the same inputs with their mean subtracted. The raw valley is narrow across and long along one direction; the centered one is round. Gradient descent must take steps small enough not to jump across the narrowest direction, and then crawls along the long one. Move $\mu$ and watch only the left panel change. The rest of the lesson makes this exact: the narrowness is the largest eigenvalue $L$ of $\mathbb E[xx^\top]$, it sets the largest safe step, and removing the mean, what batch normalisation does, lowers it.
+
+# %%
+valley = ValleyFigure()
+valley.widget()
+
+# %%
+show_exercises(EXERCISES, valley)
 
 # %% [markdown]
 # ## The claims, computed live
@@ -276,6 +295,9 @@ for B in (2, 4, 16, 64):
 figure1 = LeastSquaresBNFigure()
 figure1.widget()
 
+# %%
+show_exercises(EXERCISES, figure1)
+
 # %% [markdown]
 # ## Santurkar et al.'s landscape measures on a real MLP
 #
@@ -323,6 +345,26 @@ figure2 = LandscapeBNFigure()
 figure2.widget()
 
 # %% [markdown]
+# ## Santurkar et al.'s central point: BN does not help by reducing internal covariate shift
+#
+# BN was introduced (Ioffe and Szegedy, 2015) to reduce *internal covariate shift*: as the earlier layers learn, the distribution of each layer's input moves, and the layer has to chase it. Santurkar et al. test this directly (their section 2.1). After every BN layer they add a random distortion, a different one at every training step, so each layer's input distribution moves *more* than without BN. If BN worked by keeping those distributions still, this "noisy BN" should train no better than the plain net.
+#
+# We rerun it on the MLP above (input mean 3, η = 0.05, 150 SGD steps of batch 64, the same initial weights and batches for all three; `batchnorm.noisy_bn_run`): after each BN, every unit $j$ becomes $s_j\,\mathrm{BN}(h)_j + m_j$ with $\log s_j \sim U(-\log(1+\nu), \log(1+\nu))$ and $m_j \sim U(-\nu, \nu)$, redrawn every step. The *covariate shift per step* is how far each hidden layer's output moves between two steps: the mean over units of $|\Delta\,\text{mean}| + |\Delta\,\text{std}|$ on a fixed set of 128 inputs. Left: the training loss. Right: the shift, on a log scale. The final loss is measured on all the data with the noise off.
+
+# %%
+noisy = NoisyBNFigure()
+noisy.widget()
+
+# %%
+s, f = noisy.shift, noisy.final
+print(
+    f"median shift per step: noisy BN / no BN = {s['noisy'] / s['none']:.0f}, noisy BN / BN = {s['noisy'] / s['bn']:.0f}"
+)
+print(f"final loss: no BN {f['none']:.3f}, noisy BN {f['noisy']:.3f}, BN {f['bn']:.3f}")
+
+# %% [markdown]
+# The noisy net's layer inputs move far more per step than the plain net's (the first ratio printed), yet it ends far below the plain net and close to BN (the second line). Whatever BN does for training, it does not do it by holding the layers' input distributions still; Santurkar et al. then look for the mechanism in the landscape, as we did above with their three measures (and as Su does with $L$).
+#
 # ## Beyond the article
 #
 # **BN after a linear layer already centers that layer's input.** The batch mean of $W(x + c) + b$ is $W\mu + Wc + b$, so $\mathrm{BN}(W(x + c) + b) = \mathrm{BN}(Wx + b)$: shifting the input changes nothing, and the loss as a function of $W$ is exactly the one with centered inputs. Training with input mean 0 and with input mean 3 must then give the same numbers for the BN net, and different ones without BN:
@@ -361,7 +403,63 @@ print("no BN, η = 0.1: effective β-smoothness over the last 10 probed steps:",
 print("diverged (overflowed) at step:", fast_none.diverged_at, "| final loss:", final(fast_none))
 
 # %% [markdown]
-# ## Closing note
+# ## Summary
+#
+# What the lesson established, each with its number computed here, and the verdict against the article and Santurkar et al.
+
+# %%
+x5, y5 = bnm.linear_regression_data(
+    200, (2.0, 2.0), (1.0, 5.0), (1.0, 0.5), noise=0.3, generator=torch.Generator().manual_seed(0)
+)
+raw5, cen5 = (bnm.gradient_descent(x5, y5, 0.06, 30, normalize=m) for m in (None, "center"))
+raw_gap, cen_gap = gap(raw5), gap(cen5)
+sn = NoisyBNFigure(offscreen=True)  # the noisy-BN figure's default, cached
+s, f = sn.shift, sn.final
+sn.close()
+rows = [
+    (
+        "gradient descent is safe iff η < 2/L",
+        "Su",
+        f"least squares: f − f* {gap0:.2g} → {gap(below):.1e} at 0.99·2/L, → {gap(above):.1e} at 1.01·2/L",
+        gap(below) < 1e-6 * gap0 < gap0 < gap(above),
+    ),
+    ("centering lowers L", "Su", f"toy, μ = (2, 2): L = {L_raw:.3g} raw, {L_c:.3g} centered", L_c < L_raw),
+    (
+        "so centering makes gradient descent faster",
+        "a natural reading",
+        f"μ = 2, σ₂ = 5, η = 0.06, 30 steps: f − f* = {raw_gap:.2g} raw, {cen_gap:.2g} centered (κ rises)",
+        cen_gap < raw_gap,
+    ),
+    (
+        "BN lowers the effective β-smoothness",
+        "Santurkar",
+        f"MLP, η = 0.01: median {med(bn, 'beta_smoothness')} with BN, {med(none, 'beta_smoothness')} without",
+        median(bn, "beta_smoothness") < median(none, "beta_smoothness"),
+    ),
+    (
+        "BN allows larger learning rates",
+        "Santurkar",
+        f"η = 0.1: final loss {final(fast_bn)} with BN, {final(fast_none)} without",
+        beats(fast_bn, fast_none),
+    ),
+    (
+        "BN does not help by reducing internal covariate shift",
+        "Santurkar",
+        f"noisy BN: shift per step {s['noisy'] / s['none']:.0f}× the plain net's; final loss {f['noisy']:.3f} vs "
+        f"{f['none']:.3f} (no BN), {f['bn']:.3f} (BN)",
+        s["noisy"] > 10 * s["none"] and f["noisy"] < f["none"],
+    ),
+    (
+        "BN needs batches that are not tiny",
+        "Su",
+        f"η = 0.01: BN {final(tiny_bn)} at batch 2, {final(bn)} at 64; no BN {final(tiny_none)} and {final(none)}",
+        None if not beats(bn, none) else beats(bn, tiny_bn),
+    ),
+]
+display(Markdown(claims_table(rows)))
+
+# %% [markdown]
+# **Where the article is loose**, in numbers:
 
 # %%
 xt64 = xt.double()
@@ -400,10 +498,3 @@ layer already removes the input mean for the weights it follows, so "before or a
 about the last layer, not about centering.
 """)
 )
-
-# %% [markdown]
-# ## Try this
-#
-# 1. In the first figure set $\eta = 0.2$ and move the mean from 0 upwards. At what mean does the raw panel start to zigzag, then diverge? Compare with $2/L$ in the readout. Why do the centered and standardized panels not move at all?
-# 2. Set the mean to 0 and $\sigma_2$ to its maximum. The centered panel's valley is long and narrow and its $L$ large; the standardized one is round. Find a learning rate at which all three converge, and compare how fast.
-# 3. In the second figure, does BN help at all at the default $\eta = 0.01$ (the readout's last sentence)? Raise $\eta$ to 0.03 and then 0.1; at each, lower the batch size through 16, 4 and 2. Where does BN stop helping, and which of the three measures shows it first?

@@ -91,3 +91,48 @@ def test_landscape_figure_readout_says_bn_loses_at_the_default():
         assert ("does not help" in fig.readout) == (b >= a)
     finally:
         fig.close()
+
+
+def test_opening_picture_valley_is_the_hessian_ellipse():
+    """Each drawn contour satisfies (w − w*)ᵀ E[xxᵀ] (w − w*)/2 = its level; the centered panel does not move with μ,
+    and the raw valley's κ is that of Σ + μμᵀ."""
+    import numpy as np
+
+    from theory_lib import batchnorm as bnm
+    from theory_lib.figures.batchnorm import ValleyFigure, regression_data
+    from theory_lib.figures.batchnorm.valley import LEVELS
+
+    fig = ValleyFigure()
+    try:
+        centered = None
+        for mean in (0.0, 2.0, 4.0):
+            fig.update(mean=mean)
+            for panel, mode in enumerate((None, "center")):
+                x, _ = bnm.normalize_inputs(regression_data(mean, 1.0)[0], None, mode)
+                M = bnm.second_moment(x).numpy()
+                for seg, level in zip(fig.contours[panel].get_segments(), LEVELS, strict=True):
+                    q = np.einsum("ni,ij,nj->n", seg, M, seg) / 2
+                    assert np.allclose(q, level, rtol=1e-9)
+            if centered is None:
+                centered = [s.copy() for s in fig.contours[1].get_segments()]
+            assert all(np.allclose(a, b) for a, b in zip(centered, fig.contours[1].get_segments(), strict=True))
+        assert fig.kappa[0] > 10 * fig.kappa[1] and fig.L[0] > 10 * fig.L[1]
+    finally:
+        fig.close()
+
+
+def test_noisy_bn_shifts_more_and_still_trains_better_than_no_bn():
+    """Santurkar et al.'s point at the lesson's setting: noisy BN's layer inputs move per step far more than
+    without BN, yet it ends far below the plain net, near BN."""
+    from theory_lib.figures.batchnorm import NoisyBNFigure
+
+    fig = NoisyBNFigure()
+    try:
+        for noise in (0.5, 1.0):
+            fig.update(noise=noise)
+            s, f = fig.shift, fig.final
+            assert s["noisy"] > 10 * s["none"] > 10 * s["bn"]
+            assert f["bn"] < f["noisy"] < f["none"]
+            assert f["noisy"] - f["bn"] < f["none"] - f["noisy"]  # nearer to BN than to the plain net
+    finally:
+        fig.close()

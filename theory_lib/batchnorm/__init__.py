@@ -5,8 +5,10 @@ Santurkar et al., "How Does Batch Normalization Help Optimization?" (NeurIPS 201
 
     least_squares   L = λ_max(E[xxᵀ]) for f(w) = E[(wᵀx - y)²]/2; centering and standardizing lower it
     probe           an MLP with/without BatchNorm: loss variation, gradient predictiveness, β
+    covariate_shift Santurkar et al.'s noisy BN: more covariate shift per step, training as good as BN's
 """
 
+from theory_lib.batchnorm.covariate_shift import NOISY_VARIANTS, NoisyBNRun, noisy_bn_run
 from theory_lib.batchnorm.least_squares import (
     NORMALIZE,
     GDRun,
@@ -34,4 +36,7 @@ __all__ = [
     "LandscapeProbe",
     "NORMALIZE",
     "BN_PLACEMENTS",
+    "noisy_bn_run",
+    "NoisyBNRun",
+    "NOISY_VARIANTS",
 ]

@@ -1,4 +1,4 @@
-"""Lesson 06 figures: least squares seen raw, centered and standardized; an MLP with and without BN."""
+"""Lesson 06, step and synthesis figures: least squares raw, centered and standardized; an MLP with and without BN."""
 
 from __future__ import annotations
 
@@ -215,6 +215,7 @@ class LeastSquaresBNFigure(InteractiveFigure):
             )
             label.set_text(f"L = {L:.3g},  ηL/2 = {vs_one(lr * L / 2)}{note}".replace("&lt;", "<").replace("&gt;", ">"))
         gaps = [(run.losses - run.min_loss).numpy() for run in runs]
+        self.L, self.gaps = [run.lipschitz.item() for run in runs], gaps  # kept for the exercises
         lo, hi = self._gap_limits(gaps)
         passes = []
         for curve, mark, gap, name in zip(
