@@ -25,8 +25,12 @@
 # 3. With Post Norm, $x_{t+1} = \mathrm{Norm}(x_t + F_t(x_t))$ acts at initialisation like a division by $\sqrt{2}$, so $x_l = x_0/2^{l/2} + \sum_k F_k/2^{(l-k)/2}$: the residual path to the input fades exponentially, and LayerNorm is one of the *culprits* of vanishing gradients, not a cure.
 # 4. A branch of variance $\sigma^2$ instead gives a division by $\sqrt{1+\sigma^2}$: a smaller initial std keeps each block nearer the identity.
 # 5. Adam's update is $O(\eta)$ whatever the size of the gradient, which is why Post Norm models still train; warmup keeps the late layers from racing ahead of badly trained early ones. Without it, a Post Norm model's loss "quickly settles near a constant" and later diverges.
+# 6. The article's third question: BERT puts a Dense + LayerNorm between the encoder and the MLM softmax because, with the small initialisation, the logits start near zero and the predicted distribution is too uniform; without that layer the encoder's last LayerNorm gain $\gamma$ would have to grow.
 #
-# Every formula below comes from `theory_lib.bert_init`, where it is tested against an independent route (quadrature, torch's own samplers, an unrolled recurrence, a plain `nn.Linear` re-implementation, `torch.optim.Adam`). Every number is computed by a cell.
+# **You need:** the normal distribution and its density, variance of a sum of independent terms, LayerNorm and residual blocks, Adam's update rule, softmax and entropy; lesson 03 (why Xavier's $1/\sqrt d$ keeps the variance) helps.
+# **You will be able to:** compute the real std of a truncated initialiser and compare it with Xavier's at any width, unroll a Post Norm or Pre Norm stack into the weight each residual path carries, say why Adam and warmup matter for Post Norm, and compute how far BERT's MLM softmax starts from uniform and what LayerNorm gain it needs.
+#
+# Every formula below comes from `theory_lib.bert_init`, where it is tested against an independent route (quadrature, torch's own samplers, an unrolled recurrence, a plain `nn.Linear` re-implementation, `torch.optim.Adam`, Monte Carlo over a BERT-sized vocabulary). Every number is computed by a cell.
 
 # %%
 import math
@@ -38,14 +42,18 @@ from IPython.display import Markdown, display
 
 from theory_lib import bert_init as bi, default_device
 from theory_lib.figures.bert_init import (
+    EXERCISES,
     N_TRAIN,
     WIDTH,
+    MlmLogitsFigure,
+    ResidualPathsFigure,
     ResidualWeightsFigure,
     ToyStackFigure,
     TruncationFigure,
     toy_experiment,
     toy_stds,
 )
+from theory_lib.figures.exercises import claims_table, show_exercises
 
 # headless test runs set MPLBACKEND=Agg; JupyterLab gets live figures
 if os.environ.get("MPLBACKEND", "").lower() != "agg":
@@ -55,6 +63,18 @@ device = default_device()  # CUDA when present, else the CPU
 f64 = dict(dtype=torch.float64, device=device)
 g = torch.Generator(device=device).manual_seed(0)
 print("computing on", device)
+
+# %% [markdown]
+# ## The picture first
+#
+# A deep network with residual connections is a highway from the input $x_0$ to the output $x_l$, with a branch $F_k$ (a random layer at initialisation) joining it at every block. Below, six blocks, drawn twice: BERT's *Post Norm*, where a LayerNorm (LN) sits on the highway after every sum, and *Pre Norm*, where it sits on each branch's input and once at the end. Every path is drawn as thick as the weight it carries into $x_l$; the number under each $+$ is that weight. Each branch's output has standard deviation $\sigma$ relative to its input; the slider opens at $\sigma = 1$, the article's case. In Post Norm the direct path from $x_0$ thins at every LN; in Pre Norm it does not. The lesson derives these weights, then asks what BERT's std of 0.02 does to $\sigma$.
+
+# %%
+paths = ResidualPathsFigure()
+paths.widget()
+
+# %%
+show_exercises(EXERCISES, paths)
 
 # %% [markdown]
 # ## The claims, computed live
@@ -75,7 +95,7 @@ rows = [
 display(Markdown("\n".join(rows)))
 
 # %% [markdown]
-# All five hold. The rest of the lesson derives them, then checks the story behind them on a small residual network that really trains.
+# The rest of the lesson derives these numbers, checks the story behind them on a small residual network that really trains, and then answers the article's third question, on the MLM softmax.
 #
 # ## Step 1 · what truncation does to the standard deviation
 #
@@ -136,7 +156,11 @@ print(f"0.02 truncated equals Xavier's std at d* = 1/s^2 = {1 / actual**2:,.0f}"
 # Move the sliders: the hidden size $d$, the nominal std and the truncation bound (in units of the std). Left: 20 000 draws of the truncated normal against Xavier's $N(0, 1/d)$, dotted lines at $\pm$ each real std. Middle: the truncation factor as a function of the bound. Right: the real std against Xavier's line; the green cross is where they meet.
 
 # %%
-TruncationFigure().widget()
+truncation = TruncationFigure()
+truncation.widget()
+
+# %%
+show_exercises(EXERCISES, truncation)
 
 # %% [markdown]
 # ## Step 3 · Post Norm unrolled
@@ -163,7 +187,7 @@ for k in range(depth):
 sources = torch.cat([x0[None], F, torch.ones(1, d, **f64)]).T  # (d, l+2): x_0, F_0..F_{l-1}, 1
 solution = torch.linalg.lstsq(sources, x[:, None]).solution[:, 0]  # (l+2,)
 print(f"largest residual of the fit: {(sources @ solution - x).abs().max().item():.1e}")
-coef = solution[:-1]  # drop the all-ones coefficient
+coef = ln_coef = solution[:-1]  # drop the all-ones coefficient
 predicted = bi.post_norm_weights(depth, sigma, device=device)
 for k in (0, 1, 6, 12):
     label = "x_0" if k == 0 else f"F_{k - 1}"
@@ -223,7 +247,17 @@ display(Markdown("\n".join(rows)))
 #
 # ## Step 5 · does the gradient really vanish? A real network
 #
-# Theory in hand, train something. The toy stack has width 32, 12 blocks and a regression task (a random smooth teacher, 128 points). Three initial stds for the branch weights: BERT's 0.02, Xavier's $1/\sqrt{32}$, and 1. The runs share the embedding, the head and the random *directions* of the branch weights, so the std is the only difference. First, the gradient each block's weights receive before any training, as the ratio of the first block's to the last's, and what the residual-path weight $(1+\sigma^2)^{-(l-1)/2}$ would predict for that ratio.
+# Theory in hand, train something. The toy stack has width 32, 12 blocks and a regression task (a random smooth teacher, 128 points). Three initial stds for the branch weights: BERT's 0.02, Xavier's $1/\sqrt{32}$, and 1. The runs share the embedding, the head and the random *directions* of the branch weights, so the std is the only difference.
+#
+# One caveat first: BERT's 0.02 is a fixed number, and at width 32 it is much further below Xavier than in BERT-base (Step 2). So "std 0.02" in the toy is a *more extreme* small init than BERT's, with branches that start nearly switched off:
+
+# %%
+toy_ratio = actual * math.sqrt(WIDTH)
+print(f"width {WIDTH}: BERT's real std / Xavier = {toy_ratio:.3f}   (BERT-base, d = 768: {actual / xavier:.3f})")
+print(f"branch σ² in the toy at std 0.02: {bi.branch_variance(WIDTH, 0.02):.2g}")
+
+# %% [markdown]
+# First, the gradient each block's weights receive before any training, as the ratio of the first block's to the last's, and what the residual-path weight $(1+\sigma^2)^{-(l-1)/2}$ would predict for that ratio.
 
 # %%
 rows = [
@@ -253,6 +287,7 @@ display(Markdown("\n".join(rows)))
 lr = 1e-3
 u, y = bi.synthetic_task(128, seed=1, device=device)
 rows = ["| optimiser | update norm, block 0 | update norm, block 11 | ratio block 0 / block 11 |", "|---|---|---|---|"]
+update_ratio = {}
 for opt_name, make in (("SGD", torch.optim.SGD), ("Adam", torch.optim.Adam)):
     stack = bi.ResidualStack(
         WIDTH, 12, "post", 1.0, generator=torch.Generator(device=device).manual_seed(0), device=device
@@ -263,6 +298,7 @@ for opt_name, make in (("SGD", torch.optim.SGD), ("Adam", torch.optim.Adam)):
     opt.step()
     sq = sum((p.detach() - p0)[0].pow(2).sum(dim=(1, 2)) for p, p0 in zip((stack.w1, stack.w2), before, strict=True))
     step = sq.sqrt()  # (12,) norm of (dW1_k, dW2_k)
+    update_ratio[opt_name] = (step[0] / step[-1]).item()
     rows.append(f"| {opt_name} | {step[0].item():.3g} | {step[-1].item():.3g} | {(step[0] / step[-1]).item():.3f} |")
 display(Markdown("\n".join(rows)))
 
@@ -301,7 +337,11 @@ for seed in (1, 2):
 # **This figure updates when you release a slider**, not while you drag it: each change trains six small networks, about a second on a laptop CPU. Results are cached, so returning to a setting you have seen is instant.
 
 # %%
-ToyStackFigure().widget()
+toy = ToyStackFigure()
+toy.widget()
+
+# %%
+show_exercises(EXERCISES, toy)
 
 # %% [markdown]
 # ## What the experiment showed
@@ -324,17 +364,109 @@ display(
 )
 
 # %% [markdown]
-# ## Where the article is loose
+# ## Step 8 · the third question: why a Dense + LayerNorm before the MLM softmax?
 #
-# - **"About half" is about BERT-base.** 0.02 is a constant, not a rule in $d$; its ratio to Xavier grows like $\sqrt d$ (Step 2).
+# BERT predicts a masked token by scoring the encoder's last state against every token's embedding: the logits are $z_i = \langle \gamma \odot \mathrm{LN}(h), e_i\rangle$ for the $V = 30\,522$ tokens, with the output embeddings $e_i$ tied to the input ones, drawn with std 0.02 (truncated: $s$). A LayerNorm output has $\|\mathrm{LN}(h)\|^2 = d$ (before its gain $\gamma$, which starts at 1), and $e_i$ is independent of it at initialisation, so
+#
+# $$\mathrm{Var}(z_i) = \gamma^2 d\, s^2, \qquad \tau = \gamma\sqrt d\, s = \sqrt{768}\times 0.0176 \approx 0.49 \text{ at } \gamma = 1.$$
+#
+# How uniform is a softmax over $V$ logits of std $\tau$? With $Z = \sum_i e^{z_i} \approx V e^{\tau^2/2}$ and $\mathbb E_p[z] \approx \tau^2$, its entropy is $H = \log Z - \mathbb E_p[z] \approx \log V - \tau^2/2$: it lies $\tau^2/2$ nats below the uniform distribution's $\log V$ (valid while $e^{\tau^2} \ll V$, where the sum runs over many terms). Check both with sampled logits through a real LayerNorm:
+
+# %%
+d, V = 768, 30522
+h = torch.randn(64, d, generator=g, **f64)  # any encoder states
+E = bi.sample_truncated_normal((V, d), 0.02, 2.0, generator=g, device=device, dtype=torch.float64)  # tied embeddings
+z = torch.nn.functional.layer_norm(h, (d,)) @ E.T  # (64, V) the MLM logits at init, γ = 1
+logp = torch.log_softmax(z, dim=-1)
+gap_sampled = math.log(V) - (-(logp.exp() * logp).sum(-1)).mean().item()
+tau1 = bi.mlm_logit_std(d)
+print(f"logit std: sampled {z.std().item():.4f}, formula γ√d·s = {tau1:.4f}")
+print(
+    f"log V − entropy: sampled {gap_sampled:.4f} nats, formula τ²/2 = {bi.softmax_uniformity_gap(tau1):.4f}, of log V = {math.log(V):.2f}"
+)
+print(f"largest probability {logp.exp().max(-1).values.mean().item():.2g}, uniform 1/V = {1 / V:.2g}")
+
+# %% [markdown]
+# So the MLM starts almost exactly uniform (the lines above). To predict tokens, the logits must grow until the softmax is many nats from uniform: through the embeddings $e_i$, which are shared with the input layer, or through the gain $\gamma$ of the LayerNorm right before the logits. Without an extra layer that LayerNorm is the encoder's last one, and its output is also what every fine-tuning task reads. The article's reading of BERT's design: the extra Dense + LayerNorm gives the MLM head a $\gamma$ of its own. Move $\gamma$ below: left, the sorted probabilities of one sampled row against $1/V$; right, the distance from uniform, the formula and the samples (they part once $e^{\tau^2}$ is no longer small against $V$).
+
+# %%
+mlm = MlmLogitsFigure()
+mlm.widget()
+
+# %%
+show_exercises(EXERCISES, mlm)
+
+# %% [markdown]
+# This is the initial state only: we do not train an MLM here, so how far $\gamma$ really grows in a BERT trained without the extra layer is beyond this lesson.
+
+# %% [markdown]
+# ## Summary
+#
+# The article's claims, each with what this lesson measured and the verdict that number gives.
+
+# %%
+x0_12 = bi.post_norm_weights(12, 1.0)[0].item()
+std_1 = toy_stds()[-1]
+path_1 = (1 + bi.branch_variance(WIDTH, std_1)) ** (-11 / 2)
+g_ratio = post_grads[:, 0] / post_grads[:, -1]  # std 0.02 / Xavier / 1, first block over last
+cold = n_collapsed(post_losses, 0) + n_collapsed(post_hi, 0)
+warm = n_collapsed(post_losses, 1) + n_collapsed(post_hi, 1)
+gain_1nat = math.sqrt(2) / tau1  # the γ at which the formula's gap is 1 nat
+rows = [
+    ("truncating at ±2σ divides the std by 1.1368472", "Su", f"1/{1 / factor:.7f}", abs(1 / factor - 1.1368472) < 1e-6),
+    (
+        "BERT's std is about half of Xavier's",
+        "Su",
+        f"{actual / xavier:.3f} at d = 768, but {toy_ratio:.3f} at d = {WIDTH} and {actual * 64:.2f} at d = 4096",
+        None if 0.4 < actual / xavier < 0.6 else False,
+    ),
+    (
+        "after 12 Post Norm blocks (σ = 1) $x_0$ keeps $2^{-6}$",
+        "Su",
+        f"{ln_coef[0].item():.4f} through real LayerNorms, $2^{{-6}}$ = {x0_12:.4f}",
+        math.isclose(ln_coef[0].item(), x0_12, rel_tol=0.05),
+    ),
+    (
+        "so the gradient near the input vanishes in Post Norm, the more the larger the std",
+        "Su",
+        f"toy, ‖g₀‖/‖g₁₁‖ = {' / '.join(f'{r:.2f}' for r in g_ratio)} for std 0.02 / Xavier / 1; "
+        f"the path weight predicts {path_1:.1e} for std 1",
+        (None if g_ratio[2] > 1e3 * path_1 else True) if g_ratio[0] > g_ratio[1] > g_ratio[2] else False,
+    ),
+    (
+        "Adam's update is O(η) whatever the gradient's size",
+        "Su",
+        f"first step, block 0 / block 11: Adam {update_ratio['Adam']:.3f}, SGD {update_ratio['SGD']:.3g}",
+        0.5 < update_ratio["Adam"] < 2 and not 0.5 < update_ratio["SGD"] < 2,
+    ),
+    (
+        "without warmup a Post Norm model's loss settles near a constant",
+        "Su",
+        f"toy, 6 runs: {cold} collapse without warmup, {warm} with it",
+        cold > warm,
+    ),
+    (
+        "with the small init the MLM softmax starts too uniform",
+        "Su",
+        f"{gap_sampled:.3f} nats from uniform, of log V = {math.log(V):.2f} (sampled)",
+        gap_sampled < 0.05 * math.log(V),
+    ),
+    (
+        "without the extra Dense + LayerNorm the last LN's γ must grow",
+        "Su",
+        f"γ = {gain_1nat:.2f} just to move 1 nat from uniform; not trained here",
+        None if gain_1nat > 1 else False,
+    ),
+]
+display(Markdown(claims_table(rows)))
+
+# %% [markdown]
+# Where the article is loose:
+#
+# - **"About half" is about BERT-base.** 0.02 is a constant, not a rule in $d$; its ratio to Xavier grows like $\sqrt d$ (Step 2), and our own toy, at width 32, runs it at a tenth of Xavier's.
 # - **$2^{-l/2}$ assumes $\sigma = 1$**, a Xavier-initialised branch. The point of the article's last section is precisely that BERT's $\sigma$ is smaller; and BERT-base has 24 Post Norm sublayers, not 12 (Step 4).
 # - **The residual-path weight is not the gradient.** The exponential decay of $x_0$'s weight is exact for the forward pass at initialisation, but the measured gradients decay far more slowly, because gradient also flows through the branches (Step 5). The qualitative claim (bigger std, more starved early layers in Post Norm) holds in our toy.
 # - **Which BERT?** Google's TensorFlow code truncates; the common PyTorch ports draw from a plain normal, so there the std really is 0.02, and its ratio to Xavier for BERT-base is the one printed under Step 1, a little over half.
+# - **The MLM head.** That the softmax starts almost uniform is exact arithmetic at initialisation (Step 8); that the extra layer is *needed* because $\gamma$ would otherwise have to grow is an argument about training, which neither the article nor this lesson measures.
 #
 # Our toy is a residual MLP, not a Transformer, and its task is tiny; it reproduces the article's mechanisms (flat gradients at small std, collapse to a constant without warmup in Post Norm) but proves nothing about BERT itself.
-#
-# ## Try this
-#
-# 1. In the first figure, set the nominal std to 0.02 and move $d$: where does the green cross sit, and what happens to the ratio for BERT-large ($d = 1024$)? Then lower the bound to 1: how much smaller does the real std get?
-# 2. In the second figure, set $\sigma \approx 0.49$ (a $768\times768$ layer at BERT's real std) and depth 24 (BERT-base's Post Norm count). How much of $x_0$ is left, compared with $\sigma = 1$?
-# 3. In the third figure, raise the peak learning rate to its maximum with Post Norm: which inits collapse without warmup, and does a 10-step warmup suffice? Then switch to Pre Norm.

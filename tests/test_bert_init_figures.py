@@ -82,3 +82,58 @@ def test_residual_figure_tells_post_from_pre_without_colour():
         assert ResidualWeightsFigure.controls["depth"].reachable(24)
     finally:
         fig.close()
+
+
+# ------------------------------------------------------------------ the opening picture and the MLM step
+def test_residual_paths_draw_the_weights_of_the_maths():
+    """Every path's width is the weight bert_init gives it: x_0's along the highway (thinning at each
+    Post Norm LN, untouched in Pre Norm until the final LN), each F_k's its weight in x_l; the numbers say
+    the same; BERT's sigma is on the slider."""
+    from theory_lib.figures.bert_init.paths import (
+        DEPTH,
+        SIGMA_BERT,
+        WIDTH_MIN,
+        WIDTH_SCALE,
+        ResidualPathsFigure,
+    )
+
+    assert SIGMA_BERT == round(math.sqrt(768) * bi.truncated_normal_std(0.02), 2) == 0.49
+    assert ResidualPathsFigure.controls["sigma"].reachable(SIGMA_BERT)
+    fig = ResidualPathsFigure(offscreen=True)
+    try:
+        for sigma in (1.0, SIGMA_BERT, 3.0):
+            fig.update(sigma=sigma)
+            post = bi.post_norm_weights(DEPTH, sigma).numpy()
+            pre = bi.pre_norm_weights(DEPTH, sigma).numpy()
+            width = lambda w: WIDTH_MIN + WIDTH_SCALE * np.asarray(w)  # noqa: E731
+            hw_post = np.asarray(fig.highway["post"].get_linewidths())
+            hw_pre = np.asarray(fig.highway["pre"].get_linewidths())
+            a = 1 / math.sqrt(1 + sigma * sigma)
+            assert np.allclose(np.unique(hw_post)[::-1], width(a ** np.arange(DEPTH + 1)))  # one width per LN passed
+            assert np.allclose(hw_post[-1], width(post[0])) and np.allclose(hw_pre[-1], width(pre[0]))
+            assert np.allclose(hw_pre[:-1], width(1.0))  # Pre Norm: the highway is untouched until the final LN
+            for norm, w in (("post", post), ("pre", pre)):
+                branch = np.asarray(fig.branches[norm].get_linewidths())
+                assert np.allclose(branch, width(w[1:][fig.branch_of[norm]]))
+                assert [t.get_text() for t in fig.labels[norm]] == [f"{v:.3g}" for v in w]
+    finally:
+        fig.close()
+
+
+def test_mlm_figure_agrees_with_the_formula_where_it_holds_and_shows_where_it_does_not():
+    from theory_lib.figures.bert_init.mlm import GAIN_1NAT, TAU_1, VOCAB, MlmLogitsFigure
+
+    assert TAU_1 == bi.mlm_logit_std(768) and MlmLogitsFigure.controls["gain"].reachable(GAIN_1NAT)
+    fig = MlmLogitsFigure(offscreen=True)
+    try:
+        assert fig.tau == TAU_1 and fig.gap_formula == bi.softmax_uniformity_gap(TAU_1)
+        assert abs(fig.gap_sampled - fig.gap_formula) < 0.02 * fig.gap_formula
+        _, p = fig.probs.get_data()
+        assert p[0] > 1 / VOCAB > p[-1] and np.all(np.diff(p) <= 0)  # sorted, around the uniform line
+        fig.update(gain=GAIN_1NAT)
+        assert abs(fig.gap_sampled - 1.0) < 0.05
+        fig.update(gain=8.0)  # exp(tau^2) far above V: the samples fall below the formula
+        assert fig.gap_sampled < 0.9 * fig.gap_formula
+        assert f"<b>{fig.gap_sampled:.3g}</b> nats from uniform" in fig.readout
+    finally:
+        fig.close()

@@ -20,6 +20,7 @@ import math
 import torch
 from torch import nn
 
+from theory_lib._bert_init_mlm import mlm_logit_std, softmax_uniformity_gap
 from theory_lib._checks import choice, integer, one_cpu_thread, positive
 
 __all__ = [
@@ -34,6 +35,8 @@ __all__ = [
     "layer_gradient_norms",
     "warmup_schedule",
     "train_loss_curves",
+    "mlm_logit_std",
+    "softmax_uniformity_gap",
 ]
 
 NORMS = ("post", "pre")
