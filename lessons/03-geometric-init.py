@@ -20,6 +20,9 @@
 #
 # **The source.** Su Jianlin, 《从几何视角来理解模型参数的初始化策略》 ("Understanding initialisation strategies from a geometric view"), Scientific Spaces, [kexue.fm/archives/7180](https://kexue.fm/archives/7180), 2020-01-16. The usual derivation asks for equal means and variances before and after a layer; Su's geometric reading starts from lesson 02's corollary instead: *two random vectors in high dimension are almost orthogonal*. So the $n$ columns of a random $n\times n$ matrix with entries of variance $1/n$ are nearly orthonormal, $W^\top W \approx I$, and $\|Wx\| \approx \|x\|$. His claims: any zero-mean distribution with that variance will do; for an $m\times n$ matrix with $m \ge n$ use variance $1/m$; $\operatorname{mean}\big((W^\top W - I)^2\big)$ shrinks like $1/n$; Xavier's $N\big(0, \frac{2}{\text{fan}_\text{in} + \text{fan}_\text{out}}\big)$ and He's $\sqrt2$ for ReLU follow the same logic.
 #
+# **You need:** lesson 02 (the angle between two random vectors), matrix products, the mean and variance of a sum of independent terms, and what Xavier and He initialisation are; $\chi^2$ and the digamma function help in step 6.
+# **You will be able to:** explain why entries of variance $1/n$ make a random layer nearly length-preserving, compute $E\,\operatorname{mean}((W^\top W - I)^2)$ exactly for any zero-mean law, derive Xavier's and He's factors, and say where the picture fails (single directions, rectangular layers, depth).
+#
 # Every formula below comes from `theory_lib.geometric_init` and `theory_lib.angles` (lesson 02), tested against independent routes; every number is computed by a cell.
 
 # %%
@@ -31,7 +34,8 @@ from IPython import get_ipython
 from IPython.display import Markdown, display
 
 from theory_lib import angles as ag, default_device, geometric_init as gi
-from theory_lib.figures.geometric_init import GeometricInitFigure, log_ratio_moments
+from theory_lib.figures.exercises import claims_table, show_exercises
+from theory_lib.figures.geometric_init import EXERCISES, GeometricInitFigure, OrthogonalColumnsFigure, log_ratio_moments
 
 # headless test runs set MPLBACKEND=Agg; JupyterLab gets live figures
 if os.environ.get("MPLBACKEND", "").lower() != "agg":
@@ -53,6 +57,18 @@ def random_matrix(m, n, distribution="normal", std=1.0):
         w = 2 * torch.randint(0, 2, (m, n), generator=g, device=device).to(torch.float64) - 1
     return std * w
 
+
+# %% [markdown]
+# ## The picture first
+#
+# Draw a random $n \times n$ matrix $W$ with independent entries of variance $1/n$ and look at its columns two at a time. Two columns $w_j, w_k$ span a plane; drawn in that plane with $w_j$ along the horizontal axis (its length marked by a tick), $w_k$ ends at a blue dot. If the columns were orthonormal, every dot would sit on the red star, at length 1 and 90° from $w_j$. At the slider's opening width the dots are scattered; raise $n$ and watch them gather at the star, while $W^\top W$ on the right turns into the identity. The lesson makes this exact, and shows where it stops being enough.
+
+# %%
+columns = OrthogonalColumnsFigure()
+columns.widget()
+
+# %%
+show_exercises(EXERCISES, columns)
 
 # %% [markdown]
 # ## Step 1 · the columns of a random matrix are nearly orthonormal
@@ -250,7 +266,15 @@ figure.widget()
 
 
 # %% [markdown]
-# ## The article's claims, computed live
+# The exercises below refer to this figure; "show me" sets its controls.
+
+# %%
+show_exercises(EXERCISES, figure)
+
+# %% [markdown]
+# ## Summary
+#
+# What the lesson established, each with its number computed here, and the verdict against the article.
 
 
 # %%
@@ -270,34 +294,52 @@ Wt = random_matrix(512, 128, std=1 / math.sqrt(512))
 tall = ((Wt @ Xr).norm(dim=0) / Xr.norm(dim=0)).mean().item()
 relu_plain, relu_he = stack_rms(256, 50, activation="relu"), stack_rms(256, 50, activation="relu", gain=math.sqrt(2))
 
+n_eig, width_narrow, depth_deep = 256, 8, 100
+W_sq = random_matrix(n_eig, n_eig, std=1 / math.sqrt(n_eig))
+ev_sq = torch.linalg.eigvalsh(W_sq.T @ W_sq)
+drift_narrow = log_ratio_moments(width_narrow, 1.0, torch.tensor([depth_deep]).numpy())[0][0]
 rows = [
-    "| the article says | computed here |",
-    "|---|---|",
-    "| mean((WᵀW − I)²) shrinks like 1/n | n × error = "
-    + ", ".join(f"{v:.3f} (n = {k})" for k, v in n_scaled.items())
-    + " |",
-    "| any zero-mean law with variance 1/n will do | RMS ‖x₅₀‖/‖x₀‖, 50 linear layers, n = 256: "
-    + ", ".join(f"{d} {v:.3f}" for d, v in laws.items())
-    + " |",
-    f"| m × n with m ≥ n: variance 1/m | 512 × 128: mean ‖Wx‖/‖x‖ = {tall:.3f} |",
-    f"| Xavier: N(0, 2/(fan_in + fan_out)) | xavier_std(784, 256) = {gi.xavier_std(784, 256):.4f} |",
-    f"| ReLU halves the signal; He multiplies the std by √2 | RMS after 50 ReLU layers: std 1/√n → {relu_plain:.2e}, He → {relu_he:.3f} |",
+    (
+        "mean((WᵀW − I)²) shrinks like 1/n",
+        "Su",
+        "n × error = " + ", ".join(f"{v:.3f} (n = {k})" for k, v in n_scaled.items()) + "; exactly (n + κ − 2)/n²",
+        all(abs(v - 1) < 0.1 for v in n_scaled.values()),
+    ),
+    (
+        "any zero-mean law with variance 1/n will do",
+        "Su",
+        "RMS ‖x₅₀‖/‖x₀‖, 50 linear layers, n = 256: " + ", ".join(f"{d} {v:.3f}" for d, v in laws.items()),
+        max(laws.values()) / min(laws.values()) < 1.5,
+    ),
+    ("m × n with m ≥ n: variance 1/m", "Su", f"512 × 128: mean ‖Wx‖/‖x‖ = {tall:.3f}", abs(tall - 1) < 0.02),
+    (
+        "Xavier: N(0, 2/(fan_in + fan_out))",
+        "Su",
+        f"xavier_std(784, 256) = {gi.xavier_std(784, 256):.4f} = √(2/1040) = {math.sqrt(2 / 1040):.4f}",
+        math.isclose(gi.xavier_std(784, 256), math.sqrt(2 / 1040)),
+    ),
+    (
+        "ReLU halves the signal; He multiplies the std by √2",
+        "Su",
+        f"RMS after 50 ReLU layers: std 1/√n → {relu_plain:.2e}, He → {relu_he:.3f}",
+        relu_plain < 1e-3 and 0.5 < relu_he < 2,
+    ),
+    (
+        "WᵀW ≈ I, so ‖Wx‖ ≈ ‖x‖",
+        "Su",
+        f"true for a typical x; square W, n = {n_eig}: eigenvalues of WᵀW from {ev_sq.min().item():.2g} to "
+        f"{ev_sq.max().item():.2f}, so some directions nearly vanish",
+        None,
+    ),
+    (
+        "variance 1/n keeps the length through depth",
+        "a natural reading",
+        f"typical ‖x_L‖/‖x₀‖ after {depth_deep} linear layers at n = {width_narrow}: e^({drift_narrow:.2f}) = "
+        f"{math.exp(drift_narrow):.2g} (the mean square stays 1)",
+        math.exp(drift_narrow) > 0.5,
+    ),
 ]
-display(Markdown("\n".join(rows)))
+display(Markdown(claims_table(rows)))
 
 # %% [markdown]
-# All five hold. The two qualifications from steps 2 and 6 stand beside them: $W^\top W \approx I$ is an average statement (single directions can be stretched by up to $2$), and through many layers the typical length drifts like $e^{-L/(2n)}$ even at the right variance.
-#
-# ## Try this
-
-# %%
-# the numbers the questions quote, computed (the slider moves the gain in steps of 0.01)
-he_gain = math.sqrt(2)  # relu: (g / sqrt 2)^l is flat at g = sqrt 2
-cross_layer = math.log(1000) / math.log(1.1)  # linear, g = 1.1: the theory 1.1^l reaches 1000 here
-display(
-    Markdown(f"""
-1. Choose `relu` and depth 50, then raise the gain from $1$ towards $\\sqrt2 = {he_gain:.4f}$. How does the blue line move, and between which two neighbouring positions of the gain slider does the red theory line turn from falling to rising?
-2. With `linear` layers, set the gain to $1.1$ and the depth to $100$. The red theory line $1.1^l$ reaches $1000$ at layer $l = {cross_layer:.1f}$. Where does the blue line reach $1000$, and why later? (Step 6: what does the typical path do at $n = 128$?)
-3. At gain $1$, compare width $n = 8$ with $n = 256$. Why do the grey paths and the red dotted band sag below $1$ at small $n$ although the mean-square theory says $1$? Then switch `entries` to `rademacher` at $n = 4$: which number in the readout changes, and why? Why does the red dotted band disappear?
-""")
-)
+# **Where the article is loose.** Its five claims hold as averages. "$W^\top W \approx I$" holds entry by entry, not as an operator: a square random layer stretches some directions by almost 2 and nearly kills others (step 2), so $\|Wx\| \approx \|x\|$ is a statement about a typical $x$. Its rule "variance $1/m$" for an $m \times n$ layer keeps the length, not the per-unit scale that the usual fan-in rule keeps (step 4). And one layer's argument does not survive depth: at the right variance the mean square is kept, but the typical length drifts like $e^{-L/(2n)}$ (step 6), so a deep, narrow network loses its signal unless $n \gg L$.

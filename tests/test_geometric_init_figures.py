@@ -120,3 +120,27 @@ def test_legend_names_only_the_lines_drawn(init_figure):
     assert not init_figure.typical[0].get_xydata().size and len(labels()) == 2
     init_figure.update(activation="tanh")  # no closed form
     assert not init_figure.theory.get_xydata().size and labels() == ["RMS over 16 inputs"]
+
+
+# ---------------------------------------------------------------------------- the opening picture
+def test_columns_turn_orthonormal_as_n_grows():
+    """Each drawn tip is w_k in the plane of (w_j, w_k): its length and its angle to w_j agree with the
+    pair's entries of W^T W; the angles' spread about 90° follows lesson 02's law and shrinks with n."""
+    from theory_lib import angles as ag
+    from theory_lib.figures.geometric_init import OrthogonalColumnsFigure
+    from theory_lib.figures.geometric_init.columns import PAIRS
+
+    fig = OrthogonalColumnsFigure(offscreen=True)
+    try:
+        spreads = []
+        for n in (2, 4, 16, 64, 256, 512):
+            fig.update(n=n)
+            x, y = fig.tips.get_data()
+            assert len(x) == PAIRS and np.all(y >= 0)
+            spreads.append(fig.angle_sd)
+            if n >= 16:  # 120 pairs: the root mean square within 25% of lesson 02's s.d.
+                assert fig.angle_sd == pytest.approx(math.degrees(math.sqrt(ag.angle_variance(n))), rel=0.25)
+                assert fig.error == pytest.approx((n + 1) / n**2, rel=0.5)  # one matrix: (n + 1)/n^2 on average
+        assert spreads[-1] < spreads[0] / 10 and spreads == sorted(spreads, reverse=True)
+    finally:
+        fig.close()

@@ -1,4 +1,4 @@
-"""Lesson 03 figure: W^T W of a random layer, its off-diagonal entries, and norms through depth."""
+"""Lesson 03, the synthesis figure: W^T W of a random layer, its off-diagonal entries, and norms through depth."""
 
 from __future__ import annotations
 
