@@ -26,9 +26,10 @@ NUMBER = r"[-−]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+−]?\d+)?"
 OPS = {"<": operator.lt, ">": operator.gt, "≤": operator.le, "≥": operator.ge}
 # "0.3 < 0.25", "τ = 0.3 < 1/n = 0.25", "a_T = 1e-5 ≤ tol": a number, an operator, then either a
 # number or a short label "= number". Readouts write every comparison they state this way.
-# A number inside an expression ("ηL/2 < 1", "< 1/n" with no "= value") is no operand.
+# A number inside an expression ("ηL/2 < 1", "< 1/n" with no "= value") is no operand. A label
+# stops at punctuation, Chinese full-width punctuation too ("τ = 1.2 > 1：……；n = 2" is one comparison).
 OPERAND = rf"(?<![\w/.*^·×]){NUMBER}(?![\w/.^·×])"
-COMPARISON = re.compile(rf"({OPERAND})\s*([<>≤≥])\s*(?:([^<>≤≥=;:,()]{{0,24}}?)=\s*)?({OPERAND})")
+COMPARISON = re.compile(rf"({OPERAND})\s*([<>≤≥])\s*(?:([^<>≤≥=;:,()；：，（）。]{{0,24}}?)=\s*)?({OPERAND})")
 
 
 def _number(text: str) -> float:
@@ -54,6 +55,7 @@ def test_readout_checker_finds_a_false_comparison():
     assert readout_contradictions("converges iff ηL/2 < 1, here 2.5 < 1/n = 0.25") == [
         "'2.5 < 1/n = 0.25' is false (2.5 < 0.25)"
     ]
+    assert readout_contradictions("2 sinh(1)/n = 1.175 &gt; 1：这个上界允许极差变大；n = 2 需要精确映射") == []
 
 
 def test_registry_is_not_empty():
