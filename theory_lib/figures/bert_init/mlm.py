@@ -16,6 +16,7 @@ import torch
 from matplotlib.ticker import FixedFormatter
 
 from theory_lib import bert_init as bi
+from theory_lib._checks import one_cpu_thread
 from theory_lib.figures.base import InteractiveFigure
 from theory_lib.figures.controls import LogSlider
 from theory_lib.figures.style import sparse_log_ticks
@@ -39,9 +40,10 @@ def _standard_logits() -> torch.Tensor:
 def sampled(tau: float) -> tuple[float, float, np.ndarray]:
     """At logit std tau: the sampled gap log V - mean entropy (nats), the mean largest probability, and
     row 0's probabilities in rank order (descending)."""
-    logp = torch.log_softmax(tau * _standard_logits(), dim=-1)  # (ROWS, VOCAB)
-    p = logp.exp()
-    entropy = -(p * logp).sum(-1)
+    with one_cpu_thread("cpu"):  # a few hundred thousand exps: threads cost more than they save
+        logp = torch.log_softmax(tau * _standard_logits(), dim=-1)  # (ROWS, VOCAB)
+        p = logp.exp()
+        entropy = -(p * logp).sum(-1)
     return math.log(VOCAB) - entropy.mean().item(), p.max(-1).values.mean().item(), p[0].numpy()
 
 
