@@ -19,7 +19,8 @@ import math
 
 import torch
 
-from theory_lib._checks import as_float_tensor, choice, integer
+from theory_lib import _checks
+from theory_lib._checks import as_float_tensor, choice, fits, integer, public, shorten
 
 __all__ = [
     "angle_log_normalizer",
@@ -42,6 +43,7 @@ _QUAD_NODES = 64  # Gauss-Legendre nodes per integral (error far below float64 r
 _TAIL = 40.0  # integrate until the integrand has fallen by e^-40 from its maximum
 _VECTOR_CHUNK = 1 << 24  # at most this many Gaussian coordinates in memory at once ("vectors")
 _BETA_CHUNK = 1 << 21  # pairs per round of the "beta" sampler (bounds its float64 temporaries)
+_CDF_CHUNK = 1 << 15  # angles per round of angle_cdf's quadrature (64 nodes each: 16 MiB temporaries)
 
 
 # ---------------------------------------------------------------------------- small helpers
@@ -61,10 +63,13 @@ def _theta(name, theta):
 def _log_sin(x: torch.Tensor) -> torch.Tensor:
     """log sin(x) for x in [0, pi], accurate near pi/2 (where sin is close to 1) and near 0, pi."""
     c = torch.cos(x)
-    near_half_pi = 0.5 * torch.log1p(-c * c)  # no rounding of sin(x) ~ 1 to exactly 1
-    return torch.where(c.abs() < 0.7, near_half_pi, torch.log(torch.sin(x)))
+    mid = c.abs() < 0.7
+    cm = torch.where(mid, c, 0.0)  # each branch sees only its own inputs: no NaN gradient behind the where
+    near_half_pi = 0.5 * torch.log1p(-cm * cm)  # no rounding of sin(x) ~ 1 to exactly 1
+    return torch.where(mid, near_half_pi, torch.log(torch.where(mid, 1.0, torch.sin(x))))
 
 
+@public({"n": 5}, extremes={"n": [2, 3, 10**9]})
 def angle_log_normalizer(n: int) -> float:
     """log C_n with C_n = Gamma(n/2) / (Gamma((n-1)/2) sqrt(pi)), the constant of p_n(theta).
 
@@ -106,6 +111,7 @@ def _trigamma(x: float) -> float:
 
 
 # ---------------------------------------------------------------------------- densities
+@public({"theta": [0.3, 1.2], "n": 5}, spans={"theta": (1e-6, 3.14159)}, extremes={"n": [2, 10**9]})  # -inf at 0
 def angle_log_pdf(theta, n: int):
     """log p_n(theta) = log C_n + (n - 2) log sin(theta) on [0, pi]; -inf outside.
 
@@ -115,12 +121,19 @@ def angle_log_pdf(theta, n: int):
     t, x = _theta("theta", theta)
     n = integer("n", n, minimum=2)
     inside = (x >= 0) & (x <= math.pi)
-    xc = x.clamp(0.0, math.pi)
-    body = (n - 2) * _log_sin(xc) if n > 2 else torch.zeros_like(xc)  # n = 2: uniform, 0*log 0 = 0
-    out = torch.where(inside, angle_log_normalizer(n) + body, torch.full_like(x, -math.inf))
+    open_ = inside & (torch.sin(x) > 0)  # sin = 0 (theta = 0): the limit, with gradient 0 (no 0 * inf)
+    xs = torch.where(open_, x, _HALF_PI)
+    body = (n - 2) * _log_sin(xs) if n > 2 else torch.zeros_like(xs)  # n = 2: uniform, 0*log 0 = 0
+    edge = torch.full_like(x, -math.inf if n > 2 else 0.0)
+    out = torch.where(inside, angle_log_normalizer(n) + torch.where(open_, body, edge), torch.full_like(x, -math.inf))
     return _wrap(out.to(t.dtype), theta)
 
 
+@public(
+    {"theta": [0.3, 1.2], "n": 5},
+    spans={"theta": (0.0, 3.14159)},
+    extremes={"n": [2, 10**9], "theta": [[0.0, 1.5707963267948966, 3.141592653589793]]},
+)
 def angle_pdf(theta, n: int):
     """p_n(theta) = Gamma(n/2) / (Gamma((n-1)/2) sqrt(pi)) sin^{n-2}(theta) on [0, pi], 0 outside.
 
@@ -131,6 +144,7 @@ def angle_pdf(theta, n: int):
     return _wrap(torch.exp(log_p).to(t.dtype), theta)
 
 
+@public({"eta": [0.3, -0.2], "n": 5}, spans={"eta": (-0.999, 0.999)}, extremes={"n": [3, 10**9]})
 def cosine_log_pdf(eta, n: int):
     """log density of eta = cos(theta): log C_n + ((n-3)/2) log(1 - eta^2) on [-1, 1], -inf outside.
 
@@ -141,18 +155,22 @@ def cosine_log_pdf(eta, n: int):
     n = integer("n", n, minimum=2)
     e = t.to(torch.float64)
     inside = (e >= -1) & (e <= 1)
-    ec = e.clamp(-1.0, 1.0)
+    open_ = (e > -1) & (e < 1)  # at +-1: the limit, with gradient 0 (no 0 * inf)
+    ec = torch.where(open_, e, 0.0)
     body = 0.5 * (n - 3) * torch.log1p(-ec * ec) if n != 3 else torch.zeros_like(ec)
-    out = torch.where(inside, angle_log_normalizer(n) + body, torch.full_like(e, -math.inf))
+    edge = torch.full_like(e, 0.0 if n == 3 else -math.inf if n > 3 else math.inf)
+    out = torch.where(inside, angle_log_normalizer(n) + torch.where(open_, body, edge), torch.full_like(e, -math.inf))
     return _wrap(out.to(t.dtype), eta)
 
 
+@public({"eta": [0.3, -0.2], "n": 5}, spans={"eta": (-1.0, 1.0)}, extremes={"n": [3, 10**9], "eta": [[-1.0, 0.0, 1.0]]})
 def cosine_pdf(eta, n: int):
     """Density of eta = cos(theta): C_n (1 - eta^2)^{(n-3)/2} on [-1, 1], 0 outside."""
     t = as_float_tensor("eta", eta, min_dim=0)
     return _wrap(torch.exp(cosine_log_pdf(t.to(torch.float64), n)).to(t.dtype), eta)
 
 
+@public({"theta": [0.3, 1.2], "n": 5}, spans={"theta": (-10.0, 10.0)}, extremes={"n": [3, 10**9]})
 def laplace_pdf(theta, n: int):
     """The article's normal approximation: N(pi/2, 1/(n-2)), from log sin^{n-2} theta ~ -(n-2)(theta - pi/2)^2 / 2.
 
@@ -199,6 +217,11 @@ def _log_mass(hi: torch.Tensor, width: torch.Tensor, m, log_c) -> torch.Tensor:
     return log_c + log_sum + torch.log(half)  # log 0 = -inf for empty intervals
 
 
+@public(
+    {"theta": [0.3, 1.2], "n": 5},
+    spans={"theta": (-1.0, 4.0)},
+    extremes={"n": [2, 10**9], "theta": [[0.0, 1.5707963267948966, 3.141592653589793]]},
+)
 def angle_cdf(theta, n: int):
     """P(angle <= theta) = C_n int_0^theta sin^{n-2}(phi) d phi; 0 below 0, 1 above pi.
 
@@ -208,13 +231,20 @@ def angle_cdf(theta, n: int):
     """
     t, x = _theta("theta", theta)
     n = integer("n", n, minimum=2)
-    folded = torch.minimum(x, math.pi - x).clamp(0.0, _HALF_PI)  # distance to the nearer end
-    lower = torch.exp(_log_mass(folded, folded, n - 2, angle_log_normalizer(n)))  # F(folded) <= 1/2
+    # distance to the nearer end; a where, not torch.minimum, so pi/2 keeps its whole gradient
+    folded = torch.where(x <= _HALF_PI, x, math.pi - x).clamp(0.0, _HALF_PI) + 0.0  # + 0.0: -0.0 becomes 0.0
+    pos = folded > 0  # F(0) = 0 is set, not computed: log 0 would give a NaN gradient
+    log_c, flat = angle_log_normalizer(n), torch.where(pos, folded, _HALF_PI).reshape(-1)
+    lower = torch.cat(  # F(folded) <= 1/2, in chunks that bound the (chunk, nodes) temporaries
+        [torch.exp(_log_mass(c, c, n - 2, log_c)) for c in flat.split(_CDF_CHUNK)]
+    ).reshape(folded.shape)
+    lower = torch.where(pos, lower, 0.0)
     out = torch.where(x <= _HALF_PI, lower, 1.0 - lower)
     out = torch.where(x < 0, torch.zeros_like(out), torch.where(x > math.pi, torch.ones_like(out), out))
     return _wrap(out.to(t.dtype), theta)
 
 
+@public({"n": 5, "eps": [0.1, 0.2]}, spans={"eps": (1e-300, 10.0)}, extremes={"n": [2, 10**9]}, kinds={"n": "int"})
 def prob_near_orthogonal(n, eps):
     """P(|theta - pi/2| < eps) = 2 C_n int_{pi/2 - eps}^{pi/2} sin^{n-2}(phi) d phi, exactly.
 
@@ -224,11 +254,11 @@ def prob_near_orthogonal(n, eps):
     """
     t = as_float_tensor("eps", eps, min_dim=0)
     if not (t > 0).all():
-        raise ValueError(f"eps must be > 0 (a half-width in radians), got {eps!r}")
+        raise ValueError(f"eps must be > 0 (a half-width in radians), got {shorten(eps)}")
     e = t.to(torch.float64).clamp(max=_HALF_PI)
     if isinstance(n, torch.Tensor):
         if n.is_floating_point() or n.is_complex() or n.dtype == torch.bool or n.numel() == 0 or n.min() < 2:
-            raise ValueError(f"n must be integers >= 2, got a tensor of dtype {n.dtype}")
+            raise ValueError(f"n must be an integer tensor with values >= 2, got {shorten(n)}")
         values = n.to("cpu").reshape(-1).tolist()
         log_c = torch.tensor([angle_log_normalizer(int(v)) for v in values], dtype=torch.float64)
         log_c = log_c.reshape(n.shape).to(e.device)
@@ -241,6 +271,7 @@ def prob_near_orthogonal(n, eps):
     return _wrap(out.to(t.dtype), eps if not isinstance(n, torch.Tensor) else n)
 
 
+@public({"n": 5}, extremes={"n": [2, 10**9]})
 def angle_variance(n: int) -> float:
     """Var(theta) = E[(theta - pi/2)^2] = psi'(n/2) / 2, exactly (psi' the trigamma function).
 
@@ -253,6 +284,7 @@ def angle_variance(n: int) -> float:
     return 0.5 * _trigamma(n / 2)
 
 
+@public({"n": 5}, extremes={"n": [3, 10**9]})
 def variance_relative_errors(n: int) -> tuple[float, float]:
     """Relative errors of the two one-line formulas for Var(theta) against the exact psi'(n/2)/2:
 
@@ -296,6 +328,7 @@ def _standard_gamma(shape: float, count: int, *, generator, device) -> torch.Ten
     return out
 
 
+@public({"n": 5, "num_pairs": 4}, extremes={"n": [2, 10**5], "num_pairs": [1, 10**4]})
 def sample_angles(
     n: int, num_pairs: int, *, method: str = "vectors", device=None, generator=None, dtype=None
 ) -> torch.Tensor:
@@ -312,12 +345,8 @@ def sample_angles(
     n = integer("n", n, minimum=2)
     num_pairs = integer("num_pairs", num_pairs, minimum=1)
     method = choice("method", method, METHODS)
-    if generator is not None and device is None:
-        device = generator.device
-    device = torch.device(device) if device is not None else torch.device("cpu")
-    dtype = dtype or torch.get_default_dtype()
-    if not dtype.is_floating_point:
-        raise ValueError(f"dtype must be a floating dtype, got {dtype}")
+    device, generator, dtype = _checks.sampling(device, generator, dtype)
+    fits("num_pairs", num_pairs, num_pairs, bytes_per=dtype.itemsize)
 
     out = torch.empty(num_pairs, dtype=dtype, device=device)
     if method == "beta":
@@ -327,7 +356,11 @@ def sample_angles(
             out[start : start + k] = 2 * torch.atan2(torch.sqrt(g[k:]), torch.sqrt(g[:k]))
         return out
 
-    chunk = max(1, _VECTOR_CHUNK // (2 * n))  # pairs per chunk
+    if 2 * n > _VECTOR_CHUNK:  # one pair is more than a chunk: stream its coordinates
+        for i in range(num_pairs):
+            out[i] = _one_long_pair(n, generator=generator, device=device, dtype=dtype)
+        return out
+    chunk = _VECTOR_CHUNK // (2 * n)  # pairs per chunk
     for start in range(0, num_pairs, chunk):
         k = min(chunk, num_pairs - start)
         uv = torch.randn(2, k, n, generator=generator, device=device, dtype=dtype)  # (2, k, n)
@@ -336,3 +369,16 @@ def sample_angles(
         summ = torch.linalg.vector_norm(uv[0] + uv[1], dim=-1)  # (k,) = 2 cos(theta/2)
         out[start : start + k] = 2 * torch.atan2(diff, summ)
     return out
+
+
+def _one_long_pair(n: int, *, generator, device, dtype) -> torch.Tensor:
+    """The angle of one pair in R^n drawn in blocks of coordinates: |u|^2, |v|^2 and <u, v> summed
+    block by block, then theta = 2 atan2(|u^ - v^|, |u^ + v^|) with |u^ -+ v^|^2 = 2 -+ 2 cos."""
+    uu = vv = uv = torch.zeros((), dtype=torch.float64, device=device)
+    block = _VECTOR_CHUNK // 2
+    for start in range(0, n, block):
+        uv_k = torch.randn(2, min(block, n - start), generator=generator, device=device, dtype=dtype)
+        u, v = uv_k.to(torch.float64)
+        uu, vv, uv = uu + u @ u, vv + v @ v, uv + u @ v
+    cos = (uv / torch.sqrt(uu * vv)).clamp(-1.0, 1.0)
+    return 2 * torch.atan2(torch.sqrt(2 - 2 * cos), torch.sqrt(2 + 2 * cos)).to(dtype)

@@ -20,8 +20,9 @@ import math
 import torch
 from torch import nn
 
+from theory_lib import _checks
 from theory_lib._bert_init_mlm import mlm_logit_std, softmax_uniformity_gap
-from theory_lib._checks import choice, integer, one_cpu_thread, positive
+from theory_lib._checks import as_float_tensor, choice, integer, one_cpu_thread, positive, public
 
 __all__ = [
     "truncation_factor",
@@ -46,16 +47,14 @@ NORMS = ("post", "pre")
 def _as_bound(bound):
     """A positive bound as a float64 tensor (scalars and tensors alike)."""
     if isinstance(bound, torch.Tensor):
-        b = bound.to(torch.float64)
-        if b.numel() == 0 or not torch.isfinite(b).all() or (b <= 0).any():
-            raise ValueError(
-                "bound must be finite and > 0 everywhere, got "
-                f"{bound if bound.numel() <= 4 else 'a tensor with bad entries'}"
-            )
+        b = as_float_tensor("bound", bound, min_dim=0).to(torch.float64)
+        if (b <= 0).any():
+            raise ValueError(f"bound must be finite and > 0 everywhere, got {_checks.shorten(bound)}")
         return b
     return torch.tensor(positive("bound", bound), dtype=torch.float64)
 
 
+@public({"bound": [2.0, 0.5]}, extremes={"bound": [[1e-200, 1e-3, 2.0, 1e300]]}, kinds={"bound": "tensor"})
 def truncation_factor(bound=2.0):
     """std(Z | |Z| <= b) for Z ~ N(0, 1): the factor truncation at +-b sigma puts on the std.
 
@@ -66,23 +65,28 @@ def truncation_factor(bound=2.0):
     Returns a float for a number, a float64 tensor for a tensor.
     """
     b = _as_bound(bound)
-    x = b * b / 2
+    big = b > 1e-3
+    # the gamma branch sees neither a tiny b (0/0) nor a huge one (b^2 = inf); above 40 the factor is 1 - e^-800
+    x = torch.where(big, b.clamp(max=40.0), 1.0) ** 2 / 2
     var = torch.special.gammainc(torch.full_like(x, 1.5), x) / torch.special.gammainc(torch.full_like(x, 0.5), x)
-    small = b / math.sqrt(3.0) * (1 - b * b / 15)  # series, error O(b^4): where P(a, b^2/2) underflows
-    out = torch.where(b > 1e-3, var.sqrt(), small)
+    bs = torch.where(big, 0.0, b)
+    small = bs / math.sqrt(3.0) * (1 - bs * bs / 15)  # series, error O(b^4): where P(a, b^2/2) underflows
+    out = torch.where(big, var.sqrt(), small)
     return out if isinstance(bound, torch.Tensor) else out.item()
 
 
+@public({"std": 0.02}, extremes={"std": [1e-300, 1e300], "bound": [1e-200, 1e300]})
 def truncated_normal_std(std, bound=2.0):
     """The actual std of N(0, std^2) truncated at +-bound*std: std * truncation_factor(bound)."""
     if isinstance(std, torch.Tensor):
-        s = std.to(torch.float64)
-        if s.numel() == 0 or not torch.isfinite(s).all() or (s <= 0).any():
-            raise ValueError("std must be finite and > 0 everywhere")
+        s = as_float_tensor("std", std, min_dim=0).to(torch.float64)
+        if (s <= 0).any():
+            raise ValueError(f"std must be finite and > 0 everywhere, got {_checks.shorten(std)}")
         return s * truncation_factor(_as_bound(bound).to(s.device))
     return positive("std", std) * truncation_factor(bound)
 
 
+@public({"shape": (6,)}, extremes={"std": [1e-300, 1e30], "bound": [1e-200, 1e300], "shape": [(0,), 3, (10**3, 10**3)]})
 def sample_truncated_normal(
     shape, std=1.0, bound=2.0, *, device=None, generator=None, dtype=torch.float32
 ) -> torch.Tensor:
@@ -93,9 +97,13 @@ def sample_truncated_normal(
     """
     std = positive("std", std)
     b = positive("bound", bound)
-    if isinstance(shape, int):
-        shape = (shape,)
+    if not isinstance(shape, (tuple, list, torch.Size)):
+        shape = (integer("shape", shape, minimum=0),)
     shape = tuple(integer("shape", s, minimum=0) for s in shape)
+    _checks.fits("shape", shape, math.prod(shape))
+    device, generator, dtype = _checks.sampling(device, generator, dtype)
+    if std * min(b, 10.0) > torch.finfo(dtype).max:  # |draws| <= std * min(b, ~8.3): erfinv of a double < 1
+        raise ValueError(f"std must keep std * bound within {dtype}'s range, got std={std:g}, bound={b:g}")
     edge = math.erf(b / math.sqrt(2.0))
     v = torch.rand(shape, generator=generator, device=device, dtype=torch.float64)  # (*shape,)
     z = math.sqrt(2.0) * torch.erfinv((2.0 * v - 1.0) * edge)  # inverse CDF of the truncated N(0, 1)
@@ -103,6 +111,7 @@ def sample_truncated_normal(
 
 
 # ---------------------------------------------------------------- the residual path
+@public({"depth": 4}, extremes={"depth": [1, 10**6], "sigma": [0.0, 1e300]})
 def post_norm_weights(depth: int, sigma: float = 1.0, *, device=None) -> torch.Tensor:
     """Weights of x_0, F_0, ..., F_{l-1} in the output of ``depth`` Post Norm blocks at init.
 
@@ -112,14 +121,16 @@ def post_norm_weights(depth: int, sigma: float = 1.0, *, device=None) -> torch.T
     sigma = 1 is the article's 2^{-l/2}. The squared weights, the F's counted with sigma^2,
     sum to 1: the output keeps unit variance.
     """
-    depth = integer("depth", depth, minimum=1)
+    depth = integer("depth", depth, minimum=1, maximum=10**7)
     sigma = positive("sigma", sigma, allow_zero=True)
+    device = _checks.device("device", device)
     log_a = -0.5 * math.log1p(sigma * sigma)  # log of the per-block factor 1/sqrt(1+sigma^2)
     exponents = torch.arange(depth, 0, -1, dtype=torch.float64, device=device)  # F_k: l-k = l, ..., 1
     powers = torch.cat([exponents[:1], exponents])  # x_0 shares F_0's exponent l
     return torch.exp(log_a * powers)
 
 
+@public({"depth": 4}, extremes={"depth": [1, 10**6], "sigma": [0.0, 1e300]})
 def pre_norm_weights(depth: int, sigma: float = 1.0, *, final_norm: bool = True, device=None) -> torch.Tensor:
     """Weights of x_0, F_0, ..., F_{l-1} in the output of ``depth`` Pre Norm blocks at init.
 
@@ -127,12 +138,17 @@ def pre_norm_weights(depth: int, sigma: float = 1.0, *, final_norm: bool = True,
     1 + l sigma^2, so after the usual final Norm every weight is 1/sqrt(1 + l sigma^2) (the
     default; ``final_norm=False`` gives the raw ones). Shape (depth + 1,), float64.
     """
-    depth = integer("depth", depth, minimum=1)
+    depth = integer("depth", depth, minimum=1, maximum=10**7)
     sigma = positive("sigma", sigma, allow_zero=True)
+    final_norm = _checks.boolean("final_norm", final_norm)
+    device = _checks.device("device", device)
     scale = 1.0 / math.sqrt(1.0 + depth * sigma * sigma) if final_norm else 1.0
     return torch.full((depth + 1,), scale, dtype=torch.float64, device=device)
 
 
+@public(
+    {"width": 32, "std": 0.02}, extremes={"width": [1, 10**6], "std": [1e-300, 1e30], "bound": [None, 1e-200, 1e300]}
+)
 def branch_variance(width: int, std: float, hidden: int | None = None, bound: float | None = 2.0) -> float:
     """sigma^2 of the toy's branch F(x) = W2 relu(W1 x) on an input of unit variance.
 
@@ -142,8 +158,9 @@ def branch_variance(width: int, std: float, hidden: int | None = None, bound: fl
     """
     width = integer("width", width, minimum=1)
     hidden = width if hidden is None else integer("hidden", hidden, minimum=1)
-    s = positive("std", std) if bound is None else truncated_normal_std(std, bound)
-    return hidden * width * s**4 / 2.0
+    std = positive("std", std, maximum=1e30)
+    s = std if bound is None else truncated_normal_std(std, bound)
+    return hidden * width * s**4 / 2.0  # at most 2^62 * 1e120: finite
 
 
 # ---------------------------------------------------------------- a small, real residual stack
@@ -152,10 +169,11 @@ def _std_list(std) -> list[float]:
     if isinstance(std, (list, tuple)):
         if not std:
             raise ValueError("std must not be an empty sequence")
-        return [positive("std", s) for s in std]
-    return [positive("std", std)]
+        return [positive("std", s, maximum=1e30) for s in std]
+    return [positive("std", std, maximum=1e30)]
 
 
+@public({"width": 4, "depth": 2, "d_in": 3}, extremes={"std": [1e-30, 10.0, [0.01, 0.1]], "bound": [None, 1e-3]})
 class ResidualStack(nn.Module):
     """``depth`` residual blocks of width ``width``, with branch F(x) = W2 relu(W1 x + b1) + b2.
 
@@ -197,6 +215,8 @@ class ResidualStack(nn.Module):
         hidden = width if hidden is None else integer("hidden", hidden, minimum=1)
         if bound is not None:
             bound = positive("bound", bound)
+        device, generator, dtype = _checks.sampling(device, generator, dtype)
+        _checks.fits("width", width, len(stds) * depth * (2 * hidden + 4) * width)
         self.width, self.depth, self.hidden, self.stds, self.bound = width, depth, hidden, stds, bound
         R = len(stds)
         kw = dict(device=device, dtype=dtype)
@@ -257,6 +277,7 @@ class ResidualStack(nn.Module):
         return (y, states) if return_states else y
 
 
+@public({"n": 8, "d_in": 3}, extremes={"frequency": [1e-6, 1e6], "seed": [0, 2**63 - 1]})
 def synthetic_task(n: int = 256, d_in: int = 16, *, frequency: float = 2.0, seed: int = 0, device=None):
     """A fixed regression task: u ~ N(0, I), y = sum_j a_j sin(frequency * v_j . u), standardised.
 
@@ -265,8 +286,10 @@ def synthetic_task(n: int = 256, d_in: int = 16, *, frequency: float = 2.0, seed
     """
     n = integer("n", n, minimum=2)
     d_in = integer("d_in", d_in, minimum=1)
-    frequency = positive("frequency", frequency)
-    g = torch.Generator().manual_seed(integer("seed", seed, minimum=0))
+    frequency = _checks.real("frequency", frequency, lo=1e-6, hi=1e6)  # below 1e-6 float32 y has no spread
+    _checks.fits("n", n, n * d_in)
+    device = _checks.device("device", device)
+    g = torch.Generator().manual_seed(_checks.seed("seed", seed))
     u = torch.randn(n, d_in, generator=g)  # (n, d_in)
     v = torch.randn(d_in, 32, generator=g) / math.sqrt(d_in)  # (d_in, 32)
     a = torch.randn(32, 1, generator=g)  # (32, 1)
@@ -279,6 +302,7 @@ def _mse_per_run(model, u, y):
     return ((model(u) - y) ** 2).mean(dim=(1, 2))  # (R,)
 
 
+@public({"width": 4, "depth": 2, "n": 8}, extremes={"std": [1e-3, [0.01, 0.1]], "wrt": ["states"], "bound": [None]})
 def layer_gradient_norms(
     width: int = 32,
     depth: int = 12,
@@ -299,7 +323,8 @@ def layer_gradient_norms(
     x_0..x_{depth-1}. float64, shape (depth,) for one std, (len(std), depth) for a sequence.
     """
     wrt = choice("wrt", wrt, ("weights", "states"))
-    seed = integer("seed", seed, minimum=0)
+    seed = integer("seed", seed, minimum=0, maximum=_checks.MAX_SEED - 1)
+    device = _checks.device("device", device)
     with one_cpu_thread(device):
         g = torch.Generator(device=device or "cpu").manual_seed(seed)
         model = ResidualStack(width, depth, norm, std, hidden=hidden, bound=bound, generator=g, device=device)
@@ -317,19 +342,24 @@ def layer_gradient_norms(
     return norms if isinstance(std, (list, tuple)) else norms[0]
 
 
+@public({"steps": 10, "warmup": 3}, extremes={"steps": [1, 10**6], "warmup": [0, 10**6]})
 def warmup_schedule(steps: int, warmup: int, decay: bool = False) -> torch.Tensor:
     """Learning-rate multipliers for t = 0..steps-1: min(1, (t+1)/warmup), 1 when warmup = 0.
 
     ``decay=True`` multiplies by (steps - t)/steps, the linear decay to 0 that BERT uses after
     its warmup.
     """
-    steps = integer("steps", steps, minimum=1)
+    steps = integer("steps", steps, minimum=1, maximum=10**7)
     warmup = integer("warmup", warmup, minimum=0)
+    decay = _checks.boolean("decay", decay)
     t = torch.arange(steps, dtype=torch.float64)
     ramp = torch.ones(steps, dtype=torch.float64) if warmup == 0 else torch.clamp((t + 1) / warmup, max=1.0)
     return ramp * (steps - t) / steps if decay else ramp
 
 
+@public(
+    {"width": 4, "depth": 2, "steps": 3, "n": 8, "warmups": (0, 2)}, extremes={"std": [[0.01, 0.1]], "bound": [None]}
+)
 def train_loss_curves(
     width: int = 32,
     depth: int = 12,
@@ -362,15 +392,19 @@ def train_loss_curves(
     losses)``, if given, is called after every 5th step with the losses so far, float64 on the
     CPU, (..., t) (not yet NaN-masked); it may raise to stop the run, and never changes its result.
     """
-    steps = integer("steps", steps, minimum=1)
+    steps = integer("steps", steps, minimum=1, maximum=10**6)
     lr = positive("lr", lr)
     stds = _std_list(std)
+    decay = _checks.boolean("decay", decay)
+    device = _checks.device("device", device)
+    dtype = _checks.dtype("dtype", dtype)
     if isinstance(warmups, int) or not warmups:
         raise ValueError(f"warmups must be a non-empty sequence of warmup lengths, got {warmups!r}")
     warmups = [integer("warmups", w, minimum=0) for w in warmups]
     schedules = torch.stack([warmup_schedule(steps, w, decay) for w in warmups])  # (W, steps)
-    seed = integer("seed", seed, minimum=0)
+    seed = integer("seed", seed, minimum=0, maximum=_checks.MAX_SEED - 1)
     S, W = len(stds), len(warmups)
+    _checks.fits("steps", steps, S * W * steps)
     with one_cpu_thread(device):
         g = torch.Generator(device=device or "cpu").manual_seed(seed)
         model = ResidualStack(

@@ -29,7 +29,8 @@ import numbers
 import numpy as np
 import torch
 
-from theory_lib._checks import as_float_tensor, integer
+from theory_lib import _checks
+from theory_lib._checks import as_float_tensor, fits, integer, public, real, shorten
 
 __all__ = [
     "ARTICLE_COEFFICIENT",
@@ -62,10 +63,7 @@ def _dims(name: str, n):
     if isinstance(n, torch.Tensor) or isinstance(n, (list, tuple)):
         t = as_float_tensor(name, n, min_dim=0).to(torch.float64)
         if (t < 2).any() or (t > MAX_DIM).any() or (t != torch.round(t)).any():
-            raise ValueError(
-                f"{name} must hold integers in [2, {MAX_DIM}] (dimensions), got "
-                f"values from {t.min().item():g} to {t.max().item():g}"
-            )
+            raise ValueError(f"{name} must hold integers in [2, {MAX_DIM}] (dimensions), got {shorten(n)}")
         return t, False
     v = integer(name, n, minimum=2, maximum=MAX_DIM)
     return torch.tensor(float(v), dtype=torch.float64), True
@@ -74,11 +72,11 @@ def _dims(name: str, n):
 def _vocab(name: str, N):
     """Vocabulary sizes (reals >= 2) as a float64 tensor, and whether the input was a scalar."""
     scalar = not isinstance(N, (torch.Tensor, list, tuple))
-    if scalar and (isinstance(N, bool) or not isinstance(N, numbers.Real)):
-        raise ValueError(f"{name} must be a real number >= 2, got {N!r}")
+    if scalar:
+        return torch.tensor(real(name, N, lo=2.0), dtype=torch.float64), True
     t = as_float_tensor(name, N, min_dim=0).to(torch.float64)
     if (t < 2).any():
-        raise ValueError(f"{name} must be >= 2 (a vocabulary size), got {t.min().item():g}")
+        raise ValueError(f"{name} must be >= 2 (a vocabulary size), got {shorten(N)}")
     return t, scalar
 
 
@@ -87,9 +85,9 @@ def _out(t: torch.Tensor, scalar: bool):
 
 
 def _device(device, generator):
-    if device is not None:
-        return torch.device(device)
-    return generator.device if generator is not None else torch.device("cpu")
+    device = _checks.device("device", device, generator=generator)
+    _checks.generator("generator", generator, device)
+    return device
 
 
 @functools.cache
@@ -116,6 +114,13 @@ def _log_norm(n: torch.Tensor) -> torch.Tensor:
 
 
 def _tilted(n: torch.Tensor):
+    """_tilted_rows in chunks of _CHUNK // _NODES dimensions (bounds the (k, nodes) temporaries)."""
+    flat = n.reshape(-1)
+    parts = [_tilted_rows(c) for c in flat.split(max(1, _CHUNK // _NODES))]
+    return (torch.cat([a for a, _ in parts]).reshape(n.shape), torch.cat([b for _, b in parts]).reshape(n.shape))
+
+
+def _tilted_rows(n: torch.Tensor):
     """log E[e^{n cos t}] and E_q[n cos t] for a tensor of dimensions (float64, any shape).
 
     With l(t) = n cos t + (n-2) log sin t and its peak t*, write the integrand relative to the
@@ -142,6 +147,7 @@ def _tilted(n: torch.Tensor):
     return log_mgf.reshape(shape), energy.reshape(shape)
 
 
+@public({"n": 5}, extremes={"n": [2, 10**7, [2.0, 10.0, 1e7]]})
 def entropy_terms(n):
     """The two terms of h_n: log E[e^{n cos t}] and E[e^{n cos t} n cos t] / E[e^{n cos t}].
 
@@ -154,6 +160,7 @@ def entropy_terms(n):
     return _out(log_mgf, scalar), _out(energy, scalar)
 
 
+@public({"n": 5}, extremes={"n": [2, 10**7, [2.0, 10.0, 1e7]]})
 def entropy_gap(n):
     """h_n = log E[e^{n cos t}] - E[e^{n cos t} n cos t]/E[e^{n cos t}], so that H ~ log N^2 + h_n.
 
@@ -165,6 +172,7 @@ def entropy_gap(n):
     return _out(log_mgf - energy, scalar)
 
 
+@public({"n": 5}, extremes={"n": [2, 10**7]})
 def entropy_coefficient(n):
     """h_n / n, which the article reads off numerically as about -0.24."""
     t, scalar = _dims("n", n)
@@ -172,6 +180,7 @@ def entropy_coefficient(n):
     return _out((log_mgf - energy) / t, scalar)
 
 
+@public()
 def entropy_coefficient_limit() -> float:
     """lim h_n / n = (1/2) log(1 - eta*^2) = (1/2) log eta* = -(1/2) log phi = -0.24061.
 
@@ -181,6 +190,7 @@ def entropy_coefficient_limit() -> float:
     return 0.5 * math.log((math.sqrt(5.0) - 1.0) / 2.0)
 
 
+@public()
 def entropy_gap_offset() -> float:
     """d in h_n = c n + d + O(1/n): d = log(phi) - (1/4) log 5 + 1/sqrt(5) - 3/5 = -0.07393.
 
@@ -191,12 +201,14 @@ def entropy_gap_offset() -> float:
     return math.log(phi) - 0.25 * math.log(5.0) + 1.0 / math.sqrt(5.0) - 0.6
 
 
+@public({"n": 5}, extremes={"n": [2, 10**7]})
 def entropy_gap_asymptotic(n):
     """The two-term Laplace expansion c n + d of h_n (error about 0.044/n)."""
     t, scalar = _dims("n", n)
     return _out(entropy_coefficient_limit() * t + entropy_gap_offset(), scalar)
 
 
+@public({"eta": [0.3, -0.2], "n": 5}, spans={"eta": (-0.999, 0.999)}, extremes={"n": [3, 10**7]})
 def cosine_log_densities(eta, n: int):
     """log p_n(eta) and log q_n(eta) for eta = cos t in [-1, 1].
 
@@ -206,7 +218,7 @@ def cosine_log_densities(eta, n: int):
     """
     e = as_float_tensor("eta", eta, min_dim=0)
     if ((e < -1) | (e > 1)).any():
-        raise ValueError("eta must lie in [-1, 1] (a cosine)")
+        raise ValueError(f"eta must lie in [-1, 1] (a cosine), got {shorten(eta)}")
     n = integer("n", n, minimum=2, maximum=MAX_DIM)
     e64 = e.to(torch.float64)
     nt = torch.tensor(float(n), dtype=torch.float64, device=e.device)
@@ -216,6 +228,7 @@ def cosine_log_densities(eta, n: int):
 
 
 # ---------------------------------------------------------------- sampling
+@public({"n": 5, "samples": 4}, extremes={"n": [2, 10**5], "samples": [1, 10**4]})
 def sample_cosines(
     n, samples: int, *, device=None, generator=None, dtype=torch.float64, method: str = "vectors"
 ) -> torch.Tensor:
@@ -234,11 +247,10 @@ def sample_cosines(
     """
     dims, scalar = _dims("n", n)
     samples = integer("samples", samples, minimum=1)
-    if dtype not in (torch.float32, torch.float64):
-        raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype!r}")
-    if method not in ("vectors", "law"):
-        raise ValueError(f"method must be 'vectors' or 'law', got {method!r}")
+    dtype = _checks.dtype("dtype", dtype)
+    method = _checks.choice("method", method, ("vectors", "law"))
     device = _device(device, generator)
+    fits("samples", samples, samples * dims.numel() * (2 if method == "law" else 1))
     if method == "law":
         shape = (samples, *dims.shape)
         z = torch.randn(shape, generator=generator, device=device, dtype=torch.float64)
@@ -264,6 +276,7 @@ def sample_cosines(
     return out[:, 0] if scalar else out.reshape(samples, *dims.shape)
 
 
+@public({"n": 5, "samples": 4}, extremes={"n": [2, 10**5], "samples": [1, 10**4]})
 def entropy_gap_mc(n, samples: int, *, device=None, generator=None, dtype=torch.float64, method: str = "vectors"):
     """Monte Carlo h_n from `samples` pairs of random vectors on the sphere of radius sqrt(n).
 
@@ -288,13 +301,14 @@ def entropy_gap_mc(n, samples: int, *, device=None, generator=None, dtype=torch.
     return _out(estimate, scalar), _out(stderr, scalar)
 
 
+@public({"eta": [0.3, -0.2], "n": 5}, spans={"eta": (-1.0, 1.0)}, extremes={"n": [2, 10**7]}, cannot=("grad", "batch"))
 def entropy_gap_from_cosines(eta, n: int):
     """The Monte Carlo h_n of entropy_gap_mc from given cosines eta (S,) of S random pairs in R^n:
     with x_s = n eta_s, log mean e^{x} - sum w_s x_s and its standard error (floats)."""
     n = integer("n", n, minimum=2)
     eta = as_float_tensor("eta", eta).to(torch.float64)
     if eta.ndim != 1 or eta.numel() == 0 or not bool(((eta >= -1) & (eta <= 1)).all()):
-        raise ValueError(f"eta must be a non-empty 1-d tensor of cosines in [-1, 1], got shape {tuple(eta.shape)}")
+        raise ValueError(f"eta must be a non-empty 1-d tensor of cosines in [-1, 1], got {shorten(eta)}")
     estimate, stderr = _gap_from_cosines(eta, torch.tensor(float(n), dtype=torch.float64, device=eta.device))
     return float(estimate), float(stderr)
 
@@ -311,6 +325,7 @@ def _gap_from_cosines(eta: torch.Tensor, dims: torch.Tensor):
     return estimate, torch.sqrt(torch.clamp(var, min=0.0))
 
 
+@public({"u": [[0.1, 0.2]], "v": [[0.5, 0.1], [-0.2, 0.3]]}, extremes={"u": [[[1e3, -1e3]]]}, cannot=("grad", "batch"))
 def pair_entropy(u, v) -> float:
     """Entropy of the joint distribution p(i, j) = e^{<u_i, v_j>} / Z over all pairs of rows.
 
@@ -340,6 +355,7 @@ def pair_entropy(u, v) -> float:
     return (big_m + torch.log(s0) - s1 / s0).item()  # H = log Z - E_p[<u, v>]
 
 
+@public({"N": 4, "n": 3}, extremes={"N": [1, 2000], "n": [1, 10**5]})
 def sampled_entropy(N: int, n: int, *, device=None, generator=None) -> float:
     """pair_entropy of N random u's and N random v's, uniform on the sphere of radius sqrt(n).
 
@@ -349,6 +365,7 @@ def sampled_entropy(N: int, n: int, *, device=None, generator=None) -> float:
     N = integer("N", N, minimum=1)
     n = integer("n", n, minimum=1, maximum=MAX_DIM)
     device = _device(device, generator)
+    fits("N", N, 2 * N * n)
 
     def sphere():
         g = torch.randn(N, n, generator=generator, device=device, dtype=torch.float64)
@@ -395,6 +412,7 @@ def _smallest_exact(two_log_n: torch.Tensor) -> torch.Tensor:
     return torch.where(done, lo, hi)
 
 
+@public({"N": 1e3}, extremes={"N": [2, 1e300], "coefficient": [1e-10, "limit"]}, kinds={"coefficient": "other"})
 def min_embedding_dim(N, coefficient=ARTICLE_COEFFICIENT):
     """Smallest integer n with H ~ log N^2 + h_n < 0 (natural log).
 
@@ -410,10 +428,12 @@ def min_embedding_dim(N, coefficient=ARTICLE_COEFFICIENT):
     else:
         slope = -entropy_coefficient_limit() if c == "limit" else c
         dims = torch.clamp(torch.floor(two_log_n / slope) + 1, min=2.0)  # n > (2/c) log N
+    _checks.exact_integer("coefficient", coefficient, dims)  # only a tiny c can give a huge n
     dims = dims.to(torch.int64)
     return int(dims.item()) if scalar else dims
 
 
+@public({"N": 1000.0, "eps": 0.1}, extremes={"N": [2, 1e300], "eps": [1e-6, 0.999]})
 def jl_dimension(N, eps: float):
     """Johnson-Lindenstrauss (Dasgupta-Gupta form): k >= 4 log N / (eps^2/2 - eps^3/3).
 
@@ -421,7 +441,8 @@ def jl_dimension(N, eps: float):
     1 +- eps (each pair fails with probability <= 2/N^2). Smallest such integer k.
     """
     big_n, scalar = _vocab("N", N)
-    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not 0 < eps < 1:
-        raise ValueError(f"eps must be a real number in (0, 1), got {eps!r}")
-    k = torch.ceil(4 * torch.log(big_n) / (eps**2 / 2 - eps**3 / 3)).to(torch.int64)
+    eps = real("eps", eps, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+    k = torch.ceil(4 * torch.log(big_n) / (eps**2 / 2 - eps**3 / 3))
+    _checks.exact_integer("eps", eps, k)
+    k = k.to(torch.int64)
     return int(k.item()) if scalar else k

@@ -16,7 +16,8 @@ import math
 
 import torch
 
-from theory_lib._checks import choice, integer
+from theory_lib import _checks
+from theory_lib._checks import choice, fits, integer, public
 
 __all__ = ["DISTRIBUTIONS", "orthogonality_error", "xavier_std", "he_std"]
 
@@ -48,6 +49,10 @@ def _random_matrix(
     return w * std
 
 
+@public(
+    {"n": 3, "m": 5},
+    extremes={"n": [1, 5], "m": [5, 2000], "trials": [1, 100], "distribution": ["uniform", "rademacher"]},
+)
 def orthogonality_error(
     n: int, m: int | None = None, distribution: str = "normal", trials: int = 1, generator=None, *, device=None
 ) -> torch.Tensor:
@@ -64,8 +69,9 @@ def orthogonality_error(
         raise ValueError(f"m must be >= n (n columns in R^m can be near-orthonormal only if m >= n), got m={m} < n={n}")
     distribution = choice("distribution", distribution, DISTRIBUTIONS)
     trials = integer("trials", trials, minimum=1)
-    if generator is not None and device is None:
-        device = generator.device
+    fits("trials", trials, trials * (m * n + 2 * n * n))  # W and W^T W - I in float64: 512 MiB at most
+    device = _checks.device("device", device, generator=generator)
+    generator = _checks.generator("generator", generator, device)
     w = _random_matrix(
         m, n, distribution, std=1 / math.sqrt(m), batch=(trials,), generator=generator, device=device
     )  # (trials, m, n)
@@ -74,6 +80,7 @@ def orthogonality_error(
     return ((gram - eye) ** 2).mean(dim=(-2, -1))  # (trials,)
 
 
+@public({"fan_in": 3, "fan_out": 5}, extremes={"fan_in": [1, 2**31 - 1]})
 def xavier_std(fan_in: int, fan_out: int) -> float:
     """Xavier (Glorot) normal: std = sqrt(2 / (fan_in + fan_out)), the compromise between
     1/sqrt(fan_in) (keeps forward norms) and 1/sqrt(fan_out) (keeps backward norms)."""
@@ -82,6 +89,7 @@ def xavier_std(fan_in: int, fan_out: int) -> float:
     return math.sqrt(2.0 / (fan_in + fan_out))
 
 
+@public({"fan_in": 3}, extremes={"fan_in": [1, 2**31 - 1]})
 def he_std(fan_in: int) -> float:
     """He (Kaiming) normal for ReLU: std = sqrt(2 / fan_in). ReLU zeroes about half of the
     pre-activations, so E||relu(Wx)||^2 = ||Wx||^2 / 2; the factor sqrt(2) puts the norm back."""

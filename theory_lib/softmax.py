@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import torch
 
-from theory_lib._checks import as_float_tensor, integer, positive
+from theory_lib._checks import as_float_tensor, fits, integer, positive, public, real, shorten, widened
 
 __all__ = [
     "iterate_softmax",
@@ -40,54 +40,77 @@ __all__ = [
 ]
 
 
+@public(
+    {"x": [0.1, 2.0, -1.0], "steps": 3},
+    extremes={"x": [[1e300, -1e300, 0.0], [1e-300, 0.0]], "steps": [0, 10**4], "temperature": [1e-300, 1e300]},
+)
 def iterate_softmax(x, steps: int, temperature: float = 1.0) -> torch.Tensor:
     """The iterates x, softmax(x/tau), softmax(softmax(x/tau)/tau), ... along the last dim.
 
     Returns a tensor of shape ``(steps + 1, *x.shape)``; index 0 is ``x`` itself. Works on
     batches ``(..., n)``, on the input's device and in its float dtype. torch's softmax
-    subtracts the max first, so logits of +-1e4 stay finite.
+    subtracts the max first, so logits of +-1e300 and temperatures down to 1e-300 stay finite.
+    The result may hold at most 2^26 numbers (512 MiB in float64): ``steps`` up to 10^7.
     """
     x = as_float_tensor("x", x)
-    steps = integer("steps", steps, minimum=0)
+    steps = integer("steps", steps, minimum=0, maximum=10**7)
     tau = positive("temperature", temperature)
+    fits("steps", steps, (steps + 1) * x.numel(), bytes_per=x.element_size())
     out = torch.empty((steps + 1, *x.shape), dtype=x.dtype, device=x.device)  # (steps+1, ..., n)
     out[0] = x
     for k in range(steps):
-        out[k + 1] = torch.softmax(out[k] / tau, dim=-1)  # p_{k+1} = softmax(p_k / tau)
+        out[k + 1] = _softmax_step(out[k], tau)  # p_{k+1} = softmax(p_k / tau)
     return out
 
 
-def last_iterate(x, steps: int, temperature: float = 1.0) -> torch.Tensor:
-    """p_steps alone, where p_0 = x and p_{k+1} = softmax(p_k / tau): memory of one iterate, for big batches."""
-    p = as_float_tensor("x", x)
-    steps = integer("steps", steps, minimum=0)
-    tau = positive("temperature", temperature)
-    for _ in range(steps):
-        p = torch.softmax(p / tau, dim=-1)  # (..., n)
-    return p
+def _softmax_step(p: torch.Tensor, tau: float) -> torch.Tensor:
+    """softmax(p / tau) along the last dim, as softmax((p - max p) / tau): p / tau may overflow, this may not."""
+    q = widened(p, tau)  # float64 for a tau the dtype cannot hold (1e-300 in float32)
+    return torch.softmax((q - q.amax(dim=-1, keepdim=True).detach()) / tau, dim=-1).to(p.dtype)
 
 
-def spread(p) -> torch.Tensor:
-    """a = max(p) - min(p) along the last dimension."""
-    p = as_float_tensor("p", p)
+def _spread(p: torch.Tensor) -> torch.Tensor:
     return p.amax(dim=-1) - p.amin(dim=-1)
 
 
+@public(
+    {"x": [0.1, 2.0, -1.0], "steps": 3},
+    extremes={"x": [[1e300, -1e300, 0.0]], "steps": [0, 10**4], "temperature": [1e-300, 1e300]},
+)
+def last_iterate(x, steps: int, temperature: float = 1.0) -> torch.Tensor:
+    """p_steps alone, where p_0 = x and p_{k+1} = softmax(p_k / tau): memory of one iterate, for big batches."""
+    p = as_float_tensor("x", x)
+    steps = integer("steps", steps, minimum=0, maximum=10**7)
+    tau = positive("temperature", temperature)
+    for _ in range(steps):
+        p = _softmax_step(p, tau)  # (..., n)
+    return p
+
+
+@public({"p": [0.2, 0.5, 0.3]}, extremes={"p": [[1e300, -1e300]]})
+def spread(p) -> torch.Tensor:
+    """a = max(p) - min(p) along the last dimension."""
+    return _spread(as_float_tensor("p", p))
+
+
+@public({"a": [0.1, 0.5], "n": 3}, spans={"a": (0.0, 5.0)}, extremes={"n": [1, 10**9], "temperature": [0.5, 1e300]})
 def contraction_bound(a, n: int, temperature: float = 1.0):
     """One-step bound on the spread: a_{k+1} <= 2 sinh(a_k / tau) / n.
 
     From p_max <= e^{a/tau}/n and p_min >= e^{-a/tau}/n. It holds for every vector; it is a
-    contraction (bound < a) once the spread is small and n >= 3 (for tau = 1).
+    contraction (bound < a) once the spread is small and n >= 3 (for tau = 1). Where 2 sinh(a/tau)/n
+    is beyond the float range (a/tau > 710) the bound is inf, a true if empty statement.
     """
     a_t = as_float_tensor("a", a, min_dim=0)
     if (a_t < 0).any():
-        raise ValueError("a must be >= 0 (a spread), got a negative value")
+        raise ValueError(f"a must be >= 0 (a spread), got {shorten(a)}")
     n = integer("n", n, minimum=1)
     tau = positive("temperature", temperature)
-    bound = 2.0 * torch.sinh(a_t / tau) / n
+    bound = (2.0 * torch.sinh(a_t.to(torch.float64) / tau) / n).to(a_t.dtype)  # float64: tau may be 1e-300
     return bound if isinstance(a, torch.Tensor) else bound.item() if bound.dim() == 0 else bound
 
 
+@public({"a": [0.1, 0.5]}, spans={"a": (-5.0, 5.0)}, extremes={"temperature": [1e-300, 1e300]})
 def two_class_map(a, temperature: float = 1.0):
     """Exact map of the spread for n = 2: a_{k+1} = tanh(a_k / (2 tau)).
 
@@ -95,10 +118,11 @@ def two_class_map(a, temperature: float = 1.0):
     """
     a_t = as_float_tensor("a", a, min_dim=0)
     tau = positive("temperature", temperature)
-    out = torch.tanh(a_t / (2.0 * tau))
+    out = torch.tanh(a_t.to(torch.float64) / (2.0 * tau)).to(a_t.dtype)  # float64: tau may be 1e-300
     return out if isinstance(a, torch.Tensor) else out.item() if out.dim() == 0 else out
 
 
+@public({"n": 3}, extremes={"n": [2, 10**9], "temperature": [1e-300, 1e300]})
 def local_rate(n: int, temperature: float = 1.0) -> float:
     """Contraction factor per step near the uniform point: 1/(n tau).
 
@@ -109,11 +133,13 @@ def local_rate(n: int, temperature: float = 1.0) -> float:
     return 1.0 / (n * positive("temperature", temperature))
 
 
+@public({"n": 3}, extremes={"n": [2, 10**9]})
 def critical_temperature(n: int) -> float:
     """tau_c = 1/n: below it the uniform point repels (local rate 1/(n tau) > 1)."""
     return 1.0 / integer("n", n, minimum=2)
 
 
+@public({"d": [0.1, 0.3], "n": 4, "m": 1}, spans={"d": (1e-9, 0.999)}, extremes={"n": [2, 10**9]})
 def fixed_point_temperature(d, n: int, m: int = 1):
     """The temperature at which the two-level point (m entries h, n - m entries l, h - l = d) is fixed.
 
@@ -124,7 +150,7 @@ def fixed_point_temperature(d, n: int, m: int = 1):
     m = integer("m", m, minimum=1, maximum=n - 1)
     d_t = as_float_tensor("d", d, min_dim=0)
     if ((d_t <= 0) | (d_t >= 1.0 / m)).any():
-        raise ValueError(f"d must be in (0, 1/m) = (0, {1 / m:.6g}), got a value outside")
+        raise ValueError(f"d must be in (0, 1/m) = (0, {1 / m:.6g}), got {shorten(d)}")
     tau = d_t / (torch.log1p((n - m) * d_t) - torch.log1p(-m * d_t))
     return tau if isinstance(d, torch.Tensor) else tau.item() if tau.dim() == 0 else tau
 
@@ -145,6 +171,7 @@ def _peak(n: int, m: int) -> tuple[float, float]:
     return best
 
 
+@public({"n": 4}, extremes={"n": [2, 10**6]})
 def bistability_temperature(n: int, m: int = 1) -> float:
     """tau*(n, m) = max over d of fixed_point_temperature(d, n, m).
 
@@ -156,6 +183,7 @@ def bistability_temperature(n: int, m: int = 1) -> float:
     return _peak(n, m)[1]
 
 
+@public({"temperature": 0.3, "n": 4}, extremes={"temperature": [1e-300, 1e300], "n": [2, 10**6]})
 def fixed_point_gaps(temperature: float, n: int, m: int = 1) -> list[float]:
     """Every gap d in (0, 1/m) with tau(d) = temperature: the two-level fixed points, smallest first.
 
@@ -185,12 +213,13 @@ def fixed_point_gaps(temperature: float, n: int, m: int = 1) -> list[float]:
     return roots + [root(max(d_peak, 1e-15), (1.0 - 1e-15) / m, False)]
 
 
+@public({"d": 0.2, "n": 4}, extremes={"d": [0.0, 0.999], "n": [2, 10**6]}, kinds={"d": "real"})
 def two_level_point(d: float, n: int, m: int = 1) -> torch.Tensor:
     """The point with m entries h = (1 + (n - m) d)/n first and n - m entries l = (1 - m d)/n (float64)."""
     n = integer("n", n, minimum=2)
     m = integer("m", m, minimum=1, maximum=n - 1)
-    if not 0 <= d < 1.0 / m:
-        raise ValueError(f"d must be in [0, 1/m) = [0, {1 / m:.6g}), got {d!r}")
+    d = real("d", d, lo=0.0, hi=1.0 / m, hi_open=True)
+    fits("n", n, n)
     h, low = (1 + (n - m) * d) / n, (1 - m * d) / n
     return torch.tensor([h] * m + [low] * (n - m), dtype=torch.float64)
 
@@ -242,6 +271,7 @@ def _why_stalled(p: torch.Tensor, tau: float) -> str:
     )
 
 
+@public({"x": [0.1, 0.4, 0.2]}, extremes={"tol": [0.5, 1e300], "temperature": [1.0, 1e300]}, cannot=("grad",))
 def steps_to_uniform(x, tol: float = 1e-3, temperature: float = 1.0, max_steps: int = 10_000):
     """First step k with spread(p_k) < tol, where p_0 = x and p_{k+1} = softmax(p_k / tau).
 
@@ -255,22 +285,22 @@ def steps_to_uniform(x, tol: float = 1e-3, temperature: float = 1.0, max_steps: 
     x = as_float_tensor("x", x)
     tol = positive("tol", tol)
     tau = positive("temperature", temperature)
-    max_steps = integer("max_steps", max_steps, minimum=0)
+    max_steps = integer("max_steps", max_steps, minimum=0, maximum=10**7)
     # A fixed point is declared when a step moves no entry by more than a few ulps.
     stall = 8 * torch.finfo(x.dtype).eps
     p = x
     first = torch.full(x.shape[:-1], -1, dtype=torch.long, device=x.device)  # (...,)
     for k in range(max_steps + 1):
-        a = spread(p)
+        a = _spread(p)
         first = torch.where((first < 0) & (a < tol), torch.full_like(first, k), first)
         if (first >= 0).all():
             return int(first.item()) if first.dim() == 0 else first
         if k == max_steps:
             break
-        nxt = torch.softmax(p / tau, dim=-1)
+        nxt = _softmax_step(p, tau)
         moved = (nxt - p).abs().amax(dim=-1)
         if k > 0 and ((first >= 0) | (moved <= stall)).all():
-            a = spread(nxt)
+            a = _spread(nxt)
             row = nxt.reshape(-1, nxt.shape[-1])[int(a.reshape(-1).argmax())]  # (n,) the widest
             raise NotUniformError(
                 f"stalled at a non-uniform fixed point after {k + 1} steps: spread "
@@ -280,7 +310,7 @@ def steps_to_uniform(x, tol: float = 1e-3, temperature: float = 1.0, max_steps: 
                 steps=k + 1,
             )
         p = nxt
-    a = spread(p)
+    a = _spread(p)
     raise NotUniformError(
         f"spread {a.max().item():.4g} still >= tol {tol:g} after max_steps={max_steps} steps",
         spread=a,

@@ -12,7 +12,8 @@ from typing import NamedTuple
 
 import torch
 
-from theory_lib._checks import as_float_tensor, integer, positive
+from theory_lib import _checks
+from theory_lib._checks import as_float_tensor, fits, integer, positive, public, shorten
 
 __all__ = [
     "second_moment",
@@ -55,12 +56,20 @@ def _out(value, like):
 
 
 # ------------------------------------------------------------------------- the exact toy
+@public(
+    {"x": [[1.0, 2.0], [0.5, -1.0], [0.3, 0.2]]}, extremes={"x": [[[1e150, 0.0], [0.0, 1e-150]]]}, cannot=("batch",)
+)
 def second_moment(x) -> torch.Tensor:
     """M = E[x xᵀ] = xᵀx / N over the rows of x, shape (d, d): the Hessian of least squares."""
     x = _batch("x", x)
     return x.T @ x / x.shape[0]  # (d, d)
 
 
+@public(
+    {"x": [[1.0, 2.0], [0.5, -1.0], [0.3, 0.2]]},
+    extremes={"x": [[[1e150, 0.0], [0.0, 1e-150]]]},
+    cannot=("grad", "batch"),
+)
 def gradient_lipschitz(x) -> torch.Tensor:
     """L = λ_max(E[x xᵀ]): the Lipschitz constant of ∇f for f(w) = E[(wᵀx - y)²]/2.
 
@@ -71,6 +80,7 @@ def gradient_lipschitz(x) -> torch.Tensor:
     return torch.linalg.eigvalsh(m)[-1]  # eigenvalues in ascending order
 
 
+@public({"x": [[1.0, 2.0], [0.5, -1.0], [0.3, 0.2]]}, cannot=("grad", "batch"))
 def max_stable_lr(x) -> torch.Tensor:
     """η_max = 2/L: gradient descent on least squares converges for η < 2/L, diverges above."""
     L = gradient_lipschitz(x)
@@ -79,6 +89,12 @@ def max_stable_lr(x) -> torch.Tensor:
     return 2.0 / L
 
 
+@public(
+    {"L": 2.0, "lr": 0.1, "grad_norm_sq": [1.0, 0.5]},
+    spans={"grad_norm_sq": (0.0, 1e6)},
+    extremes={"L": [0.0, 1e30], "lr": [1e-300, 1e10]},
+    kinds={"L": "real", "lr": "real"},
+)
 def descent_bound(L, lr, grad_norm_sq):
     """The guaranteed change of one step: f(θ - η∇f) - f(θ) <= (Lη²/2 - η)‖∇f‖².
 
@@ -88,17 +104,24 @@ def descent_bound(L, lr, grad_norm_sq):
     if isinstance(L, torch.Tensor):
         L_t = as_float_tensor("L", L, min_dim=0)
         if (L_t < 0).any():
-            raise ValueError("L must be >= 0 (a Lipschitz constant), got a negative value")
+            raise ValueError(f"L must be >= 0 (a Lipschitz constant), got {shorten(L)}")
     else:
         L_t = torch.tensor(positive("L", L, allow_zero=True), dtype=torch.float64)
     lr_v = positive("lr", lr)
     g = as_float_tensor("grad_norm_sq", grad_norm_sq, min_dim=0)
     if (g < 0).any():
-        raise ValueError("grad_norm_sq must be >= 0 (a squared norm), got a negative value")
-    out = (L_t.to(g.device) * lr_v**2 / 2 - lr_v) * g
+        raise ValueError(f"grad_norm_sq must be >= 0 (a squared norm), got {shorten(grad_norm_sq)}")
+    coef = L_t.to(device=g.device, dtype=torch.float64) * lr_v**2 / 2 - lr_v  # float64: L may be 1e300
+    out = (coef * g.to(torch.float64)).to(torch.promote_types(g.dtype, L_t.dtype) if L_t.dim() else g.dtype)
     return _out(out, grad_norm_sq if isinstance(grad_norm_sq, torch.Tensor) else L)
 
 
+@public(
+    {"x": [[1.0, 2.0], [0.5, -1.0], [0.3, 0.2]], "y": [1.0, 0.0, 2.0]},
+    extremes={"normalize": ["center", "standardize"], "eps": [1e-300, 1e300]},
+    kinds={"y": "tensor", "normalize": "choice"},
+    cannot=("batch",),
+)
 def normalize_inputs(x, y=None, normalize=None, eps: float = 0.0):
     """x as BatchNorm would see it: None (raw), "center" (x - μ) or "standardize" ((x - μ)/√(σ² + eps)).
 
@@ -138,6 +161,12 @@ class GDRun(NamedTuple):
     y: torch.Tensor  # (N,): the targets after normalisation
 
 
+@public(
+    {"x": [[1.0, 2.0], [0.5, -1.0], [0.3, 0.2]], "y": [1.0, 0.0, 2.0], "lr": 0.1, "steps": 5},
+    extremes={"normalize": ["center", "standardize"], "steps": [0, 10**4], "lr": [1e-300]},
+    kinds={"normalize": "choice", "w0": "other"},
+    cannot=("batch", "grad"),
+)
 def gradient_descent(x, y, lr, steps, normalize=None, w0=None) -> GDRun:
     """w_{k+1} = w_k - η ∇f(w_k) with ∇f(w) = E[x(wᵀx - y)] = M w - E[xy], M = E[xxᵀ].
 
@@ -151,7 +180,8 @@ def gradient_descent(x, y, lr, steps, normalize=None, w0=None) -> GDRun:
     x = _batch("x", x)
     y = _targets("y", y, x)
     lr = positive("lr", lr)
-    steps = integer("steps", steps, minimum=0)
+    steps = integer("steps", steps, minimum=0, maximum=10**7)
+    fits("steps", steps, (steps + 1) * (3 * x.shape[1] + 2), bytes_per=x.element_size())
     x, y = normalize_inputs(x, y, normalize)
     n, d = x.shape
     m = x.T @ x / n  # (d, d) Hessian
@@ -166,11 +196,18 @@ def gradient_descent(x, y, lr, steps, normalize=None, w0=None) -> GDRun:
     factor = (1 - lr * lam)[None, :] ** k[:, None]  # (steps+1, d): (1 - ηλ_i)^k
     path = opt + (factor * ((w - opt) @ vec)) @ vec.T  # (steps+1, d)
     grads = path @ m - b  # (steps+1, d), M symmetric
-    losses = (path @ x.T - y).pow(2).mean(dim=-1) / 2  # (steps+1,)
+    rows = max(1, (1 << 22) // n)  # residuals of `rows` steps at a time: (rows, N) stays at 32 MiB
+    losses = torch.cat([(p @ x.T - y).pow(2).mean(dim=-1) / 2 for p in path.split(rows)])  # (steps+1,)
     min_loss = (x @ opt - y).pow(2).mean() / 2
     return GDRun(path, losses, grads.pow(2).sum(-1), lam[-1], opt, min_loss, x, y)
 
 
+@public(
+    {"n": 5, "mean": 0.5, "scale": [1.0, 2.0], "w_true": [1.0, -1.0]},
+    extremes={"noise": [0.0, 1e6], "n": [2, 10**5]},
+    kinds={"mean": "tensor", "scale": "tensor", "w_true": "tensor"},
+    cannot=("grad", "batch"),
+)
 def linear_regression_data(
     n: int, mean, scale, w_true, noise: float = 0.1, *, generator=None, device=None, dtype=torch.float64
 ):
@@ -180,14 +217,16 @@ def linear_regression_data(
     """
     n = integer("n", n, minimum=2)
     noise = positive("noise", noise, allow_zero=True)
-    w_true = as_float_tensor("w_true", torch.as_tensor(w_true, dtype=dtype)).to(device=device, dtype=dtype)
+    device, generator, dtype = _checks.sampling(device, generator, dtype)
+    w_true = as_float_tensor("w_true", w_true).to(device=device, dtype=dtype)
+    fits("n", n, n * (w_true.shape[-1] + 1), bytes_per=dtype.itemsize)
     if w_true.dim() != 1:
         raise ValueError(f"w_true must be a vector, got shape {tuple(w_true.shape)}")
     d = w_true.shape[0]
-    mean = as_float_tensor("mean", torch.as_tensor(mean, dtype=dtype), min_dim=0).to(device=device)
-    scale = as_float_tensor("scale", torch.as_tensor(scale, dtype=dtype), min_dim=0).to(device=device)
+    mean = as_float_tensor("mean", mean, min_dim=0).to(device=device, dtype=dtype)
+    scale = as_float_tensor("scale", scale, min_dim=0).to(device=device, dtype=dtype)
     if (scale <= 0).any():
-        raise ValueError("scale must be > 0 in every coordinate")
+        raise ValueError(f"scale must be > 0 in every coordinate, got {shorten(scale)}")
     for name, t in (("mean", mean), ("scale", scale)):
         if t.dim() > 1 or (t.dim() == 1 and t.shape[0] != d):
             raise ValueError(f"{name} must be a number or have length {d}, got shape {tuple(t.shape)}")

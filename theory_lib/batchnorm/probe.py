@@ -13,13 +13,13 @@ with BatchNorm after or before each hidden layer's activation, or none.
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
-from theory_lib._checks import as_float_tensor, choice, integer, one_cpu_thread, positive
+from theory_lib import _checks
+from theory_lib._checks import as_float_tensor, boolean, choice, fits, integer, one_cpu_thread, positive, public, real
 from theory_lib.batchnorm.least_squares import _batch, _targets
 
 __all__ = ["teacher_task", "landscape_probe", "LandscapeProbe", "BN_PLACEMENTS"]
@@ -28,6 +28,7 @@ BN_PLACEMENTS = ("none", "after", "before")
 
 
 # ------------------------------------------------------------------------- the MLP probe
+@public({"n": 10, "d": 3}, extremes={"scale_spread": [1.0, 1e6], "mean": [-1e6, 1e6], "n": [2, 10**5]})
 def teacher_task(
     n: int,
     d: int = 8,
@@ -46,11 +47,10 @@ def teacher_task(
     """
     n = integer("n", n, minimum=2)
     d = integer("d", d, minimum=1)
-    if isinstance(mean, bool) or not isinstance(mean, numbers.Real) or not math.isfinite(mean):
-        raise ValueError(f"mean must be a finite real number, got {mean!r}")
-    spread = positive("scale_spread", scale_spread)
-    if spread < 1:
-        raise ValueError(f"scale_spread must be >= 1, got {scale_spread!r}")
+    mean = real("mean", mean)
+    spread = real("scale_spread", scale_spread, lo=1.0)
+    fits("n", n, n * (d + 1))
+    device, generator, dtype = _checks.sampling(device, generator, dtype)
     kw = dict(generator=generator, device=device, dtype=dtype)
     z = torch.randn(n, d, **kw)  # (n, d)
     s = torch.logspace(-math.log10(spread), math.log10(spread), d, device=device, dtype=dtype)  # (d,)
@@ -168,6 +168,18 @@ def _loss_and_grad(params, x, y, n_layers, bn):
     return losses.detach(), grads
 
 
+@public(
+    lambda: {
+        "x": torch.randn(16, 3, generator=torch.Generator().manual_seed(0)),
+        "y": torch.randn(16, generator=torch.Generator().manual_seed(1)),
+        "hidden": (4,),
+        "steps": 3,
+        "batch_size": 8,
+    },
+    extremes={"bn": ["before", "after"]},
+    kinds={"hidden": "other", "probe_scales": "other"},
+    cannot=("grad", "batch"),
+)
 def landscape_probe(
     x,
     y,
@@ -196,15 +208,21 @@ def landscape_probe(
     x = _batch("x", x)
     y = _targets("y", y, x)
     bn = choice("bn", bn, BN_PLACEMENTS)
-    hidden = tuple(integer("hidden", h, minimum=1) for h in hidden)
+    if not isinstance(hidden, (tuple, list)):
+        raise ValueError(f"hidden must be a tuple of layer widths, got {_checks.shorten(hidden)}")
+    hidden = tuple(integer("hidden", h, minimum=1, maximum=4096) for h in hidden)
     lr = positive("lr", lr)
-    steps = integer("steps", steps, minimum=1)
+    steps = integer("steps", steps, minimum=1, maximum=10**6)
     batch_size = integer("batch_size", batch_size, minimum=2)
-    scales = as_float_tensor("probe_scales", torch.as_tensor(probe_scales, dtype=torch.float64))
+    scales = as_float_tensor("probe_scales", probe_scales).to(torch.float64)
     if scales.dim() != 1 or (scales <= 0).any():
-        raise ValueError(f"probe_scales must be a list of numbers > 0, got {probe_scales!r}")
+        raise ValueError(f"probe_scales must be a list of numbers > 0, got {_checks.shorten(probe_scales)}")
     probe_every = integer("probe_every", probe_every, minimum=1)
-    seed = integer("seed", seed, minimum=0)
+    seed = _checks.seed("seed", seed)
+    keep_params = boolean("keep_params", keep_params)
+    widths = (x.shape[1], *hidden, 1)
+    n_params = sum((a + 3) * b for a, b in zip(widths, widths[1:], strict=False))
+    fits("steps", steps, steps * (3 + 2 * scales.numel() + (n_params if keep_params else 0)))
     n, d = x.shape
     batch_size = min(batch_size, n)
     device, dtype = x.device, x.dtype

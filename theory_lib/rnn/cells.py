@@ -23,13 +23,13 @@ The state s is h for the RNNs and the GRU, and (h, c) stacked (size 2H) for the 
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
 
-from theory_lib._checks import as_float_tensor, choice, integer, one_cpu_thread, positive
+from theory_lib import _checks
+from theory_lib._checks import as_float_tensor, choice, fits, integer, no_grad, one_cpu_thread, positive, public, real
 
 CELLS = ("rnn-tanh", "rnn-relu", "lstm", "gru")
 _GATES = {"rnn-tanh": 1, "rnn-relu": 1, "lstm": 4, "gru": 3}
@@ -37,15 +37,13 @@ _GATES = {"rnn-tanh": 1, "rnn-relu": 1, "lstm": 4, "gru": 3}
 
 # ---------------------------------------------------------------- checks and parameters
 def _real(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite real number, got {value!r}")
-    return float(value)
+    return real(name, value)
 
 
 def _check_params(cell: str, params) -> dict:
     """The four tensors of a cell, with shapes checked; missing biases become zeros."""
-    if not hasattr(params, "keys"):
-        raise ValueError(f"params must be a dict with weight_ih and weight_hh, got {type(params).__name__}")
+    if not isinstance(params, dict):
+        raise ValueError(f"params must be a dict with weight_ih and weight_hh, got {_checks.shorten(params)}")
     for key in ("weight_ih", "weight_hh"):
         if key not in params:
             raise ValueError(f"params must contain {key!r} (torch's names), got keys {sorted(params)}")
@@ -76,9 +74,19 @@ def _generator(seed, generator, device):
         return generator
     if seed is None:
         return None
-    return torch.Generator(device=device).manual_seed(integer("seed", seed, minimum=0))
+    return torch.Generator(device=device).manual_seed(_checks.seed("seed", seed))
 
 
+@public(
+    {"cell": "lstm", "hidden": 3, "weight_scale": 1.0, "seed": 0},
+    extremes={
+        "hidden": [1, 1000],
+        "weight_scale": [0.0, 1e300],
+        "forget_bias": [-1e300, 1e300],
+        "seed": [2**63 - 1],
+        "cell": ["rnn-tanh", "rnn-relu", "gru"],
+    },
+)
 def init_params(
     cell: str,
     hidden: int,
@@ -104,8 +112,10 @@ def init_params(
     bias = _real("forget_bias", forget_bias)
     inputs = hidden if inputs is None else integer("inputs", inputs, minimum=1)
     in_scale = positive("input_scale", input_scale, allow_zero=True)
-    device = torch.device("cpu") if device is None else torch.device(device)
-    gen = _generator(seed, generator, device)
+    fits("hidden", hidden, _GATES[cell] * hidden * (hidden + inputs))
+    device = _checks.device("device", device, generator=generator)
+    dtype = _checks.dtype("dtype", dtype)
+    gen = _generator(seed, _checks.generator("generator", generator, device), device)
     rows = _GATES[cell] * hidden
     kw = dict(dtype=dtype, device=device, generator=gen)
     params = {
@@ -290,6 +300,16 @@ def _initial(name, v, B, H, like):
     return v.expand(B, H)
 
 
+@public(
+    lambda: {
+        "cell": "lstm",
+        "inputs": torch.randn(6, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1)),
+        "params": init_params("lstm", 3, 1.0, seed=0),
+    },
+    kinds={"params": "other", "h0": "other", "c0": "other"},
+    cannot=("grad",),
+    nonfinite="cell is NaN at t = 1; rnn-relu states overflow to inf",
+)
 @one_cpu_thread()
 def state_jacobians(cell: str, inputs, params, h0=None, c0=None) -> StepJacobians:
     """∂s_t/∂s_{t-1} at every step, analytic and batched.
@@ -304,14 +324,19 @@ def state_jacobians(cell: str, inputs, params, h0=None, c0=None) -> StepJacobian
     the Jacobians stay right: they only need the sign pattern.
     """
     cell = choice("cell", cell, CELLS)
+    for name, v in (("inputs", inputs), ("params", params), ("h0", h0), ("c0", c0)):
+        no_grad(name, v, "the Jacobians are analytic, written in place")
     p = _check_params(cell, params)
     x, squeeze = _inputs_3d(inputs, p)
     B, H = x.shape[1], p["weight_hh"].shape[1]
+    S = 2 * H if cell == "lstm" else H
+    fits("inputs", inputs, x.shape[0] * B * (S * S + 2 * H * H + 4 * H), bytes_per=x.element_size())
     tr = _run(cell, x, p, _initial("h0", h0, B, H, x), _initial("c0", c0, B, H, x) if cell == "lstm" else None)
     J, main, K = _jacobians(tr, 0, x.shape[0], su_chain=cell == "lstm")
     states = tr.h
     if cell == "rnn-relu":
-        states = tr.h * torch.exp(tr.logscale).unsqueeze(-1)
+        # h = 0 (unit off) is state 0 even where the scale e^ρ overflows to inf (0 * inf would be NaN)
+        states = torch.where(tr.h > 0, tr.h * torch.exp(tr.logscale).unsqueeze(-1), 0.0)
     elif cell == "lstm":
         states = torch.cat([tr.h, tr.c], dim=-1)
     out = StepJacobians(J, states, main, K)

@@ -16,8 +16,8 @@ from typing import NamedTuple
 
 import torch
 
-from theory_lib._checks import one_cpu_thread
-from theory_lib.rnn.cells import _check_params, _initial, _inputs_3d, _run
+from theory_lib._checks import fits, no_grad, one_cpu_thread, public
+from theory_lib.rnn.cells import _check_params, _initial, _inputs_3d, _run, init_params
 
 
 class LSTMTerms(NamedTuple):
@@ -31,6 +31,14 @@ class LSTMTerms(NamedTuple):
     c_prev: torch.Tensor  # (T-1, B, H)     c_{t-1}
 
 
+@public(
+    lambda: {
+        "inputs": torch.randn(6, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1)),
+        "params": init_params("lstm", 3, 1.0, seed=0),
+    },
+    kinds={"params": "other", "h0": "other", "c0": "other"},
+    cannot=("grad",),
+)
 @one_cpu_thread()
 def lstm_terms(inputs, params, h0=None, c0=None) -> LSTMTerms:
     """∂c_t/∂c_{t-1} = f_t + c_{t-1} ∂f_t/∂c_{t-1} + g_t ∂i_t/∂c_{t-1} + i_t ∂g_t/∂c_{t-1}, split term by term.
@@ -41,9 +49,12 @@ def lstm_terms(inputs, params, h0=None, c0=None) -> LSTMTerms:
     the diagonal: off it, row i has c_{t-1,i} and column j has sech² c_{t-1,j}). ``inputs`` (T, I) or
     (T, B, I) with T >= 2; with (T, I) the batch dimension is dropped.
     """
+    for name, v in (("inputs", inputs), ("params", params), ("h0", h0), ("c0", c0)):
+        no_grad(name, v, "the terms are computed from a forward pass written in place")
     p = _check_params("lstm", params)
     x, squeeze = _inputs_3d(inputs, p)
     T, B, H = x.shape[0], x.shape[1], p["weight_hh"].shape[1]
+    fits("inputs", inputs, T * B * (5 * H * H + 12 * H), bytes_per=x.element_size())
     if T < 2:
         raise ValueError(f"inputs must have at least 2 time steps (the split needs o_{{t-1}}), got {T}")
     tr = _run("lstm", x, p, _initial("h0", h0, B, H, x), _initial("c0", c0, B, H, x))
@@ -65,6 +76,7 @@ def lstm_terms(inputs, params, h0=None, c0=None) -> LSTMTerms:
     return out
 
 
+@public()
 def secondary_term_bound() -> float:
     """max over real c of |c sech² c| (about 0.4477, at c* solving 2 c tanh c = 1): the article's "< 0.45".
 

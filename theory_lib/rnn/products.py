@@ -19,7 +19,8 @@ from typing import NamedTuple
 
 import torch
 
-from theory_lib._checks import as_float_tensor, choice, integer, one_cpu_thread
+from theory_lib import _checks
+from theory_lib._checks import as_float_tensor, choice, fits, integer, no_grad, one_cpu_thread, public
 from theory_lib.rnn.cells import CELLS, _generator, _jacobians, _run, init_params
 
 _NORMS = ("rms", "spectral")
@@ -76,6 +77,11 @@ class _LogProduct:
         self.M, self.logacc = M, suffix[0] + acc
 
 
+@public(
+    {"jacobians": [[[0.5, 0.1], [0.2, 0.9]], [[1.1, 0.0], [0.3, 0.7]], [[0.4, 0.2], [0.1, 0.8]]]},
+    extremes={"norm": ["spectral"], "jacobians": [[[[1e150, 0.0], [0.0, 1e150]], [[1e-150, 0.0], [0.0, 1e-150]]]]},
+    cannot=("grad",),
+)
 @one_cpu_thread()
 def log_product_norms(jacobians, norm: str = "rms") -> torch.Tensor:
     """log‖J_T J_{T-1} ⋯ J_{t+1}‖ for t = 0 .. T, from ``jacobians`` (T, *batch, S, S) holding J_1 .. J_T.
@@ -85,9 +91,10 @@ def log_product_norms(jacobians, norm: str = "rms") -> torch.Tensor:
     upstream gradient g (E‖gᵀP‖² = ‖P‖_F²/S); "spectral" is ‖P‖_2, the worst case. They differ by at
     most ½ log S, so they decay at the same rate. Computed in log space: finite for any length.
     """
+    no_grad("jacobians", jacobians, "the product is renormalised in place")
     J = as_float_tensor("jacobians", jacobians, min_dim=3)
     if J.shape[-1] != J.shape[-2]:
-        raise ValueError(f"jacobians must be square in the last two dims, got {tuple(J.shape)}")
+        raise ValueError(f"jacobians must be square in the last two dims, got {_checks.shorten(jacobians)}")
     norm = choice("norm", norm, _NORMS)
     S = J.shape[-1]
     eye = torch.eye(S, dtype=J.dtype, device=J.device).expand(*J.shape[1:-2], S, S)
@@ -116,6 +123,11 @@ class GradientProfile(NamedTuple):
     max_abs_c: float | None  # LSTM: the largest |c_t| met on the run; else None
 
 
+@public(
+    {"T": 6, "hidden": 3, "weight_scale": 1.0, "seed": 0},
+    extremes={"T": [1, 2000], "weight_scale": [0.0, 1e6], "batch": [1, 8], "norm": ["spectral"]},
+    nonfinite="cell is NaN at t = 0; -inf for a zero product",
+)
 @one_cpu_thread()
 def gradient_profiles(
     T: int,
@@ -140,17 +152,19 @@ def gradient_profiles(
     alike, so a cell's result does not depend on which others come along.
     """
     cells = tuple(cells) if isinstance(cells, (list, tuple)) else (cells,)
+    for c in cells:
+        choice("cells", c, CELLS)
     if not cells or len(set(cells)) != len(cells):
         raise ValueError(f"cells must be distinct names from {list(CELLS)}, got {cells!r}")
-    for c in cells:
-        choice("cell", c, CELLS)
     T = integer("T", T, minimum=1)
     norm = choice("norm", norm, _NORMS)
     B = 1 if batch is None else integer("batch", batch, minimum=1)
-    chunk = integer("chunk", chunk, minimum=1)
-    device = torch.device("cpu") if device is None else torch.device(device)
+    chunk = min(integer("chunk", chunk, minimum=1), T)
+    hidden = integer("hidden", hidden, minimum=1)
+    fits("T", T, 16 * T * B * hidden * len(cells) + chunk * len(cells) * B * 4 * hidden * hidden)
+    device = _checks.device("device", device, generator=generator)
     if generator is None and seed is not None:
-        integer("seed", seed, minimum=0)
+        _checks.seed("seed", seed)
     runs = {}
     for c in cells:
         gen = _generator(seed, generator, device)
@@ -208,6 +222,11 @@ def gradient_profiles(
     return result
 
 
+@public(
+    {"cell": "lstm", "T": 6, "hidden": 3, "weight_scale": 1.0, "seed": 0},
+    extremes={"T": [1, 2000], "weight_scale": [0.0, 1e6], "cell": ["rnn-relu", "rnn-tanh", "gru"]},
+    nonfinite="cell is NaN at t = 0; -inf for a zero product",
+)
 def gradient_profile(
     cell: str,
     T: int,
@@ -249,6 +268,11 @@ def gradient_profile(
     )[cell]
 
 
+@public(
+    {"cell": "gru", "T": 6, "hidden": 3, "weight_scale": 1.0, "seed": 0},
+    extremes={"T": [1, 2000], "weight_scale": [0.0, 1e6], "cell": ["rnn-relu", "rnn-tanh", "lstm"]},
+    nonfinite="-inf for a zero product (rnn-relu)",
+)
 def gradient_norms(
     cell: str,
     T: int,

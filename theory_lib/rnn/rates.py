@@ -10,12 +10,19 @@ that levels off "saturates" (λ₂/λ₁ < 1/4) rather than quoting a rate.
 from __future__ import annotations
 
 import math
-import numbers
 from typing import NamedTuple
 
 import torch
 
+from theory_lib._checks import as_float_tensor, public, real, shorten
 
+
+@public(
+    {"log_norms": [0.0, -0.5, -1.1, -1.4, -2.0, -2.6]},
+    extremes={"skip": [0.0, 0.5], "log_norms": [[0.0, -1e300, -1e300, -1e300], [0.0, 1e300, 2e300, 3e300]]},
+    cannot=("grad", "batch"),
+    nonfinite="inf for a zero product",
+)
 def decay_rate(log_norms, skip: float = 0.1) -> torch.Tensor | float:
     """Per-step decay rate λ of a log-norm profile: log‖∂s_T/∂s_t‖ ≈ const - λ (T - t).
 
@@ -24,13 +31,12 @@ def decay_rate(log_norms, skip: float = 0.1) -> torch.Tensor | float:
     ``log_norms`` is time first, (T+1,) or (T+1, ...); a profile that hits -inf (an exactly zero
     product) has λ = inf. NaN entries (``GradientProfile.cell`` at t = 0) are left out.
     """
-    ell = log_norms if isinstance(log_norms, torch.Tensor) else torch.as_tensor(log_norms, dtype=torch.float64)
-    if not ell.is_floating_point() or ell.dim() < 1 or ell.shape[0] < 3:
-        raise ValueError(f"log_norms must be a float tensor with at least 3 time steps, got shape {tuple(ell.shape)}")
+    ell = as_float_tensor("log_norms", log_norms, finite=False)  # NaN and -inf have a meaning here
+    if ell.shape[0] < 3:
+        raise ValueError(f"log_norms must be a tensor with at least 3 time steps, got {shorten(log_norms)}")
     if (ell == math.inf).any():
-        raise ValueError("log_norms must not contain +inf")
-    if not (isinstance(skip, numbers.Real) and 0 <= skip < 1):
-        raise ValueError(f"skip must be in [0, 1), got {skip!r}")
+        raise ValueError(f"log_norms must not contain +inf, got {shorten(log_norms)}")
+    skip = real("skip", skip, lo=0.0, hi=1.0, hi_open=True)
     T = ell.shape[0] - 1
     lag = torch.arange(T, -1, -1, dtype=ell.dtype, device=ell.device)  # T - t
     keep = (lag >= skip * T) & ~torch.isnan(ell).reshape(T + 1, -1).any(-1)
@@ -61,6 +67,7 @@ def _slope(lag: torch.Tensor, y: torch.Tensor) -> float:
     return (((lag - lm) * (y - ym)).sum() / ((lag - lm) ** 2).sum()).item()
 
 
+@public({"log_norms": [0.0, -0.5, -1.1, -1.4, -2.0, -2.6]}, extremes={"skip": [0.0, 0.5]}, cannot=("grad", "batch"))
 def decay_fit(log_norms, skip: float = 0.1) -> DecayFit:
     """``decay_rate`` with its window, the rate over each half of it, and a verdict.
 
@@ -72,11 +79,9 @@ def decay_fit(log_norms, skip: float = 0.1) -> DecayFit:
     whole window (|λ| (T − k0) < log 2: too slow to measure at this T); else "vanishes" (λ > 0) or
     "explodes" (λ < 0). A 1-D profile, time first (index t), as ``gradient_norms`` returns it.
     """
-    ell = log_norms if isinstance(log_norms, torch.Tensor) else torch.as_tensor(log_norms, dtype=torch.float64)
-    if not ell.is_floating_point() or ell.dim() != 1 or ell.shape[0] < 5:
-        raise ValueError(
-            f"log_norms must be a 1-D float tensor with at least 5 time steps, got shape {tuple(ell.shape)}"
-        )
+    ell = as_float_tensor("log_norms", log_norms, finite=False)
+    if ell.dim() != 1 or ell.shape[0] < 5:
+        raise ValueError(f"log_norms must be a 1-D tensor with at least 5 time steps, got {shorten(log_norms)}")
     rate = decay_rate(ell, skip)
     T = ell.shape[0] - 1
     k0 = math.ceil(skip * T)  # as decay_rate: lags >= skip · T

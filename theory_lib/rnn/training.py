@@ -15,10 +15,12 @@ from typing import NamedTuple
 
 import torch
 
-from theory_lib._checks import choice, integer, one_cpu_thread, positive
+from theory_lib import _checks
+from theory_lib._checks import choice, fits, integer, one_cpu_thread, positive, public
 from theory_lib.rnn.cells import CELLS, _real
 
 
+@public({"T": 5, "batch": 3}, extremes={"T": [4, 10**4], "batch": [1, 1000]})
 def adding_task(T: int, batch: int, *, device=None, generator=None, dtype=torch.float32):
     """The adding problem (Hochreiter & Schmidhuber 1997), with a long gap built in.
 
@@ -29,7 +31,8 @@ def adding_task(T: int, batch: int, *, device=None, generator=None, dtype=torch.
     """
     T = integer("T", T, minimum=4)
     batch = integer("batch", batch, minimum=1)
-    device = torch.device("cpu") if device is None else torch.device(device)
+    fits("batch", batch, 4 * T * batch)
+    device, generator, dtype = _checks.sampling(device, generator, dtype)
     u = torch.rand(T, batch, dtype=dtype, device=device, generator=generator)
     first = torch.randint(0, max(1, T // 10), (batch,), device=device, generator=generator)
     second = torch.randint(T // 2, T, (batch,), device=device, generator=generator)
@@ -49,6 +52,10 @@ class TrainResult(NamedTuple):
     # to ``state_jacobians`` to see how far gradients reached at the start
 
 
+@public(
+    {"cell": "lstm", "T": 5, "hidden": 3, "steps": 2, "batch": 4},
+    extremes={"cell": ["rnn-tanh", "gru"], "lr": [1e-300], "clip": [1e-300, 1e300]},
+)
 @one_cpu_thread()
 def train_adding(
     cell: str,
@@ -73,17 +80,19 @@ def train_adding(
     cell = choice("cell", cell, CELLS)
     T = integer("T", T, minimum=4)
     hidden = integer("hidden", hidden, minimum=1)
-    steps = integer("steps", steps, minimum=1)
+    steps = integer("steps", steps, minimum=1, maximum=10**6)
     batch = integer("batch", batch, minimum=1)
     lr, clip = positive("lr", lr), positive("clip", clip)
     bias = _real("forget_bias", forget_bias)
-    seed = integer("seed", seed, minimum=0)
-    device = torch.device("cpu") if device is None else torch.device(device)
+    seed = _checks.seed("seed", seed)
+    device = _checks.device("device", device)
+    fits("batch", batch, 16 * T * max(batch, 1000) * hidden)  # the LSTM's gates and states over T steps
     gen = torch.Generator(device=device).manual_seed(seed)
     kind = {"rnn-tanh": torch.nn.RNN, "rnn-relu": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell]
     kw = {"nonlinearity": cell[4:]} if cell.startswith("rnn") else {}
-    net = kind(2, hidden, **kw).to(device)
-    head = torch.nn.Linear(hidden, 1).to(device)
+    with torch.random.fork_rng(devices=[]):  # torch's own init draws from the global RNG: leave it as it was
+        net = kind(2, hidden, **kw).to(device)
+        head = torch.nn.Linear(hidden, 1).to(device)
     with torch.no_grad():
         for prm in [*net.parameters(), *head.parameters()]:  # all of torch's defaults are U(±1/√H) here
             bound = 1 / math.sqrt(hidden)

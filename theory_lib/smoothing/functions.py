@@ -23,7 +23,7 @@ import math
 
 import torch
 
-from theory_lib._checks import as_float_tensor, choice, integer, positive
+from theory_lib._checks import as_float_tensor, choice, integer, positive, public, widened
 
 __all__ = [
     "smooth_max",
@@ -52,6 +52,7 @@ def _dim(name: str, dim, x: torch.Tensor) -> int:
 
 
 # ---------------------------------------------------------------- max, onehot, argmax
+@public({"x": [0.1, 2.0, -1.0], "tau": 0.5}, extremes={"tau": [1e-300, 1e300], "x": [[1e300, -1e300, 0.0]]})
 def smooth_max(x, tau: float, dim: int = -1) -> torch.Tensor:
     """tau * log sum_i exp(x_i / tau) along ``dim``: max <= smooth_max <= max + tau log n.
 
@@ -61,25 +62,30 @@ def smooth_max(x, tau: float, dim: int = -1) -> torch.Tensor:
     x = as_float_tensor("x", x)
     tau = positive("tau", tau)
     dim = _dim("dim", dim, x)
+    dt, x = x.dtype, widened(x, tau)  # float64 for a tau float32 cannot hold
     m = x.detach().amax(dim=dim, keepdim=True)  # (..., 1, ...)
     out = m + tau * torch.logsumexp((x - m) / tau, dim=dim, keepdim=True)
-    return out.squeeze(dim)
+    return out.squeeze(dim).to(dt)
 
 
+@public({"n": 3, "tau": 0.5}, extremes={"tau": [1e-300, 1e300], "n": [1, 2**31 - 1]})
 def smooth_max_bound(n: int, tau: float) -> float:
     """The largest possible gap smooth_max - max = tau log n (reached when all n entries tie)."""
     return positive("tau", tau) * math.log(integer("n", n, minimum=1))
 
 
+@public({"x": [0.1, 2.0, -1.0], "tau": 0.5}, extremes={"tau": [1e-300, 1e300], "x": [[1e300, -1e300, 0.0]]})
 def smooth_onehot(x, tau: float, dim: int = -1) -> torch.Tensor:
     """softmax(x / tau) along ``dim``: the gradient of smooth_max, a smooth onehot(argmax x)."""
     x = as_float_tensor("x", x)
     tau = positive("tau", tau)
     dim = _dim("dim", dim, x)
+    dt, x = x.dtype, widened(x, tau)
     m = x.detach().amax(dim=dim, keepdim=True)
-    return torch.softmax((x - m) / tau, dim=dim)  # shifting first keeps tiny tau finite
+    return torch.softmax((x - m) / tau, dim=dim).to(dt)  # shifting first keeps tiny tau finite
 
 
+@public({"x": [0.1, 2.0, -1.0], "tau": 0.5}, extremes={"tau": [1e-300, 1e300], "x": [[1e300, -1e300, 0.0]]})
 def smooth_argmax(x, tau: float, dim: int = -1) -> torch.Tensor:
     """sum_i i * softmax(x / tau)_i along ``dim`` (0-based index, a float).
 
@@ -105,6 +111,10 @@ def _abs(x: torch.Tensor, k: float, kind: str) -> torch.Tensor:
     return x * torch.tanh(k * x)  # "tanh"
 
 
+@public(
+    {"x": [0.1, 2.0, -1.0], "k": 2.0},
+    extremes={"k": [1e-300, 1e300], "x": [[1e300, -1e300, 0.0]], "kind": ["erf", "tanh"]},
+)
 def smooth_abs(x, k: float, kind: str = "logcosh") -> torch.Tensor:
     """|x| ~ log(e^{kx} + e^{-kx}) / k ("logcosh"), x erf(kx) ("erf") or x tanh(kx) ("tanh").
 
@@ -114,9 +124,12 @@ def smooth_abs(x, k: float, kind: str = "logcosh") -> torch.Tensor:
     x = as_float_tensor("x", x, min_dim=0)
     k = positive("k", k)
     kind = choice("kind", kind, ABS_KINDS)
-    return _abs(x, k, kind)
+    return _abs(widened(x, k, 2 * k), k, kind).to(x.dtype)
 
 
+@public(
+    {"x": [0.1, 2.0, -1.0], "k": 2.0}, extremes={"k": [1e-300, 1e300], "x": [[1e300, -1e300, 0.0]], "kind": ["swish"]}
+)
 def smooth_relu(x, k: float, kind: str = "softplus") -> torch.Tensor:
     """relu(x) = (x + |x|)/2 ~ log(1 + e^{kx}) / k ("softplus") or x sigmoid(kx) ("swish").
 
@@ -126,25 +139,36 @@ def smooth_relu(x, k: float, kind: str = "softplus") -> torch.Tensor:
     x = as_float_tensor("x", x, min_dim=0)
     k = positive("k", k)
     kind = choice("kind", kind, RELU_KINDS)
+    dt, x = x.dtype, widened(x, 0.5 * k, k)
     if kind == "softplus":
-        return 0.5 * (x + _abs(x, 0.5 * k, "logcosh"))
-    return x * torch.sigmoid(k * x)
+        return (0.5 * (x + _abs(x, 0.5 * k, "logcosh"))).to(dt)
+    return (x * torch.sigmoid(k * x)).to(dt)
 
 
+@public(
+    {"x": [0.1, 2.0, -1.0], "k": 2.0}, extremes={"k": [1e-300, 1e300], "x": [[1e300, -1e300, 0.0]], "kind": ["erf"]}
+)
 def smooth_sign(x, k: float, kind: str = "tanh") -> torch.Tensor:
     """sign(x) ~ tanh(kx) ("tanh", the derivative of the logcosh |x|) or erf(kx) ("erf")."""
     x = as_float_tensor("x", x, min_dim=0)
     k = positive("k", k)
     kind = choice("kind", kind, SIGN_KINDS)
-    return torch.tanh(k * x) if kind == "tanh" else torch.erf(k * x)
+    dt, x = x.dtype, widened(x, k)
+    return (torch.tanh(k * x) if kind == "tanh" else torch.erf(k * x)).to(dt)
 
 
+@public({"x": [0.1, 2.0, -1.0], "k": 2.0}, extremes={"k": [1e-300, 1e300], "x": [[1e300, -1e300, 0.0]]})
 def smooth_step(x, k: float) -> torch.Tensor:
     """step(x) = [x > 0] ~ sigmoid(kx) = (1 + tanh(kx/2)) / 2, the derivative of softplus."""
     x = as_float_tensor("x", x, min_dim=0)
-    return torch.sigmoid(positive("k", k) * x)
+    k = positive("k", k)
+    return torch.sigmoid(k * widened(x, k)).to(x.dtype)
 
 
+@public(
+    {"x1": [0.1, 2.0, -1.0], "x2": [0.3, -1.0, 1.0], "k": 2.0},
+    extremes={"k": [1e-300, 1e300], "x1": [[1e300, -1e300, 0.0]], "kind": ["erf", "tanh"]},
+)
 def smooth_max2(x1, x2, k: float, kind: str = "logcosh") -> torch.Tensor:
     """max(x1, x2) = (x1 + x2 + |x1 - x2|)/2 with a smooth |.| (broadcasting x1 against x2).
 
@@ -159,7 +183,9 @@ def smooth_max2(x1, x2, k: float, kind: str = "logcosh") -> torch.Tensor:
         raise ValueError(f"x2 must broadcast against x1, got shapes {tuple(x1.shape)} and {tuple(x2.shape)}") from None
     k = positive("k", k)
     kind = choice("kind", kind, ABS_KINDS)
-    return 0.5 * (x1 + x2 + _abs(x1 - x2, k, kind))
+    dt = torch.promote_types(x1.dtype, x2.dtype)
+    x1, x2 = widened(x1, k, 2 * k), widened(x2, k, 2 * k)
+    return (0.5 * (x1 + x2 + _abs(x1 - x2, k, kind))).to(dt)
 
 
 # ---------------------------------------------------------------- how close: sup |smooth - exact|
@@ -186,6 +212,11 @@ def _omega_e() -> float:
     return u - 1.0
 
 
+@public(
+    {"function": "abs", "k": 2.0},
+    extremes={"k": [1e-300, 1e300], "function": ["relu", "sign", "step", "max2"]},
+    kinds={"kind": "choice"},
+)
 def approximation_error(function: str, k: float, kind: str | None = None) -> float:
     """sup_x |smooth(x) - exact(x)| for the sharpness-k approximations above.
 
@@ -213,6 +244,11 @@ def approximation_error(function: str, k: float, kind: str | None = None) -> flo
     return constant / k / (2.0 if function == "max2" else 1.0)
 
 
+@public(
+    {"function": "abs", "k": 2.0, "a": 1.0},
+    extremes={"k": [1e-300, 1e300], "a": [1e-300, 1e300], "function": ["relu", "sign", "step"]},
+    kinds={"kind": "choice"},
+)
 def derivative_mass(function: str, k: float, a: float, kind: str | None = None) -> float:
     """The area under the smooth derivative on [-a, a]: smooth(a) - smooth(-a), in closed form.
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import torch
 
-from theory_lib._checks import as_float_tensor, choice, integer, one_cpu_thread, positive
+from theory_lib import _checks
+from theory_lib._checks import as_float_tensor, choice, fits, integer, one_cpu_thread, positive, public, shorten
 
 __all__ = [
     "smooth_accuracy",
@@ -26,19 +27,26 @@ __all__ = [
 
 
 # ---------------------------------------------------------------- metrics
+def _labels(labels) -> torch.Tensor:
+    """Labels as given when an integer or bool tensor; otherwise by the tensor rules (integral values checked later)."""
+    if isinstance(labels, torch.Tensor) and not labels.is_floating_point() and not labels.is_complex():
+        return labels
+    return as_float_tensor("labels", labels, min_dim=0)
+
+
 def _probs_and_labels(probs, labels):
     p = as_float_tensor("probs", probs)
     if p.dim() > 2:
         raise ValueError(f"probs must be (N,) for binary or (N, C) for C classes, got shape {tuple(p.shape)}")
     if (p < 0).any() or (p > 1).any():
-        raise ValueError("probs must lie in [0, 1] (probabilities, not logits)")
-    y = labels if isinstance(labels, torch.Tensor) else torch.as_tensor(labels)
+        raise ValueError(f"probs must lie in [0, 1] (probabilities, not logits), got {shorten(probs)}")
+    y = _labels(labels)
     if y.dim() != 1 or y.shape[0] != p.shape[0]:
         raise ValueError(
             f"labels must have shape ({p.shape[0]},) to match probs {tuple(p.shape)}, got {tuple(y.shape)}"
         )
     if y.is_floating_point() and not torch.equal(y, y.round()):
-        raise ValueError("labels must be integers (class indices)")
+        raise ValueError(f"labels must be integers (class indices), got {shorten(labels)}")
     y = y.to(device=p.device).long()
     n_classes = 2 if p.dim() == 1 else p.shape[1]
     if (y < 0).any() or (y >= n_classes).any():
@@ -50,6 +58,12 @@ def _probs_and_labels(probs, labels):
     return p, y
 
 
+@public(
+    {"probs": [0.1, 0.9, 0.6], "labels": torch.tensor([0, 1, 1])},
+    spans={"probs": (0.0, 1.0)},
+    kinds={"labels": "tensor"},
+    cannot=("batch",),
+)
 def smooth_accuracy(probs, labels) -> torch.Tensor:
     """mean_n <1_{y_n}, p_n>: the expected accuracy when each prediction is drawn from p_n.
 
@@ -75,6 +89,12 @@ def _f1(p: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return _ratio(2 * (p * y).sum(-1), p.sum(-1) + y.sum(-1))
 
 
+@public(
+    {"probs": [0.1, 0.9, 0.6], "labels": torch.tensor([0, 1, 1])},
+    spans={"probs": (0.0, 1.0)},
+    kinds={"labels": "tensor"},
+    cannot=("batch",),
+)
 def smooth_f1(probs, labels, average: str = "binary") -> torch.Tensor:
     """F1 ~ 2 sum_n p_n y_n / sum_n (p_n + y_n), differentiable in p.
 
@@ -97,6 +117,11 @@ def smooth_f1(probs, labels, average: str = "binary") -> torch.Tensor:
     return _f1(p.T, onehot.T).mean()  # per class over N, then the mean over C
 
 
+@public(
+    {"scores": [0.1, -0.9, 0.6], "labels": torch.tensor([0, 1, 1])},
+    kinds={"labels": "tensor", "threshold": "real"},
+    cannot=("grad", "batch"),
+)
 def hard_f1(scores, labels, threshold=0.0) -> torch.Tensor:
     """F1 = 2TP / (2TP + FP + FN) of the predictions [scores > threshold], many at once.
 
@@ -105,13 +130,13 @@ def hard_f1(scores, labels, threshold=0.0) -> torch.Tensor:
     The same number as smooth_f1 of the 0/1 predictions, vectorised over the leading dims.
     """
     s = as_float_tensor("scores", scores)
-    y = labels if isinstance(labels, torch.Tensor) else torch.as_tensor(labels)
+    y = _labels(labels)
     if y.dim() != 1 or y.shape[0] != s.shape[-1]:
         raise ValueError(
             f"labels must have shape ({s.shape[-1]},) to match scores {tuple(s.shape)}, got {tuple(y.shape)}"
         )
     if not ((y == 0) | (y == 1)).all():
-        raise ValueError("labels must be 0 or 1")
+        raise ValueError(f"labels must be 0 or 1, got {shorten(labels)}")
     t = as_float_tensor("threshold", threshold, min_dim=0).to(device=s.device, dtype=s.dtype)
     try:
         pred = (s > t).to(s.dtype)  # (..., N)
@@ -124,6 +149,10 @@ def hard_f1(scores, labels, threshold=0.0) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------- the use case: training on F1
+@public(
+    {"n": 10, "positive_fraction": 0.3, "separation": 2.0},
+    extremes={"separation": [0.0, 1e6], "positive_fraction": [1e-300, 0.999], "dim": [1, 100]},
+)
 def imbalanced_blobs(
     n: int,
     positive_fraction: float,
@@ -140,11 +169,11 @@ def imbalanced_blobs(
     the hyperplane x_1 = const, so a linear classifier is the right model class.
     """
     n = integer("n", n, minimum=2)
-    frac = positive("positive_fraction", positive_fraction)
-    if not frac < 1:
-        raise ValueError(f"positive_fraction must be in (0, 1), got {positive_fraction!r}")
+    frac = _checks.real("positive_fraction", positive_fraction, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
     sep = positive("separation", separation, allow_zero=True)
     dim = integer("dim", dim, minimum=1)
+    fits("n", n, n * (dim + 1))
+    device, generator, dtype = _checks.sampling(device, generator, dtype)
     n_pos = min(max(1, round(n * frac)), n - 1)  # at least one of each class
     x = torch.randn(n, dim, generator=generator, device=device, dtype=dtype)  # (n, dim)
     y = torch.zeros(n, device=x.device, dtype=dtype)
@@ -181,6 +210,15 @@ def _loss(loss: str, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return 1.0 - _f1(torch.sigmoid(z), y)  # "f1": the smooth-F1 loss of the batch
 
 
+@public(
+    lambda: {
+        "x": torch.randn(10, 2, generator=torch.Generator().manual_seed(0)),
+        "y": torch.tensor([0.0, 1.0] * 5),
+        "steps": 3,
+    },
+    kinds={"y": "other"},
+    cannot=("grad", "batch"),
+)
 def train_linear_classifier(
     x,
     y,
@@ -206,14 +244,15 @@ def train_linear_classifier(
         raise ValueError(f"x must be (N, d), got shape {tuple(x.shape)}")
     y = as_float_tensor("y", y)
     if y.shape != x.shape[:1] or not ((y == 0) | (y == 1)).all():
-        raise ValueError(f"y must be 0/1 of shape ({x.shape[0]},), got shape {tuple(y.shape)}")
+        raise ValueError(f"y must be 0/1 of shape ({x.shape[0]},), got {shorten(y)}")
     y = y.to(device=x.device, dtype=x.dtype)
     loss = choice("loss", loss, ("ce", "f1"))
-    steps = integer("steps", steps, minimum=1)
+    steps = integer("steps", steps, minimum=1, maximum=10**6)
     lr = positive("lr", lr)
     if batch_size is not None:
         batch_size = integer("batch_size", batch_size, minimum=1)
     record_every = integer("record_every", record_every, minimum=1)
+    generator = _checks.generator("generator", generator, x.device)
 
     with one_cpu_thread(x.device):  # a few hundred tiny steps: a second thread only adds wake-ups
         n, d = x.shape
