@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from theory_lib._checks import choice, integer, one_cpu_thread, positive
+from theory_lib import _checks
+from theory_lib._checks import as_float_tensor, choice, integer, one_cpu_thread, positive, public
 
 __all__ = ["NOISY_VARIANTS", "NoisyBNRun", "noisy_bn_run"]
 
@@ -65,6 +66,15 @@ def _moments(hidden):
     return torch.stack([torch.cat([h.mean(0) for h in hidden]), torch.cat([h.std(0) for h in hidden])])
 
 
+@public(
+    lambda: {
+        "x": torch.randn(16, 3, generator=torch.Generator().manual_seed(0)),
+        "y": torch.randn(16, generator=torch.Generator().manual_seed(1)),
+        "steps": 3,
+    },
+    kinds={"hidden": "other"},
+    cannot=("grad", "batch"),
+)
 @one_cpu_thread()  # the same numbers on any thread
 def noisy_bn_run(
     x,
@@ -87,13 +97,17 @@ def noisy_bn_run(
     variant = choice("variant", variant, NOISY_VARIANTS)
     noise = positive("noise", noise)
     lr = positive("lr", lr)
-    steps = integer("steps", steps, minimum=1)
+    steps = integer("steps", steps, minimum=1, maximum=10**6)
     batch_size = integer("batch_size", batch_size, minimum=2)
-    seed = integer("seed", seed, minimum=0)
-    hidden = tuple(integer("hidden", h, minimum=1) for h in hidden)
-    x, y = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)
+    seed = _checks.seed("seed", seed)
+    if not isinstance(hidden, (tuple, list)):
+        raise ValueError(f"hidden must be a tuple of layer widths, got {_checks.shorten(hidden)}")
+    hidden = tuple(integer("hidden", h, minimum=1, maximum=4096) for h in hidden)
+    x = as_float_tensor("x", x, min_dim=2).detach().to(torch.float64)
+    y = as_float_tensor("y", y).detach().to(torch.float64)
     if x.dim() != 2 or y.shape != x.shape[:1]:
         raise ValueError(f"x must be (n, d) and y (n,), got shapes {tuple(x.shape)} and {tuple(y.shape)}")
+    _checks.fits("steps", steps, steps * (len(hidden) + 2))
     n, d = x.shape
     probe = min(n, PROBE)
     g = torch.Generator().manual_seed(seed)

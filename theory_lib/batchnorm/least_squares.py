@@ -196,9 +196,12 @@ def gradient_descent(x, y, lr, steps, normalize=None, w0=None) -> GDRun:
     factor = (1 - lr * lam)[None, :] ** k[:, None]  # (steps+1, d): (1 - ηλ_i)^k
     path = opt + (factor * ((w - opt) @ vec)) @ vec.T  # (steps+1, d)
     grads = path @ m - b  # (steps+1, d), M symmetric
-    rows = max(1, (1 << 22) // n)  # residuals of `rows` steps at a time: (rows, N) stays at 32 MiB
-    losses = torch.cat([(p @ x.T - y).pow(2).mean(dim=-1) / 2 for p in path.split(rows)])  # (steps+1,)
-    min_loss = (x @ opt - y).pow(2).mean() / 2
+    # f(w_k) without an (steps+1, N) matrix: with r* = x w* - y and u_k = diag((1 - ηλ)^k) Vᵀ(w_0 - w*),
+    # x w_k - y = r* + x V u_k, so f(w_k) = f(w*) + uᵀ Vᵀxᵀr*/N + uᵀ diag(λ) u / 2 (VᵀMV = diag(λ))
+    resid = x @ opt - y  # (N,)
+    min_loss = resid.pow(2).mean() / 2
+    u = factor * ((w - opt) @ vec)  # (steps+1, d)
+    losses = min_loss + u @ (vec.T @ (x.T @ resid) / n) + (u * u) @ lam / 2  # (steps+1,)
     return GDRun(path, losses, grads.pow(2).sum(-1), lam[-1], opt, min_loss, x, y)
 
 
