@@ -26,14 +26,13 @@ import json
 import math
 
 import matplotlib as mpl
-import matplotlib.pyplot as plt
 import numpy as np
 
 from theory_lib.figures import redraw
 from theory_lib.figures.background import Worker
 from theory_lib.figures.controls import Text
 from theory_lib.figures.language import check_language, current_language, tr
-from theory_lib.figures.style import style_for, styled_figure
+from theory_lib.figures.style import close_figure, style_for, styled_figure
 
 __all__ = ["FIGURES", "InteractiveFigure", "figure_classes", "figure_name"]
 
@@ -84,7 +83,7 @@ class InteractiveFigure:
         self.readout = ""  # HTML shown under the figure; draw() may set it
         self._widget = None
         with mpl.rc_context(style_for(self.lang)):
-            self.fig = styled_figure(self.figsize, self.lang, offscreen)
+            self.fig = styled_figure(self.figsize, self.lang, offscreen, key=type(self))
             if dpi is not None:
                 self.fig.set_dpi(dpi)
             self._whole_pixels()
@@ -257,7 +256,7 @@ class InteractiveFigure:
                 yield np.asarray(img.get_array(), dtype=float)
 
     def close(self) -> None:
-        plt.close(self.fig)
+        close_figure(self.fig)
 
     # internals ----------------------------------------------------------------------------
     # Redrawing is blitted: text (ticks, labels, legends) costs most of a matplotlib draw, so

@@ -16,6 +16,7 @@ mathtext keep DejaVu Sans, each Chinese character falls back to the CJK font. En
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import math
@@ -169,7 +170,24 @@ def sparse_log_ticks(axis, ticks):
     axis.set_minor_locator(NullLocator())
 
 
-def styled_figure(figsize, lang: str = "en", offscreen: bool = False) -> StyledFigure:
+_KEEP = 4  # live figures per key (a figure class): building one more closes the oldest (a lesson cell run again)
+_LIVE: dict = {}
+
+
+def close_figure(fig) -> None:
+    """Close ``fig`` and its canvas (ipympl's widget and comm, which ipywidgets holds until closed)."""
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    manager = getattr(fig.canvas, "manager", None)
+    if manager is not None:
+        manager.destroy()  # ipympl: closes the canvas widget, but not its toolbar widget, which holds it
+        toolbar = getattr(manager, "toolbar", None)
+        if callable(getattr(toolbar, "close", None)):
+            toolbar.close()
+
+
+def styled_figure(figsize, lang: str = "en", offscreen: bool = False, key=None) -> StyledFigure:
     """A figure of ``figsize`` inches, constrained layout, drawing under ``style_for(lang)``: on a plain
     Agg canvas outside pyplot when ``offscreen`` (a reference render, an export), else through pyplot
     (ipympl's canvas in JupyterLab)."""
@@ -183,7 +201,14 @@ def styled_figure(figsize, lang: str = "en", offscreen: bool = False) -> StyledF
         else:
             import matplotlib.pyplot as plt
 
+            # The backend's manager and canvas (ipympl's widget in JupyterLab) without registering the figure
+            # with pyplot: a figure a lesson re-creates is freed with its last reference, not kept open.
             with plt.ioff():
-                fig = plt.figure(figsize=figsize, layout="constrained", FigureClass=StyledFigure)
+                fig = plt.new_figure_manager(0, figsize=figsize, layout="constrained", FigureClass=StyledFigure)
+                fig = fig.canvas.figure
+            live = _LIVE.setdefault(key, collections.deque())
+            live.append(fig)
+            while len(live) > _KEEP:
+                close_figure(live.popleft())
     fig.rc = rc
     return fig
