@@ -236,7 +236,7 @@ def angle_cdf(theta, n: int):
     pos = folded > 0  # F(0) = 0 is set, not computed: log 0 would give a NaN gradient
     log_c, flat = angle_log_normalizer(n), torch.where(pos, folded, _HALF_PI).reshape(-1)
     lower = torch.cat(  # F(folded) <= 1/2, in chunks that bound the (chunk, nodes) temporaries
-        [torch.exp(_log_mass(c, c, n - 2, log_c)) for c in flat.split(_CDF_CHUNK)]
+        [(torch.exp(_log_mass(c, c, n - 2, log_c)), _checks.release_memory())[0] for c in flat.split(_CDF_CHUNK)]
     ).reshape(folded.shape)
     lower = torch.where(pos, lower, 0.0)
     out = torch.where(x <= _HALF_PI, lower, 1.0 - lower)

@@ -116,7 +116,7 @@ def _log_norm(n: torch.Tensor) -> torch.Tensor:
 def _tilted(n: torch.Tensor):
     """_tilted_rows in chunks of _CHUNK // _NODES dimensions (bounds the (k, nodes) temporaries)."""
     flat = n.reshape(-1)
-    parts = [_tilted_rows(c) for c in flat.split(max(1, _CHUNK // _NODES))]
+    parts = [(_tilted_rows(c), _checks.release_memory())[0] for c in flat.split(max(1, _CHUNK // _NODES))]
     return (torch.cat([a for a, _ in parts]).reshape(n.shape), torch.cat([b for _, b in parts]).reshape(n.shape))
 
 
