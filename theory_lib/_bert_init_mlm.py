@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import math
 
-from theory_lib._checks import integer, positive
+from theory_lib._checks import integer, positive, public
 
 
+@public({"width": 768}, extremes={"width": [1, 10**6], "std": [1e-300, 1e100], "gain": [0.0, 1e100]})
 def mlm_logit_std(width: int = 768, std: float = 0.02, gain: float = 1.0, bound: float | None = 2.0) -> float:
     """Std of an MLM logit z_i = <gain * LN(h), e_i> at init, the output embedding e_i tied to the
     input one (entries of std s: ``std`` truncated at +-bound*std, or ``std`` itself if ``bound`` is None):
@@ -29,6 +30,7 @@ def mlm_logit_std(width: int = 768, std: float = 0.02, gain: float = 1.0, bound:
     return positive("gain", gain, allow_zero=True) * math.sqrt(width) * s
 
 
+@public({"logit_std": 0.5}, extremes={"logit_std": [0.0, 1e-150, 1e150]})
 def softmax_uniformity_gap(logit_std: float) -> float:
     """log V - E[H(softmax(z))] for V i.i.d. logits z_i ~ N(0, tau^2), in nats: about tau^2 / 2.
 
