@@ -136,3 +136,12 @@ def test_noisy_bn_shifts_more_and_still_trains_better_than_no_bn():
             assert f["noisy"] - f["bn"] < f["none"] - f["noisy"]  # nearer to BN than to the plain net
     finally:
         fig.close()
+
+
+def test_log_brackets_stay_finite_for_a_diverging_run():
+    """A diverged loss near the float maximum gets a finite bracket, not 10^309 (an OverflowError in
+    the browser sweep of lesson 06 at η = 0.3); ordinary values keep their power-of-1000 brackets."""
+    from theory_lib.figures.batchnorm.landscapes import _ladder
+
+    assert _ladder(1e307, up=True) == 1e300 and _ladder(1e-320, up=False) == 1e-300
+    assert _ladder(5.0, up=True) == 1e3 and _ladder(5.0, up=False) == 1.0

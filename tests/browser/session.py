@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from tests.browser import ARTIFACTS, KERNEL_S, OPEN_S, REFUSED_CSS, RENDER_S, VIEWPORT
-from tests.browser.fidelity import References, _await_truth, _changed, _slug
+from tests.browser.fidelity import References, _await_truth, _changed, _figure_state, _slug
 from tests.browser.servers import Server
 
 # Console errors that are not ours: Voila's page template links Font Awesome from a CDN, and the
@@ -224,10 +224,24 @@ def _press(session: Session, slider, keys: tuple[str, ...]) -> str | None:
     return None
 
 
+def _await_state_change(fig, before: dict | None, timeout: float = KERNEL_S) -> None:
+    """Wait (bounded) until the figure's state differs from ``before`` or the move was refused in red.
+
+    The kernel's going idle is not enough: in Voila, right after the page loads, the kernel goes idle
+    for messages of the page's own setup, before it has handled the move (seen as a move whose canvas
+    and state were both still the old ones, in 04, 05 and 08)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _figure_state(fig) != before or fig.locator(REFUSED_CSS).count():
+            return
+        time.sleep(0.05)
+
+
 def _move(session: Session, fig, fig_no: int, slider, label: str, keys, before: np.ndarray, shot_no: int) -> dict:
     """One keyboard move: wait for the kernel, then for the canvas to show the new state's picture."""
     canvas = fig.locator(".jupyter-matplotlib-canvas-div").first
     idle_before = session.page.evaluate("() => window.__tlIdle")
+    state_before = _figure_state(fig)
     t0 = time.monotonic()
     key = _press(session, slider, keys)
     if key is None:  # at the end of its range already (End after End): nothing to measure
@@ -244,6 +258,7 @@ def _move(session: Session, fig, fig_no: int, slider, label: str, keys, before: 
             "truth": None,
         }
     session.wait_kernel_idle(idle_before)
+    _await_state_change(fig, state_before)
     value = _readout(slider)
     truth = _await_truth(session, fig, fig_no, f"{shot_no:02d} {label} {key}")
     seconds = time.monotonic() - t0

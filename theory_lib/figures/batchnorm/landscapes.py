@@ -85,9 +85,14 @@ def _cut_at_top(gap, lo: float, hi: float):
 
 
 def _ladder(v: float, up: bool, step: int = 3) -> float:
-    """The next power of ten 10^(step·m) above (up) or below v: log axes that move in brackets."""
+    """The next power of ten 10^(step·m) above (up) or below v: log axes that move in brackets.
+
+    Kept within 10^±300: a diverging run's loss near the float maximum (1e307) must not ask for
+    10^309, which overflows (it did, in the browser sweep of lesson 06 at η = 0.3)."""
     e = math.log10(v) / step
-    return 10.0 ** (step * (math.ceil(e - 1e-9) if up else math.floor(e + 1e-9)))
+    m = math.ceil(e - 1e-9) if up else math.floor(e + 1e-9)
+    limit = 300 // step
+    return 10.0 ** (step * min(max(m, -limit), limit))
 
 
 def vs_one(v: float) -> str:

@@ -17,7 +17,7 @@ from matplotlib.lines import Line2D
 from theory_lib import batchnorm as bnm
 from theory_lib.figures.base import InteractiveFigure
 from theory_lib.figures.batchnorm.landscapes import teacher_data
-from theory_lib.figures.controls import Choice
+from theory_lib.figures.controls import Slider
 
 NAMES = {"none": "no BN", "bn": "BN", "noisy": "noisy BN"}
 COLORS = {"none": "C3", "bn": "C0", "noisy": "C2"}
@@ -41,7 +41,8 @@ def running_mean(v, width: int = 10) -> np.ndarray:
 class NoisyBNFigure(InteractiveFigure):
     """Training loss and per-step distribution shift for no BN, BN and noisy BN: ν on one control."""
 
-    controls = {"noise": Choice([0.5, 1.0], 0.5, label="noise strength ν")}
+    # two settings, on a slider as the browser sweep expects of every figure
+    controls = {"noise": Slider(0.5, 1.0, 0.5, step=0.5, label="noise strength ν")}
     figsize = (9.0, 3.6)
     continuous = False  # a new ν trains one network (about a second)
 
