@@ -35,7 +35,13 @@ from IPython.display import Markdown, display
 
 from theory_lib import angles as ag, default_device, geometric_init as gi
 from theory_lib.figures.exercises import claims_table, show_exercises
-from theory_lib.figures.geometric_init import EXERCISES, GeometricInitFigure, OrthogonalColumnsFigure, log_ratio_moments
+from theory_lib.figures.geometric_init import (
+    EXERCISES,
+    GeometricInitFigure,
+    NormRatioFigure,
+    OrthogonalColumnsFigure,
+    log_ratio_moments,
+)
 
 # headless test runs set MPLBACKEND=Agg; JupyterLab gets live figures
 if os.environ.get("MPLBACKEND", "").lower() != "agg":
@@ -127,6 +133,13 @@ for k in (1, 4, 16):
         f"{k:>5} {ev.min().item():>17.4f} {ev.max().item():>8.4f} "
         f"{(1 - math.sqrt(n / m)) ** 2:>17.4f}, {(1 + math.sqrt(n / m)) ** 2:.4f}"
     )
+
+# %% [markdown]
+# **See both sides of step 2.** The histogram is $r = \|Wx\|^2/\|x\|^2$ for 2000 random pairs $(W, x)$ with $n = 64$ columns, drawn over its law $\chi^2_m/m$ (`norm_ratio_log_pdf`); the ticks along the bottom are the eigenvalues of one $W^\top W$, the values $r$ takes as $x$ turns through every direction, between the Marchenko–Pastur edges $(1 \mp \sqrt{n/m})^2$ (`marchenko_pastur_edges`). Move $m/n$: the typical $x$ is held within $\sqrt{2/m}$ at every ratio, but only tall matrices bring every direction close to 1.
+
+# %%
+norm_ratio = NormRatioFigure()
+norm_ratio.widget()
 
 # %% [markdown]
 # ## Step 3 · how close to the identity? The exact expected error

@@ -106,3 +106,34 @@ def test_he_std_keeps_the_norm_through_relu():
 def test_bad_input_names_the_parameter(call, name):
     with pytest.raises(ValueError, match=rf"^{name}\b"):
         call()
+
+
+def test_norm_ratio_density_against_sampled_matrices():
+    """chi^2_m / m (closed form) against ||Wx||^2/||x||^2 sampled with W (m x n, N(0, 1/m)): mean, variance and
+    the histogram within sampling error; it integrates to 1 (quadrature)."""
+    g = torch.Generator().manual_seed(3)
+    n, m = 8, 12
+    w = torch.randn(20000, m, n, generator=g, dtype=torch.float64) / math.sqrt(m)
+    x = torch.randn(n, dtype=torch.float64, generator=g)
+    r = (w @ x).pow(2).sum(-1) / x.pow(2).sum()
+    assert abs(r.mean().item() - 1) < 0.01 and abs(r.var().item() - 2 / m) < 0.01
+    grid = torch.linspace(1e-6, 8, 40001, dtype=torch.float64)
+    pdf = gi.norm_ratio_log_pdf(grid, m).exp()
+    assert abs(torch.trapezoid(pdf, grid).item() - 1) < 1e-6
+    edges = torch.tensor([0.5, 0.8, 1.0, 1.3], dtype=torch.float64)
+    hist = ((r >= edges[0]) & (r < edges[-1])).double().mean().item()
+    mass = torch.trapezoid(pdf[(grid >= 0.5) & (grid < 1.3)], grid[(grid >= 0.5) & (grid < 1.3)]).item()
+    assert abs(hist - mass) < 4 * math.sqrt(mass * (1 - mass) / 20000)
+    assert gi.norm_ratio_log_pdf(torch.tensor([-1.0, 0.0]), m).eq(-math.inf).all()
+
+
+def test_marchenko_pastur_edges_against_eigenvalues():
+    """The edges of the spectrum of W^T W against the eigenvalues of one large sampled W."""
+    g = torch.Generator().manual_seed(4)
+    for n, m in ((200, 200), (200, 800)):
+        w = torch.randn(m, n, generator=g, dtype=torch.float64) / math.sqrt(m)
+        ev = torch.linalg.eigvalsh(w.T @ w)
+        lo, hi = gi.marchenko_pastur_edges(n, m)
+        assert abs(ev.max().item() - hi) < 0.15 and abs(ev.min().item() - lo) < (0.05 if m > n else 0.01)
+    with pytest.raises(ValueError, match="m must be >= n"):
+        gi.marchenko_pastur_edges(10, 5)

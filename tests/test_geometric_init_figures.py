@@ -144,3 +144,31 @@ def test_columns_turn_orthonormal_as_n_grows():
         assert spreads[-1] < spreads[0] / 10 and spreads == sorted(spreads, reverse=True)
     finally:
         fig.close()
+
+
+def test_norm_ratio_figure_draws_both_sides_of_step_2():
+    """Beside step 2: the drawn density is chi^2_m/m, the dotted lines sit at the Marchenko-Pastur edges, the
+    sampled typical spread is sqrt(2/m) within sampling error, and the eigenvalues stay near the edges."""
+    import math
+
+    import numpy as np
+    import torch
+
+    from theory_lib import geometric_init as gi
+    from theory_lib.figures.geometric_init import NormRatioFigure
+    from theory_lib.figures.geometric_init.steps import N
+
+    fig = NormRatioFigure(offscreen=True)
+    try:
+        for rows in (1.0, 4.0, 16.0):
+            fig.update(rows=rows)
+            m = round(rows * N)
+            x, y = fig.pdf.get_data()
+            assert np.allclose(y, np.exp(gi.norm_ratio_log_pdf(torch.from_numpy(np.asarray(x)), m).numpy()))
+            lo, hi = gi.marchenko_pastur_edges(N, m)
+            assert fig.lo.get_xdata()[0] == lo and fig.hi.get_xdata()[0] == hi
+            assert abs(fig.spread / math.sqrt(2 / m) - 1) < 0.1
+            e0, e1 = fig.eig_range
+            assert e0 >= lo - 0.05 and e1 <= hi + 0.35 and e1 - e0 > 0.5 * (hi - lo)
+    finally:
+        fig.close()

@@ -17,9 +17,16 @@ import math
 import torch
 
 from theory_lib import _checks
-from theory_lib._checks import choice, fits, integer, public
+from theory_lib._checks import as_float_tensor, choice, fits, integer, public
 
-__all__ = ["DISTRIBUTIONS", "orthogonality_error", "xavier_std", "he_std"]
+__all__ = [
+    "DISTRIBUTIONS",
+    "orthogonality_error",
+    "xavier_std",
+    "he_std",
+    "norm_ratio_log_pdf",
+    "marchenko_pastur_edges",
+]
 
 DISTRIBUTIONS = ("normal", "uniform", "rademacher")
 
@@ -95,3 +102,36 @@ def he_std(fan_in: int) -> float:
     pre-activations, so E||relu(Wx)||^2 = ||Wx||^2 / 2; the factor sqrt(2) puts the norm back."""
     fan_in = integer("fan_in", fan_in, minimum=1)
     return math.sqrt(2.0 / fan_in)
+
+
+@public({"r": [0.5, 1.2], "m": 16}, spans={"r": (1e-3, 5.0)}, extremes={"m": [1, 2, 10**6]}, cannot=("grad",))
+def norm_ratio_log_pdf(r, m: int) -> torch.Tensor:
+    """log density of r = ||Wx||^2 / ||x||^2 for a fixed x and an m x n W with i.i.d. N(0, 1/m) entries.
+
+    The m entries of Wx are i.i.d. N(0, ||x||^2 / m), so r ~ chi^2_m / m, whatever n:
+        log p(r) = log m + (m/2 - 1) log(m r) - m r / 2 - (m/2) log 2 - lgamma(m/2)   (r > 0),
+    mean 1, variance 2/m; -inf for r <= 0. Same shape and dtype as ``r``.
+    """
+    r = as_float_tensor("r", r, min_dim=0)
+    m = integer("m", m, minimum=1, maximum=10**9)
+    half = m / 2.0
+    inside = r > 0
+    mr = torch.where(inside, r, torch.ones_like(r)) * m
+    out = math.log(m) + (half - 1.0) * torch.log(mr) - mr / 2.0 - half * math.log(2.0) - math.lgamma(half)
+    return torch.where(inside, out, torch.full_like(r, -math.inf))
+
+
+@public({"n": 16, "m": 64}, extremes={"n": [1, 10**9], "m": [10**9]})
+def marchenko_pastur_edges(n: int, m: int) -> tuple[float, float]:
+    """The edges ((1 - sqrt(n/m))^2, (1 + sqrt(n/m))^2) of the spectrum of W^T W, W m x n with i.i.d.
+    entries of variance 1/m (Marchenko-Pastur, n, m -> infinity at a fixed ratio; m >= n).
+
+    So ||Wx||^2 / ||x||^2 ranges over this interval as x turns: a square W (m = n) stretches some
+    direction by almost 2 in length and squashes another to nearly 0; only m >> n is close to an isometry.
+    """
+    n = integer("n", n, minimum=1, maximum=10**9)
+    m = integer("m", m, minimum=1, maximum=10**9)
+    if m < n:
+        raise ValueError(f"m must be >= n (W^T W has rank m < n otherwise), got m={m} < n={n}")
+    c = math.sqrt(n / m)
+    return (1.0 - c) ** 2, (1.0 + c) ** 2
