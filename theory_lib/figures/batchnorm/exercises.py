@@ -35,12 +35,22 @@ MEAN_DIVERGES = first_diverging_mean()
 def _larger_mean_answer(fig):
     mean = fig.params["mean"]
     L_from, kappa_from = valley(MEAN_FROM, None)[2:]
-    return (
-        f"The raw valley gets narrower across and keeps its length: at μ = {mean:g}, L = {fig.L[0]:.3g} (it was "
-        f"{L_from:.3g} at μ = {MEAN_FROM:g}) and κ = {fig.kappa[0]:.3g} (was {kappa_from:.3g}). The mean adds μμᵀ, "
-        f"curvature {2 * mean**2:g} along (1, 1) only, so the short axis shrinks and the long one does not move. "
-        f"The centered valley does not change at all (L = {fig.L[1]:.3g}, κ = {fig.kappa[1]:.3g}): subtracting the "
-        f"batch mean removes μ whatever it was."
+    return fig.tr(
+        "The raw valley gets narrower across and keeps its length: at μ = {mean:g}, L = {L:.3g} (it was "
+        "{L_from:.3g} at μ = {mean_from:g}) and κ = {kappa:.3g} (was {kappa_from:.3g}). The mean adds μμᵀ, "
+        "curvature {curvature:g} along (1, 1) only, so the short axis shrinks and the long one does not move. "
+        "The centered valley does not change at all (L = {L_c:.3g}, κ = {kappa_c:.3g}): subtracting the "
+        "batch mean removes μ whatever it was."
+    ).format(
+        mean=mean,
+        L=fig.L[0],
+        L_from=L_from,
+        mean_from=MEAN_FROM,
+        kappa=fig.kappa[0],
+        kappa_from=kappa_from,
+        curvature=2 * mean**2,
+        L_c=fig.L[1],
+        kappa_c=fig.kappa[1],
     )
 
 
@@ -57,11 +67,21 @@ def _larger_mean_check(fig):
 # 2 ------------------------------------------------------------------ step 2: the mean that breaks η = 0.2
 def _diverges_answer(fig):
     below = valley(round(MEAN_DIVERGES - 0.1, 10), None)[2]
-    return (
-        f"At μ = {MEAN_DIVERGES:g} the raw path diverges: L = {fig.L[0]:.4g}, so 2/L = {2 / fig.L[0]:.4g} &lt; η = "
-        f"{LR}. One slider step lower, at μ = {MEAN_DIVERGES - 0.1:.1f}, L = {below:.4g} and 2/L = {2 / below:.4g} "
-        f"&gt; η: it still converges, zigzagging across the narrow valley first. The centered and standardized "
-        f"panels never move with μ (L = {fig.L[1]:.3g} and {fig.L[2]:.3g}): their inputs have no mean left."
+    return fig.tr(
+        "At μ = {mean:g} the raw path diverges: L = {L:.4g}, so 2/L = {safe:.4g} &lt; η = "
+        "{lr}. One slider step lower, at μ = {lower:.1f}, L = {L_below:.4g} and 2/L = {safe_below:.4g} "
+        "&gt; η: it still converges, zigzagging across the narrow valley first. The centered and standardized "
+        "panels never move with μ (L = {L_c:.3g} and {L_s:.3g}): their inputs have no mean left."
+    ).format(
+        mean=MEAN_DIVERGES,
+        L=fig.L[0],
+        safe=2 / fig.L[0],
+        lr=LR,
+        lower=MEAN_DIVERGES - 0.1,
+        L_below=below,
+        safe_below=2 / below,
+        L_c=fig.L[1],
+        L_s=fig.L[2],
     )
 
 
@@ -78,14 +98,27 @@ def _diverges_check(fig):
 def _centering_slower_answer(fig):
     raw, centered = fig.gaps[0], fig.gaps[1]
     steps = fig.params["steps"]
-    return (
-        f"At μ = {fig.params['mean']:g}, σ₂ = {fig.params['scale']:g}, η = {fig.params['lr']}: centering does lower "
-        f"L, from {fig.L[0]:.3g} to {fig.L[1]:.3g}, and both paths converge. But after {steps} steps f − f* is "
-        f"{raw[-1]:.2g} raw and {centered[-1]:.2g} centered: the centered run is {centered[-1] / raw[-1]:.3g} times "
-        f"further from its minimum. The mean had also lifted the *smallest* eigenvalue; centering removes that lift "
-        f"too and raises κ (step 5's loose end). A lower L is a larger safe step, not a faster descent. "
-        f"Standardizing brings κ down as well, but its L = {fig.L[2]:.3g} asks for a rate near 2/L = "
-        f"{2 / fig.L[2]:.3g}; at this η it ends at {fig.gaps[2][-1]:.2g}."
+    return fig.tr(
+        "At μ = {mean:g}, σ₂ = {scale:g}, η = {lr}: centering does lower "
+        "L, from {L:.3g} to {L_c:.3g}, and both paths converge. But after {steps} steps f − f* is "
+        "{raw:.2g} raw and {centered:.2g} centered: the centered run is {ratio:.3g} times "
+        "further from its minimum. The mean had also lifted the *smallest* eigenvalue; centering removes that lift "
+        "too and raises κ (step 5's loose end). A lower L is a larger safe step, not a faster descent. "
+        "Standardizing brings κ down as well, but its L = {L_s:.3g} asks for a rate near 2/L = "
+        "{safe_s:.3g}; at this η it ends at {standardized:.2g}."
+    ).format(
+        mean=fig.params["mean"],
+        scale=fig.params["scale"],
+        lr=fig.params["lr"],
+        L=fig.L[0],
+        L_c=fig.L[1],
+        steps=steps,
+        raw=raw[-1],
+        centered=centered[-1],
+        ratio=centered[-1] / raw[-1],
+        L_s=fig.L[2],
+        safe_s=2 / fig.L[2],
+        standardized=fig.gaps[2][-1],
     )
 
 
@@ -100,9 +133,10 @@ EXERCISES = [
         name="larger-mean",
         kind="predict",
         question=(
-            f"Before moving μ from {MEAN_FROM:g} to {2 * MEAN_FROM:g}, predict: does the raw valley get longer, or "
-            f"narrower? What happens to the centered one?"
+            "Before moving μ from {mean_from:g} to {mean_to:g}, predict: does the raw valley get longer, or "
+            "narrower? What happens to the centered one?"
         ),
+        values={"mean_from": MEAN_FROM, "mean_to": 2 * MEAN_FROM},
         figure=ValleyFigure,
         settings={"mean": 2 * MEAN_FROM},
         answer=_larger_mean_answer,
@@ -112,9 +146,10 @@ EXERCISES = [
         name="mean-that-diverges",
         kind="read-off",
         question=(
-            f"At η = {LR}, move the mean up from 0 in slider steps. At which μ does the raw panel first diverge? "
-            f"Compare 2/L in the readout with η."
+            "At η = {lr}, move the mean up from 0 in slider steps. At which μ does the raw panel first diverge? "
+            "Compare 2/L in the readout with η."
         ),
+        values={"lr": LR},
         figure=LeastSquaresBNFigure,
         settings={"mean": MEAN_DIVERGES, "lr": LR},
         answer=_diverges_answer,

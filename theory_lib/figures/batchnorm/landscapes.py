@@ -15,6 +15,7 @@ from theory_lib import batchnorm as bnm
 from theory_lib._checks import default_device, one_cpu_thread
 from theory_lib.figures.background import part, stage
 from theory_lib.figures.base import InteractiveFigure
+from theory_lib.figures.batchnorm.verdicts import final_verdict, vs_one
 from theory_lib.figures.controls import Choice, LogSlider, Slider
 from theory_lib.figures.style import nice_ceil
 
@@ -95,15 +96,6 @@ def _ladder(v: float, up: bool, step: int = 3) -> float:
     return 10.0 ** (step * min(max(m, -limit), limit))
 
 
-def vs_one(v: float) -> str:
-    """ "v &lt; 1" or "v &gt; 1", with the digits that tell v from 1 (0.9996 never prints as 1 &lt; 1)."""
-    for digits in range(2, 13):
-        text = f"{v:.{digits}g}"
-        if float(text) != 1.0 or v == 1.0:
-            break
-    return f"{text} {'&lt;' if v < 1 else ('&gt;' if v > 1 else '=')} 1"
-
-
 class LeastSquaresBNFigure(InteractiveFigure):
     """Gradient descent on f(w) = E[(wᵀx − y)²]/2 for raw, centered and standardized inputs."""
 
@@ -123,7 +115,8 @@ class LeastSquaresBNFigure(InteractiveFigure):
         self.contours, self.paths, self.starts, self.optima, self.labels, self.exits = [], [], [], [], [], []
         # the standardized panel lives in its own weights v = D w (D = diag σ): v·(x−μ)/σ = w·(x−μ)
         coords = (("$w_1$", "$w_2$"), ("$w_1$", "$w_2$"), (r"$v_1 = \sigma_1 w_1$", r"$v_2 = \sigma_2 w_2$"))
-        for ax, name, color, (xl, yl) in zip(self.ax_land, MODE_NAMES, COLORS, coords, strict=True):
+        names = (self.tr("raw x"), self.tr("centered x − μ"), self.tr("standardized (x − μ)/σ"))  # MODE_NAMES
+        for ax, name, color, (xl, yl) in zip(self.ax_land, names, COLORS, coords, strict=True):
             cont = LineCollection([], colors="0.6", linewidths=0.8)
             ax.add_collection(cont)
             (path,) = ax.plot([], [], "o-", color=color, ms=2.5, lw=1.2)
@@ -154,18 +147,18 @@ class LeastSquaresBNFigure(InteractiveFigure):
             self.ax_loss.plot([], [], "X", color=c, mec="k", ms=8, clip_on=False, zorder=5, in_layout=False)[0]
             for c in COLORS
         ]
-        self.ax_loss.set(yscale="log", xlabel="step k")
+        self.ax_loss.set(yscale="log", xlabel=self.tr("step k"))
         self.ax_loss.set_title("$f(w_k) - f(w^*)$", pad=9)  # room for a divergence mark on the top edge
         self.ax_loss.yaxis.set_minor_locator(NullLocator())
         self.fig.legend(
             handles=[
-                Line2D([], [], marker="s", color="k", ls="", ms=4, label="start $w_0 = 0$"),
-                Line2D([], [], marker="+", color="k", ls="", ms=9, label="minimum $w^*$"),
-                Line2D([], [], color="0.6", lw=0.8, label="loss contours (factor 4 apart)"),
-                Line2D([], [], marker="o", color="0.3", ms=2.5, lw=1.2, label="gradient-descent path"),
+                Line2D([], [], marker="s", color="k", ls="", ms=4, label=self.tr("start $w_0 = 0$")),
+                Line2D([], [], marker="+", color="k", ls="", ms=9, label=self.tr("minimum $w^*$")),
+                Line2D([], [], color="0.6", lw=0.8, label=self.tr("loss contours (factor 4 apart)")),
+                Line2D([], [], marker="o", color="0.3", ms=2.5, lw=1.2, label=self.tr("gradient-descent path")),
                 *[
-                    Line2D([], [], ls=ls, color=c, lw=1.6, label=f"{n}: $f - f^*$")
-                    for c, ls, n in zip(COLORS, self.STYLES, ("raw", "centered", "standardized"), strict=True)
+                    Line2D([], [], ls=ls, color=c, lw=1.6, label=self.tr("{name}: $f - f^*$").format(name=n))
+                    for c, ls, n in zip(COLORS, self.STYLES, self._short_names(), strict=True)
                 ],
             ],
             loc="outside lower center",
@@ -173,6 +166,9 @@ class LeastSquaresBNFigure(InteractiveFigure):
             fontsize=8,
             frameon=False,
         )
+
+    def _short_names(self):
+        return self.tr("raw"), self.tr("centered"), self.tr("standardized")
 
     def runs(self, mean, scale, lr, steps):
         x, y = regression_data(mean, scale)
@@ -214,28 +210,26 @@ class LeastSquaresBNFigure(InteractiveFigure):
             note = (
                 ""
                 if not diverging
-                else f"\ndiverges: leaves at step {k_out} (×)"
+                else self.tr("\ndiverges: leaves at step {k} (×)").format(k=k_out)
                 if k_out > 0
-                else f"\ndiverges (inside for {steps} steps)"
+                else self.tr("\ndiverges (inside for {steps} steps)").format(steps=steps)
             )
             label.set_text(f"L = {L:.3g},  ηL/2 = {vs_one(lr * L / 2)}{note}".replace("&lt;", "<").replace("&gt;", ">"))
         gaps = [(run.losses - run.min_loss).numpy() for run in runs]
         self.L, self.gaps = [run.lipschitz.item() for run in runs], gaps  # kept for the exercises
         lo, hi = self._gap_limits(gaps)
         passes = []
-        for curve, mark, gap, name in zip(
-            self.curves, self.curve_exits, gaps, ("raw", "centered", "standardized"), strict=True
-        ):
+        for curve, mark, gap, name in zip(self.curves, self.curve_exits, gaps, self._short_names(), strict=True):
             k, v, out = _cut_at_top(gap, lo, hi)
             curve.set_data(k, v)
             mark.set_data(*(([out[0]], [out[1]]) if out else ([], [])))
             if out:
-                passes.append(f"{name} passes {hi:.0e} at step {out[0]:.1f}")
+                passes.append(self.tr("{name} passes {hi:.0e} at step {k:.1f}").format(name=name, hi=hi, k=out[0]))
         self.ax_loss.set_ylim(lo, hi)
         self.ax_loss.set_xlim(0, nice_ceil(steps))
         self.readout = self._readout(runs, gaps, lr, steps)
         if passes:
-            self.readout += " Off the loss panel's top (×): " + ", ".join(passes) + "."
+            self.readout += self.tr(" Off the loss panel's top (×): {passes}.").format(passes=", ".join(passes))
 
     @classmethod
     def _gap_limits(cls, gaps):
@@ -249,21 +243,39 @@ class LeastSquaresBNFigure(InteractiveFigure):
         hi = min(cap, _ladder(v.max(), up=True))
         return lo, max(hi, 1e3 * lo)
 
-    @staticmethod
-    def _readout(runs, gaps, lr, steps):
+    def _readout(self, runs, gaps, lr, steps):
         L = [run.lipschitz.item() for run in runs]
-        names = ("raw", "centered", "standardized")
         verdict = [
-            f"{n} {'<b>diverges</b>' if lr * v / 2 > 1 else 'converges'} (ηL/2 = {vs_one(lr * v / 2)})"
-            for n, v in zip(names, L, strict=True)
+            (
+                self.tr("{name} <b>diverges</b> (ηL/2 = {ratio})")
+                if lr * v / 2 > 1
+                else self.tr("{name} converges (ηL/2 = {ratio})")
+            ).format(name=n, ratio=vs_one(lr * v / 2))
+            for n, v in zip(self._short_names(), L, strict=True)
         ]
-        final = [f"{g[-1]:.2g}" if np.isfinite(g[-1]) else "overflowed" for g in gaps]
-        return (
-            f"L = λ<sub>max</sub>(E[xxᵀ]): raw <b>{L[0]:.3g}</b>, centered <b>{L[1]:.3g}</b>, "
-            f"standardized <b>{L[2]:.3g}</b>; largest stable η = 2/L: {2 / L[0]:.3g}, "
-            f"{2 / L[1]:.3g}, {2 / L[2]:.3g}. At η = {lr:.3g}: {', '.join(verdict)}; "
-            f"gradient descent converges iff ηL/2 &lt; 1. After {steps} steps f − f* is {final[0]} raw, "
-            f"{final[1]} centered, {final[2]} standardized. Centering divides L by {L[0] / L[1]:.3g}."
+        final = [f"{g[-1]:.2g}" if np.isfinite(g[-1]) else self.tr("overflowed") for g in gaps]
+        return self.tr(
+            "L = λ<sub>max</sub>(E[xxᵀ]): raw <b>{L0:.3g}</b>, centered <b>{L1:.3g}</b>, "
+            "standardized <b>{L2:.3g}</b>; largest stable η = 2/L: {s0:.3g}, "
+            "{s1:.3g}, {s2:.3g}. At η = {lr:.3g}: {v0}, {v1}, {v2}; "
+            "gradient descent converges iff ηL/2 &lt; 1. After {steps} steps f − f* is {f0} raw, "
+            "{f1} centered, {f2} standardized. Centering divides L by {ratio:.3g}."
+        ).format(
+            L0=L[0],
+            L1=L[1],
+            L2=L[2],
+            s0=2 / L[0],
+            s1=2 / L[1],
+            s2=2 / L[2],
+            lr=lr,
+            v0=verdict[0],
+            v1=verdict[1],
+            v2=verdict[2],
+            steps=steps,
+            f0=final[0],
+            f1=final[1],
+            f2=final[2],
+            ratio=L[0] / L[1],
         )
 
 
@@ -331,7 +343,14 @@ class LandscapeBNFigure(InteractiveFigure):
     def build(self):
         self.axes = self.fig.subplots(1, 4)
         self.lines, self.div_marks = [], []
-        for ax, title in zip(self.axes, self.TITLES, strict=True):
+        tr = self.tr  # TITLES, in this language
+        titles = (
+            tr("loss on all data"),
+            tr("loss variation"),
+            tr("gradient change"),
+            tr(r"effective $\beta$-smoothness"),
+        )
+        for ax, title in zip(self.axes, titles, strict=True):
             pair, marks = [], []
             for color, ls in zip(
                 ("C3", "C0"), self.STYLES, strict=True
@@ -341,7 +360,7 @@ class LandscapeBNFigure(InteractiveFigure):
                 (mark,) = ax.plot([], [], "X", color=color, mec="k", ms=8, clip_on=False, in_layout=False, zorder=5)
                 pair.append((raw, smooth))
                 marks.append(mark)
-            ax.set(yscale="log", xlim=(0, PROBE["steps"]), xlabel="training step")
+            ax.set(yscale="log", xlim=(0, PROBE["steps"]), xlabel=self.tr("training step"))
             ax.set_title(title, pad=9)  # room for a divergence mark on the top edge
             ax.yaxis.set_major_locator(LogLocator(numticks=6))
             ax.yaxis.set_minor_locator(NullLocator())  # minor log ticks triple the cost of a full draw
@@ -352,10 +371,10 @@ class LandscapeBNFigure(InteractiveFigure):
         )
         self.fig.legend(
             handles=[
-                Line2D([], [], color="C3", lw=1.6, label="no BN"),
+                Line2D([], [], color="C3", lw=1.6, label=self.tr("no BN")),
                 Line2D([], [], color="C0", ls="--", lw=1.6, label="BN"),
-                Line2D([], [], color="0.5", lw=0.6, label="each probed step"),
-                Line2D([], [], color="0.5", lw=1.6, label="running median of 5"),
+                Line2D([], [], color="0.5", lw=0.6, label=self.tr("each probed step")),
+                Line2D([], [], color="0.5", lw=1.6, label=self.tr("running median of 5")),
             ],
             loc="outside lower center",
             ncol=4,
@@ -392,15 +411,14 @@ class LandscapeBNFigure(InteractiveFigure):
             ax.set_ylim(lo, hi)
         none, bn = runs
         notes = [
-            f"{name} diverged at step {r.diverged_at} (× on the top edges)"
-            for name, r in (("no BN", none), ("BN", bn))
+            self.tr("{name} diverged at step {k} (× on the top edges)").format(name=name, k=r.diverged_at)
+            for name, r in ((self.tr("no BN"), none), ("BN", bn))
             if r.diverged_at >= 0
         ]
         self.div_text.set_text("\n".join(notes))
         self.readout = self._readout(none, bn, placement)
 
-    @staticmethod
-    def _readout(none, bn, placement):
+    def _readout(self, none, bn, placement):
         def med(r, key):
             v = getattr(r, key)
             v = v[torch.isfinite(v)]
@@ -409,41 +427,20 @@ class LandscapeBNFigure(InteractiveFigure):
         def final(r):
             return float("nan") if r.diverged_at >= 0 else r.full_loss[-1].item()
 
-        return (
-            f"Medians over training, no BN vs BN ({placement} the linear layers): loss variation "
-            f"<b>{med(none, 'loss_variation')}</b> vs <b>{med(bn, 'loss_variation')}</b>, gradient change "
-            f"<b>{med(none, 'gradient_predictiveness')}</b> vs <b>{med(bn, 'gradient_predictiveness')}</b>, "
-            f"effective β <b>{med(none, 'beta_smoothness')}</b> vs <b>{med(bn, 'beta_smoothness')}</b>. "
-            f"Final loss on all data: {final_verdict(final(none), final(bn))}."
+        placed = self.tr("after the linear layers") if placement == "after" else self.tr("before the linear layers")
+        return self.tr(
+            "Medians over training, no BN vs BN ({placed}): loss variation "
+            "<b>{lv_none}</b> vs <b>{lv_bn}</b>, gradient change "
+            "<b>{gp_none}</b> vs <b>{gp_bn}</b>, "
+            "effective β <b>{beta_none}</b> vs <b>{beta_bn}</b>. "
+            "Final loss on all data: {verdict}."
+        ).format(
+            placed=placed,
+            lv_none=med(none, "loss_variation"),
+            lv_bn=med(bn, "loss_variation"),
+            gp_none=med(none, "gradient_predictiveness"),
+            gp_bn=med(bn, "gradient_predictiveness"),
+            beta_none=med(none, "beta_smoothness"),
+            beta_bn=med(bn, "beta_smoothness"),
+            verdict=final_verdict(final(none), final(bn), self.lang),
         )
-
-
-def final_verdict(none: float, bn: float) -> str:
-    """The two final losses compared with numbers on both sides, and who wins (NaN: diverged)."""
-    if math.isnan(none) and math.isnan(bn):
-        return "both diverged"
-    if math.isnan(none) or math.isnan(bn):
-        return f"no BN diverged, BN {bn:.3g}: BN trains" if math.isnan(none) else f"no BN {none:.3g}, BN diverged"
-    a, b = f"{none:.3g}", f"{bn:.3g}"
-    if float(a) == float(b):
-        return f"no BN = {a}, BN = {b}: the same"
-    better = float(b) < float(a)
-    return f"no BN = {a} {'&gt;' if better else '&lt;'} BN = {b}: BN {'ends lower' if better else 'does not help here'}"
-
-
-def batch_size_verdict(
-    none_small: float, bn_small: float, none_big: float, bn_big: float, small: int = 2, big: int = 64
-) -> str:
-    """Su's "BN needs batches that are not tiny", judged from final losses (NaN: diverged).
-
-    Testable only where BN beats no BN at the big batch; supported where that advantage is gone
-    at the small batch, refuted where BN still wins there."""
-
-    def beats(a, b):  # a ends lower than b; a diverged run beats nothing, and loses to any finite one
-        return not math.isnan(a) and (math.isnan(b) or a < b)
-
-    if not beats(bn_big, none_big):
-        return f"not testable here: BN does not beat no BN even at batch {big}"
-    if not beats(bn_small, none_small):
-        return f"supports: BN beats no BN at batch {big}, not at batch {small}"
-    return f"does not support: BN still beats no BN at batch {small}"

@@ -50,9 +50,17 @@ class NoisyBNFigure(InteractiveFigure):
         ax_l, ax_s = self.ax_loss, self.ax_shift = self.fig.subplots(1, 2)
         self.loss_lines = {v: ax_l.plot([], [], color=COLORS[v], lw=1.5)[0] for v in NAMES}
         self.shift_lines = {v: ax_s.plot([], [], color=COLORS[v], lw=1.0)[0] for v in NAMES}
-        ax_l.set(yscale="log", ylim=LOSS_LIM, xlabel="training step", title="training loss (mean of 10 steps)")
-        ax_s.set(yscale="log", ylim=SHIFT_LIM, xlabel="training step", title="covariate shift per step")
-        handles = [Line2D([], [], color=COLORS[v], lw=1.5, label=NAMES[v]) for v in NAMES]
+        ax_l.set(
+            yscale="log",
+            ylim=LOSS_LIM,
+            xlabel=self.tr("training step"),
+            title=self.tr("training loss (mean of 10 steps)"),
+        )
+        ax_s.set(
+            yscale="log", ylim=SHIFT_LIM, xlabel=self.tr("training step"), title=self.tr("covariate shift per step")
+        )
+        names = {"none": self.tr("no BN"), "bn": "BN", "noisy": self.tr("noisy BN")}  # NAMES, in this language
+        handles = [Line2D([], [], color=COLORS[v], lw=1.5, label=names[v]) for v in NAMES]
         self.fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=8, frameon=False)
 
     def compute(self, noise):
@@ -71,8 +79,17 @@ class NoisyBNFigure(InteractiveFigure):
         self.shift = {v: float(torch.nanmedian(r.shift)) for v, r in runs.items()}
         self.final = {v: r.full_loss for v, r in runs.items()}
         s, f = self.shift, self.final
-        self.readout = (
-            f"ν = {noise:g}. Median shift per step: no BN {s['none']:.2g}, BN {s['bn']:.2g}, noisy BN "
-            f"<b>{s['noisy']:.2g}</b> ({s['noisy'] / s['bn']:.3g}× BN's). Final loss on all data: no BN "
-            f"{f['none']:.3g}, BN {f['bn']:.3g}, noisy BN <b>{f['noisy']:.3g}</b>."
+        self.readout = self.tr(
+            "ν = {noise:g}. Median shift per step: no BN {s_none:.2g}, BN {s_bn:.2g}, noisy BN "
+            "<b>{s_noisy:.2g}</b> ({ratio:.3g}× BN's). Final loss on all data: no BN "
+            "{f_none:.3g}, BN {f_bn:.3g}, noisy BN <b>{f_noisy:.3g}</b>."
+        ).format(
+            noise=noise,
+            s_none=s["none"],
+            s_bn=s["bn"],
+            s_noisy=s["noisy"],
+            ratio=s["noisy"] / s["bn"],
+            f_none=f["none"],
+            f_bn=f["bn"],
+            f_noisy=f["noisy"],
         )

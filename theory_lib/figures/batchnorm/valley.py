@@ -44,7 +44,8 @@ class ValleyFigure(InteractiveFigure):
         self.axes = self.fig.subplots(1, 2)
         self.contours, self.labels = [], []
         shades = [f"{0.15 + 0.15 * i:.2f}" for i in range(len(LEVELS))]  # inner ellipses darker
-        for ax, title in zip(self.axes, ("raw x: E[xxᵀ] = Σ + μμᵀ", "centered x − μ: E[xxᵀ] = Σ"), strict=True):
+        titles = (self.tr("raw x: E[xxᵀ] = Σ + μμᵀ"), self.tr("centered x − μ: E[xxᵀ] = Σ"))
+        for ax, title in zip(self.axes, titles, strict=True):
             contours = LineCollection([], colors=shades, linewidths=1.2)  # one artist: a move draws few
             ax.add_collection(contours)
             self.contours.append(contours)
@@ -61,8 +62,15 @@ class ValleyFigure(InteractiveFigure):
             label.set_text(f"L = λ_max = {L:.3g}\nκ = λ_max/λ_min = {kappa:.3g}")
             self.L.append(L)
             self.kappa.append(kappa)
-        self.readout = (
-            f"μ = {mean:g}: raw L = <b>{self.L[0]:.3g}</b>, κ = {self.kappa[0]:.3g}; centered L = "
-            f"<b>{self.L[1]:.3g}</b>, κ = {self.kappa[1]:.3g}. Contours at f − f* = "
-            f"{', '.join(f'{c:g}' for c in LEVELS)}: a long axis is a direction gradient descent crawls along."
+        self.readout = self.tr(
+            "μ = {mean:g}: raw L = <b>{L_raw:.3g}</b>, κ = {k_raw:.3g}; centered L = "
+            "<b>{L_c:.3g}</b>, κ = {k_c:.3g}. Contours at f − f* = "
+            "{levels}: a long axis is a direction gradient descent crawls along."
+        ).format(
+            mean=mean,
+            L_raw=self.L[0],
+            k_raw=self.kappa[0],
+            L_c=self.L[1],
+            k_c=self.kappa[1],
+            levels=", ".join(f"{c:g}" for c in LEVELS),
         )

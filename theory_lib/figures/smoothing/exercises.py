@@ -28,13 +28,13 @@ SETTLED = 0.01  # "within 0.01 of the argmax"
 def _sharper_answer(fig):
     k = fig.params["k"]
     before = sm.approximation_error("abs", K_FROM, "logcosh")
-    return (
-        f"Ten times smaller, and still at the kink: at k = {k:g} the largest gap is {fig.gap_max:.4g} at x = "
-        f"{fig.gap_at:g}, against {before:.4g} at k = {K_FROM:g}: log 2/k, a ratio of {before / fig.gap_max:.4g}. "
-        f"The gap (1/k)·log(1 + e^(−2k|x|)) is largest where the kink was and dies off like e^(−2k|x|) away "
-        f"from it, so the curve hugs |x| everywhere but in a window of width about 1/k; the slope (right) turns "
-        f"from −1 to 1 within that window instead of jumping."
-    )
+    return fig.tr(
+        "Ten times smaller, and still at the kink: at k = {k:g} the largest gap is {gap:.4g} at x = "
+        "{at:g}, against {before:.4g} at k = {k_from:g}: log 2/k, a ratio of {ratio:.4g}. "
+        "The gap (1/k)·log(1 + e^(−2k|x|)) is largest where the kink was and dies off like e^(−2k|x|) away "
+        "from it, so the curve hugs |x| everywhere but in a window of width about 1/k; the slope (right) turns "
+        "from −1 to 1 within that window instead of jumping."
+    ).format(k=k, gap=fig.gap_max, at=fig.gap_at, before=before, k_from=K_FROM, ratio=before / fig.gap_max)
 
 
 def _sharper_check(fig):
@@ -51,12 +51,12 @@ def _near_tie_answer(fig):
     _, soft = _tau_curves(NEAR_TIE)
     at_one = float(np.interp(0.0, np.log10(TAU_GRID), soft))  # TAU_GRID holds 1
     settled = TAU_GRID[np.abs(soft) < SETTLED].max()
-    return (
-        f"At τ = 1 the soft argmax is {at_one:.2f}: it starts near index 2, where x holds 0, the smallest value. "
-        f"Indices 0 (x = 3) and 4 (x = 2.9) both weigh in and the average lands between them. It comes within "
-        f"{SETTLED} of the argmax 0 only below τ ≈ {settled:.3g} (at the slider's τ = {fig.params['tau']} it reads "
-        f"{fig.soft:.2g}): the gap 0.1 between the two largest entries has to be many τ wide."
-    )
+    return fig.tr(
+        "At τ = 1 the soft argmax is {at_one:.2f}: it starts near index 2, where x holds 0, the smallest value. "
+        "Indices 0 (x = 3) and 4 (x = 2.9) both weigh in and the average lands between them. It comes within "
+        "{settled_to} of the argmax 0 only below τ ≈ {settled:.3g} (at the slider's τ = {tau} it reads "
+        "{soft:.2g}): the gap 0.1 between the two largest entries has to be many τ wide."
+    ).format(at_one=at_one, settled_to=SETTLED, settled=settled, tau=fig.params["tau"], soft=fig.soft)
 
 
 def _near_tie_check(fig):
@@ -74,12 +74,12 @@ def _near_tie_check(fig):
 # 3 ------------------------------------------------------------------ break the soft argmax
 def _tie_answer(fig):
     _, soft = _tau_curves(fig.params["vector"])
-    return (
-        f"On [3, 0, 3] the soft argmax is {fig.soft:.6g} at τ = {fig.params['tau']} and lies between "
-        f"{soft.min():.6g} and {soft.max():.6g} over every τ from 10⁻³ to 10: always index 1, the position of the "
-        f"*minimum*. The two maxima get equal weight at every τ, so the weighted mean of their indices 0 and 2 is 1. "
-        f"The smooth max is fine here (gap τ log 2); only the soft argmax breaks."
-    )
+    return fig.tr(
+        "On [3, 0, 3] the soft argmax is {soft:.6g} at τ = {tau} and lies between "
+        "{low:.6g} and {high:.6g} over every τ from 10⁻³ to 10: always index 1, the position of the "
+        "*minimum*. The two maxima get equal weight at every τ, so the weighted mean of their indices 0 and 2 is 1. "
+        "The smooth max is fine here (gap τ log 2); only the soft argmax breaks."
+    ).format(soft=fig.soft, tau=fig.params["tau"], low=soft.min(), high=soft.max())
 
 
 def _tie_check(fig):
@@ -98,14 +98,14 @@ def _which_abs_answer(fig):
     e_erf, e_lc = sm.approximation_error("abs", k, "erf"), sm.approximation_error("abs", k, "logcosh")
     at2 = fig.gap[np.argmin(np.abs(fig.x - 2.0))]
     lc2 = (sm.smooth_abs(torch.tensor(2.0, dtype=torch.float64), k) - 2.0).item()
-    return (
-        f"x·erf(kx) wins both. Worst case at k = {k:g}: {e_erf:.4g} for x·erf(kx) against {e_lc:.4g} = log 2/k for "
-        f"log-cosh. At x = 2 the erf form's gap, 2·erfc({2 * k:g}) = {2 * math.erfc(2 * k):.2g}, is far below what "
-        f"float64 resolves next to 2 (computed: {at2:.2g}; the middle panel floors it at 10⁻¹²); log-cosh's is "
-        f"{lc2:.2g}: in the middle panel the erf gap falls like e^(−k²x²), a parabola on "
-        f"the log scale, log-cosh's like e^(−2k|x|), a straight line. The price: x·erf(kx) lies below |x| and "
-        f"is not convex."
-    )
+    return fig.tr(
+        "x·erf(kx) wins both. Worst case at k = {k:g}: {e_erf:.4g} for x·erf(kx) against {e_lc:.4g} = log 2/k for "
+        "log-cosh. At x = 2 the erf form's gap, 2·erfc({two_k:g}) = {erfc:.2g}, is far below what "
+        "float64 resolves next to 2 (computed: {at2:.2g}; the middle panel floors it at 10⁻¹²); log-cosh's is "
+        "{lc2:.2g}: in the middle panel the erf gap falls like e^(−k²x²), a parabola on "
+        "the log scale, log-cosh's like e^(−2k|x|), a straight line. The price: x·erf(kx) lies below |x| and "
+        "is not convex."
+    ).format(k=k, e_erf=e_erf, e_lc=e_lc, two_k=2 * k, erfc=2 * math.erfc(2 * k), at2=at2, lc2=lc2)
 
 
 def _which_abs_check(fig):
@@ -124,9 +124,10 @@ EXERCISES = [
         name="ten-times-sharper",
         kind="predict",
         question=(
-            f"The orange curve is log(eᵏˣ + e⁻ᵏˣ)/k at k = {K_FROM:g}. Before moving k to {10 * K_FROM:g}, predict: "
-            f"how much smaller does the largest gap (red bar) get, and where is it?"
+            "The orange curve is log(eᵏˣ + e⁻ᵏˣ)/k at k = {k_from:g}. Before moving k to {k_to:g}, predict: "
+            "how much smaller does the largest gap (red bar) get, and where is it?"
         ),
+        values={"k_from": K_FROM, "k_to": 10 * K_FROM},
         figure=KinkFigure,
         settings={"k": 10 * K_FROM},
         answer=_sharper_answer,
@@ -136,9 +137,10 @@ EXERCISES = [
         name="near-tie",
         kind="read-off",
         question=(
-            f"Type `{NEAR_TIE}` and lower τ from 1 to 0.001. Where does the soft argmax (bottom right) pass on its "
-            f"way to the argmax 0, and below which τ is it within {SETTLED} of it?"
+            "Type `{near_tie}` and lower τ from 1 to 0.001. Where does the soft argmax (bottom right) pass on its "
+            "way to the argmax 0, and below which τ is it within {settled} of it?"
         ),
+        values={"near_tie": NEAR_TIE, "settled": SETTLED},
         figure=SmoothMaxFigure,
         settings={"vector": NEAR_TIE, "tau": 0.01},
         answer=_near_tie_answer,

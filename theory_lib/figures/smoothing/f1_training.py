@@ -151,26 +151,36 @@ class SmoothF1TrainingFigure(InteractiveFigure):
         self.ax_s, self.ax_h, self.ax_t = ax_s, ax_h, ax_t
         # four line styles, so that no two lines differ by colour alone
         ce, ce_tuned, f1 = dict(color="C0", lw=2), dict(color="C0", lw=1.5, ls="--"), dict(color="C2", lw=2, ls="-.")
-        self.neg = ax_s.scatter([], [], s=3, color="0.65", label="negatives", rasterized=True)
-        self.pos = ax_s.scatter([], [], s=6, color="C3", label="positives")
-        (self.ce_line,) = ax_s.plot([], [], **ce, label="cross-entropy, p > ½")
-        (self.ce_tuned_line,) = ax_s.plot([], [], **ce_tuned, label="cross-entropy, p > t*")
-        (self.f1_line,) = ax_s.plot([], [], **f1, label="smooth-F1 loss, p > ½")
-        ax_s.set(xlabel="x₁", ylabel="x₂", title="training set, boundaries")
+        self.neg = ax_s.scatter([], [], s=3, color="0.65", label=self.tr("negatives"), rasterized=True)
+        self.pos = ax_s.scatter([], [], s=6, color="C3", label=self.tr("positives"))
+        (self.ce_line,) = ax_s.plot([], [], **ce, label=self.tr("cross-entropy, p > ½"))
+        (self.ce_tuned_line,) = ax_s.plot([], [], **ce_tuned, label=self.tr("cross-entropy, p > t*"))
+        (self.f1_line,) = ax_s.plot([], [], **f1, label=self.tr("smooth-F1 loss, p > ½"))
+        ax_s.set(xlabel="x₁", ylabel="x₂", title=self.tr("training set, boundaries"))
 
         (self.h_ce,) = ax_h.plot([], [], **ce)
         (self.h_f1,) = ax_h.plot([], [], **f1)
-        (self.h_smooth,) = ax_h.plot([], [], ":", color="C2", lw=1.5, label="smooth F1 itself (train)")
+        (self.h_smooth,) = ax_h.plot([], [], ":", color="C2", lw=1.5, label=self.tr("smooth F1 itself (train)"))
         (self.h_tuned,) = ax_h.plot([], [], **ce_tuned)
-        (self.h_oracle,) = ax_h.plot([], [], color="0.45", lw=1, ls=(0, (8, 3)), label="best threshold on x₁")
-        ax_h.set(xlim=(0, STEPS), xlabel="Adam step", ylabel="test F1", title="test F1 while training")
+        (self.h_oracle,) = ax_h.plot([], [], color="0.45", lw=1, ls=(0, (8, 3)), label=self.tr("best threshold on x₁"))
+        ax_h.set(
+            xlim=(0, STEPS),
+            xlabel=self.tr("Adam step"),
+            ylabel=self.tr("test F1"),
+            title=self.tr("test F1 while training"),
+        )
 
         (self.t_curve,) = ax_t.plot([], [], **ce)
         (self.t_half,) = ax_t.plot([], [], "o", color="C0", ms=6, mfc="white")
         (self.t_best,) = ax_t.plot([], [], "o", color="C0", ms=6)
         (self.t_f1,) = ax_t.plot([], [], color="C2", lw=1.5, ls="-.")
         (self.t_rule,) = ax_t.plot([], [], ":", color="k", lw=1.2, label="t = F1*/2")
-        ax_t.set(xlim=(0, 1), xlabel="threshold t (○ ½, ● t*)", ylabel="test F1", title="cross-entropy model at p > t")
+        ax_t.set(
+            xlim=(0, 1),
+            xlabel=self.tr("threshold t (○ ½, ● t*)"),
+            ylabel=self.tr("test F1"),
+            title=self.tr("cross-entropy model at p > t"),
+        )
         # one legend for the three panels, under them (figure legends stay in the static background)
         handles = [
             self.neg,
@@ -220,11 +230,19 @@ class SmoothF1TrainingFigure(InteractiveFigure):
         half_best = 0.5 * float(r["test_curve"].max())
         self.t_rule.set_data([half_best, half_best], [0, top])
 
-        self.readout = (
-            f"Test F1 on {N_TEST:,} points (π = {positive_fraction:.3g}, separation {separation:g}, "
-            f"batch {batch}): cross-entropy at p > ½ <b>{r['f1_ce']:.3f}</b>; cross-entropy at the "
-            f"tuned threshold t* = {r['t_best']:.2f} <b>{r['f1_ce_tuned']:.3f}</b>; smooth-F1 loss at "
-            f"p > ½ <b>{r['f1_f1']:.3f}</b>; best threshold on x₁ {r['oracle']:.3f}. Mean predicted p "
-            f"on the test set: cross-entropy {r['mean_p_ce']:.3f}, smooth-F1 {r['mean_p_f1']:.3f} "
-            f"(true π {positive_fraction:.3f}). Both trainings took {r['seconds']:.2f} s (cached)."
+        self.readout = self.tr(
+            "Test F1 on {points:,} points (π = {pi:.3g}, separation {sep:g}, "
+            "batch {batch}): cross-entropy at p > ½ <b>{f1_ce:.3f}</b>; cross-entropy at the "
+            "tuned threshold t* = {t_best:.2f} <b>{f1_ce_tuned:.3f}</b>; smooth-F1 loss at "
+            "p > ½ <b>{f1_f1:.3f}</b>; best threshold on x₁ {oracle:.3f}. Mean predicted p "
+            "on the test set: cross-entropy {mean_p_ce:.3f}, smooth-F1 {mean_p_f1:.3f} "
+            "(true π {true_pi:.3f}). Both trainings took {seconds:.2f} s (cached)."
+        ).format(
+            points=N_TEST,
+            pi=positive_fraction,
+            sep=separation,
+            batch=self.tr("full") if batch == "full" else batch,
+            true_pi=positive_fraction,
+            **{key: r[key] for key in ("f1_ce", "t_best", "f1_ce_tuned", "f1_f1", "oracle", "mean_p_ce", "mean_p_f1")},
+            seconds=r["seconds"],
         )

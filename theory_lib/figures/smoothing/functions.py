@@ -73,23 +73,23 @@ class SmoothFunctionFigure(InteractiveFigure):
     def build(self):
         ax_f, ax_g, ax_d = self.fig.subplots(1, 3)
         self.ax_f, self.ax_g, self.ax_d = ax_f, ax_g, ax_d
-        (self.exact_line,) = ax_f.plot([], [], "--", color="k", lw=1.2, label="exact")
-        (self.smooth_line,) = ax_f.plot([], [], color="C1", lw=2, label="smooth")
-        ax_f.set(xlim=(-3, 3), ylim=YLIM, xlabel="x", title="function")
+        (self.exact_line,) = ax_f.plot([], [], "--", color="k", lw=1.2, label=self.tr("exact"))
+        (self.smooth_line,) = ax_f.plot([], [], color="C1", lw=2, label=self.tr("smooth"))
+        ax_f.set(xlim=(-3, 3), ylim=YLIM, xlabel="x", title=self.tr("function"))
         ax_f.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, ncol=2, frameon=False)
 
-        (self.gap_line,) = ax_g.plot([], [], color="C1", lw=1.5, label="|smooth − exact|")
-        (self.bound_line,) = ax_g.plot([], [], "--", color="C3", lw=1.2, label="sup error")
+        (self.gap_line,) = ax_g.plot([], [], color="C1", lw=1.5, label=self.tr("|smooth − exact|"))
+        (self.bound_line,) = ax_g.plot([], [], "--", color="C3", lw=1.2, label=self.tr("sup error"))
         ax_g.set_yscale("log")
-        ax_g.set(xlim=(-3, 3), ylim=(1e-12, 10), xlabel="x", title="gap (log scale)")
+        ax_g.set(xlim=(-3, 3), ylim=(1e-12, 10), xlabel="x", title=self.tr("gap (log scale)"))
         sparse_log_ticks(ax_g.yaxis, [1e-12, 1e-9, 1e-6, 1e-3, 1])
         ax_g.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, ncol=2, frameon=False)
 
-        (self.dexact_line,) = ax_d.plot([], [], "--", color="k", lw=1.2, label="exact derivative")
+        (self.dexact_line,) = ax_d.plot([], [], "--", color="k", lw=1.2, label=self.tr("exact derivative"))
         (self.delta_line,) = ax_d.plot([], [], color="k", lw=1.2)
-        (self.dsmooth_line,) = ax_d.plot([], [], color="C1", lw=2, label="smooth (autograd)")
+        (self.dsmooth_line,) = ax_d.plot([], [], color="C1", lw=2, label=self.tr("smooth (autograd)"))
         self.delta_text = ax_d.text(0.04, 0.04, "", transform=ax_d.transAxes, fontsize=8, va="bottom")
-        ax_d.set(xlim=(-3, 3), ylim=DLIM, xlabel="x", title="derivative")
+        ax_d.set(xlim=(-3, 3), ylim=DLIM, xlabel="x", title=self.tr("derivative"))
         ax_d.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, ncol=2, frameon=False)
 
     def draw(self, function, k):
@@ -124,27 +124,28 @@ class SmoothFunctionFigure(InteractiveFigure):
             peak = float(dy.max())
             self.delta_line.set_data([0, 0], [0, DLIM[1]])
             mass = 2 if name == "sign" else 1
-            clipped = " (off scale ↑)" if peak > DLIM[1] else ""
+            clipped = self.tr(" (off scale ↑)") if peak > DLIM[1] else ""
             area = sm.derivative_mass(name, k, 3.0, kind if name == "sign" else None)  # exact: f(3) − f(−3)
             self.delta_text.set_text(
-                f"exact: {mass}·δ(x) at 0\nsmooth: peak {peak:.3g}{clipped},\narea on [−3, 3] {area:.4g}"
+                self.tr(
+                    "exact: {mass}·δ(x) at 0\nsmooth: peak {peak:.3g}{clipped},\narea on [−3, 3] {area:.4g}"
+                ).format(mass=mass, peak=peak, clipped=clipped, area=area)
             )
         else:
             self.delta_line.set_data([], [])
             self.delta_text.set_text("")
         self.readout = self._readout(name, kind, k, gap, xn)
 
-    @staticmethod
-    def _readout(name, kind, k, gap, xn):
+    def _readout(self, name, kind, k, gap, xn):
         bound = sm.approximation_error(name, k, kind)
         if name in ("sign", "step"):
             far = gap[np.abs(xn) >= 0.5].max()
-            return (
-                f"k = {k:.3g}: the sup error stays <b>{bound:g}</b> for every k (a jump is never "
-                f"approximated uniformly), but on |x| ≥ 0.5 it is <b>{far:.2e}</b>."
-            )
+            return self.tr(
+                "k = {k:.3g}: the sup error stays <b>{bound:g}</b> for every k (a jump is never "
+                "approximated uniformly), but on |x| ≥ 0.5 it is <b>{far:.2e}</b>."
+            ).format(k=k, bound=bound, far=far)
         c = bound * k
-        return (
-            f"k = {k:.3g}: sup |smooth − exact| = <b>{bound:.4g}</b> = {c:.4f}/k; largest gap on the "
-            f"plotted grid {gap.max():.4g}; gap at x = ±3: {gap[-1]:.2e}."
-        )
+        return self.tr(
+            "k = {k:.3g}: sup |smooth − exact| = <b>{bound:.4g}</b> = {c:.4f}/k; largest gap on the "
+            "plotted grid {top:.4g}; gap at x = ±3: {end:.2e}."
+        ).format(k=k, bound=bound, c=c, top=gap.max(), end=gap[-1])

@@ -42,13 +42,15 @@ class KinkFigure(InteractiveFigure):
             y, dy = member(k)
             ax_f.plot(X, y, color="0.75", lw=0.8)
             ax_d.plot(X, dy, color="0.75", lw=0.8)
-        ax_f.plot(X, np.abs(X), "--", color="k", lw=1.3, label="|x| (kink at 0)")
-        ax_d.plot([-2, 0, 0, 2], [-1, -1, 1, 1], "--", color="k", lw=1.3, label="sign(x) (jumps at 0)")
+        ax_f.plot(X, np.abs(X), "--", color="k", lw=1.3, label=self.tr("|x| (kink at 0)"))
+        ax_d.plot([-2, 0, 0, 2], [-1, -1, 1, 1], "--", color="k", lw=1.3, label=self.tr("sign(x) (jumps at 0)"))
         (self.curve,) = ax_f.plot([], [], color="C1", lw=2.2, label="log(eᵏˣ + e⁻ᵏˣ)/k")
-        (self.gap_bar,) = ax_f.plot([], [], color="C3", lw=2.5, solid_capstyle="butt", label="largest gap")
-        (self.dcurve,) = ax_d.plot([], [], color="C1", lw=2.2, label="tanh(kx), its slope")
-        ax_f.set(xlim=(-2, 2), ylim=(-0.1, 2.1), xlabel="x", title="|x| and its smooth family (grey: k = 1 … 64)")
-        ax_d.set(xlim=(-2, 2), ylim=(-1.25, 1.25), xlabel="x", title="derivative")
+        (self.gap_bar,) = ax_f.plot([], [], color="C3", lw=2.5, solid_capstyle="butt", label=self.tr("largest gap"))
+        (self.dcurve,) = ax_d.plot([], [], color="C1", lw=2.2, label=self.tr("tanh(kx), its slope"))
+        ax_f.set(
+            xlim=(-2, 2), ylim=(-0.1, 2.1), xlabel="x", title=self.tr("|x| and its smooth family (grey: k = 1 … 64)")
+        )
+        ax_d.set(xlim=(-2, 2), ylim=(-1.25, 1.25), xlabel="x", title=self.tr("derivative"))
         ax_f.legend(loc="upper center", fontsize=8, frameon=False)
         ax_d.legend(loc="upper left", fontsize=8, frameon=False)
 
@@ -61,8 +63,16 @@ class KinkFigure(InteractiveFigure):
         self.bound = sm.approximation_error("abs", k, "logcosh")  # log 2 / k
         self.gap_bar.set_data([self.gap_at, self.gap_at], [0.0, self.gap_max])
         self.turn_width = float(np.ptp(X[np.abs(dy) < math.tanh(2.0)]))  # where |slope| < tanh 2: |x| < 2/k
-        self.readout = (
-            f"k = {k:g}: the smooth curve lies above |x| everywhere; the largest gap is <b>{self.gap_max:.4g}</b> "
-            f"at x = {self.gap_at:g} (log 2/k = {self.bound:.4g}). Its slope turns from −1 to 1 smoothly, "
-            f"|slope| &lt; tanh 2 = {math.tanh(2.0):.3f} on a width of {self.turn_width:.3g} (4/k = {4 / k:.3g})."
+        self.readout = self.tr(
+            "k = {k:g}: the smooth curve lies above |x| everywhere; the largest gap is <b>{gap:.4g}</b> "
+            "at x = {at:g} (log 2/k = {bound:.4g}). Its slope turns from −1 to 1 smoothly, "
+            "|slope| &lt; tanh 2 = {t2:.3f} on a width of {width:.3g} (4/k = {four:.3g})."
+        ).format(
+            k=k,
+            gap=self.gap_max,
+            at=self.gap_at,
+            bound=self.bound,
+            t2=math.tanh(2.0),
+            width=self.turn_width,
+            four=4 / k,
         )

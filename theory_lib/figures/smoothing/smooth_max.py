@@ -75,11 +75,11 @@ class SmoothMaxFigure(InteractiveFigure):
         self.stems = LineCollection([], colors="0.6", linewidths=1.0)
         ax_v.add_collection(self.stems)
         (self.points,) = ax_v.plot([], [], "o", color="0.3", ms=5)
-        (self.max_line,) = ax_v.plot([], [], color="k", lw=1.5, label="max")
+        (self.max_line,) = ax_v.plot([], [], color="k", lw=1.5, label=self.tr("max"))
         (self.smax_line,) = ax_v.plot([], [], color="C1", lw=2, label="τ log Σ exp(xᵢ/τ)")
-        (self.bound_line,) = ax_v.plot([], [], "--", color="C3", lw=1.2, label="max + τ log n")
+        (self.bound_line,) = ax_v.plot([], [], "--", color="C3", lw=1.2, label=self.tr("max + τ log n"))
         self.off_text = ax_v.text(0.98, 0.96, "", transform=ax_v.transAxes, fontsize=8, ha="right", va="top")
-        ax_v.set(xlabel="index i", ylabel="xᵢ", title="max and smooth max")
+        ax_v.set(xlabel=self.tr("index i"), ylabel="xᵢ", title=self.tr("max and smooth max"))
         # short tick labels whatever the vector (±1e6 reads "−1.0" with "×10⁶" above), and the y label
         # at a fixed place the layout reserves: the layout is fixed at the default vector
         ax_v.yaxis.set_major_formatter(ScalarFormatter(useMathText=True))
@@ -94,30 +94,30 @@ class SmoothMaxFigure(InteractiveFigure):
         ax_p.add_collection(self.onehot)
         (self.argmax_mark,) = ax_p.plot([], [], "v", color="k", ms=9, label="argmax")
         (self.soft_mark,) = ax_p.plot([], [], "v", color="C3", ms=9, label="Σ i·softmaxᵢ")
-        ax_p.set(ylim=(0, 1.25), xlabel="index i", title="onehot vs softmax")
+        ax_p.set(ylim=(0, 1.25), xlabel=self.tr("index i"), title=self.tr("onehot vs softmax"))
         ax_p.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax_p.legend(ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, frameon=False)
 
-        (self.gap_curve,) = ax_g.plot([], [], color="C1", lw=2, label="smooth max − max")
-        (self.bound_curve,) = ax_g.plot([], [], "--", color="C3", lw=1.2, label="bound τ log n")
+        (self.gap_curve,) = ax_g.plot([], [], color="C1", lw=2, label=self.tr("smooth max − max"))
+        (self.bound_curve,) = ax_g.plot([], [], "--", color="C3", lw=1.2, label=self.tr("bound τ log n"))
         (self.ties_curve,) = ax_g.plot([], [], ":", color="k", lw=1.2)  # labelled in place: only drawn with ties
         self.ties_text = ax_g.text(1.3e-3, 1e-3, "", fontsize=8, va="top")
         (self.gap_now,) = ax_g.plot([], [], "o", color="C1", ms=6)
         (self.tau_now_g,) = ax_g.plot([], [], color="0.5", lw=0.8)
         ax_g.set_xscale("log")
         ax_g.set_yscale("log")
-        ax_g.set(xlim=(1e-3, 10), ylim=(1e-8, 1e3), xlabel="τ", title="gap against τ")
+        ax_g.set(xlim=(1e-3, 10), ylim=(1e-8, 1e3), xlabel="τ", title=self.tr("gap against τ"))
         sparse_log_ticks(ax_g.xaxis, [1e-3, 1e-2, 1e-1, 1, 10])
         sparse_log_ticks(ax_g.yaxis, [1e-8, 1e-5, 1e-2, 10])
         ax_g.legend(ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, frameon=False)
 
         (self.soft_curve,) = ax_a.plot([], [], color="C3", lw=2, label="Σ i·softmax(x/τ)ᵢ")
-        self.argmax_lines = LineCollection([], colors="k", linewidths=1.0, linestyles="--", label="maximisers")
+        self.argmax_lines = LineCollection([], colors="k", linewidths=1.0, linestyles="--", label=self.tr("maximisers"))
         ax_a.add_collection(self.argmax_lines)
         (self.soft_now,) = ax_a.plot([], [], "o", color="C3", ms=6)
         (self.tau_now_a,) = ax_a.plot([], [], color="0.5", lw=0.8)
         ax_a.set_xscale("log")
-        ax_a.set(xlim=(1e-3, 10), xlabel="τ", ylabel="index", title="soft argmax against τ")
+        ax_a.set(xlim=(1e-3, 10), xlabel="τ", ylabel=self.tr("index"), title=self.tr("soft argmax against τ"))
         ax_a.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax_a.yaxis.set_label_coords(-0.09, 0.5)  # room for two-digit indices (n up to 40) at the fixed layout
         sparse_log_ticks(ax_a.xaxis, [1e-3, 1e-2, 1e-1, 1, 10])
@@ -146,8 +146,12 @@ class SmoothMaxFigure(InteractiveFigure):
         self.max_line.set_data([-0.6, n - 0.4], [m, m])
         self.smax_line.set_data([-0.6, n - 0.4], [smax, smax])
         self.bound_line.set_data([-0.6, n - 0.4], [m + bound, m + bound])
-        off = [name for name, v in (("smooth max", smax), ("bound", m + bound)) if v > top]
-        self.off_text.set_text(" and ".join(off) + " off scale ↑" if off else "")
+        off = {
+            (True, True): self.tr("smooth max and bound off scale ↑"),
+            (True, False): self.tr("smooth max off scale ↑"),
+            (False, True): self.tr("bound off scale ↑"),
+        }
+        self.off_text.set_text(off.get((smax > top, m + bound > top), ""))
 
         # softmax bars with the hard onehot (first maximiser, as torch.argmax picks it)
         set_limits(self.ax_p, xlim=(-0.6, n - 0.4))
@@ -167,7 +171,7 @@ class SmoothMaxFigure(InteractiveFigure):
         if ties > 1:
             self.ties_curve.set_data(TAU_GRID, TAU_GRID * math.log(ties))
             self.ties_text.set_position((1.3e-3, 0.4e-3 * math.log(ties)))  # under its line
-            self.ties_text.set_text(f"τ log {ties} ({ties} tied maxima)")
+            self.ties_text.set_text(self.tr("τ log {ties} ({ties} tied maxima)").format(ties=ties))
         else:
             self.ties_curve.set_data([], [])
             self.ties_text.set_text("")
@@ -180,14 +184,15 @@ class SmoothMaxFigure(InteractiveFigure):
         set_limits(self.ax_a, ylim=(-0.5, n - 0.5))
 
         where = ", ".join(str(w) for w in winners)
-        self.readout = (
-            f"n = {n}, τ = {tau:.3g}: max = {m:.6g}, smooth max = {smax:.6g}, gap = <b>{smax - m:.3g}</b> "
-            f"≤ τ log n = {bound:.3g}. argmax = {{{where}}}, soft argmax = <b>{soft:.3f}</b>, "
-            f"largest softmax entry {p.max():.3f}."
-            + (
-                f" With {ties} tied maxima the soft argmax tends to their mean index "
-                f"{winners.mean():.3g}, and the gap to τ log {ties}."
-                if ties > 1
-                else ""
-            )
+        self.readout = self.tr(
+            "n = {n}, τ = {tau:.3g}: max = {m:.6g}, smooth max = {smax:.6g}, gap = <b>{gap:.3g}</b> "
+            "≤ τ log n = {bound:.3g}. argmax = {{{where}}}, soft argmax = <b>{soft:.3f}</b>, "
+            "largest softmax entry {top:.3f}."
+        ).format(n=n, tau=tau, m=m, smax=smax, gap=smax - m, bound=bound, where=where, soft=soft, top=p.max()) + (
+            self.tr(
+                " With {ties} tied maxima the soft argmax tends to their mean index {mean:.3g}, "
+                "and the gap to τ log {ties}."
+            ).format(ties=ties, mean=winners.mean())
+            if ties > 1
+            else ""
         )
