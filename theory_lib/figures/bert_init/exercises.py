@@ -28,11 +28,20 @@ def _weights(sigma):
 
 def _bert_sigma_answer(fig):
     (post1, pre1), (post, pre) = _weights(1.0), (fig.weights["post"][0][0], fig.weights["pre"][0][0])
-    return (
-        f"Post Norm's. At σ = 1 x₀ keeps {post1:.3f} after {DEPTH} Post Norm blocks and {pre1:.3f} in Pre Norm; at "
-        f"σ = {fig.params['sigma']} it keeps {post:.3f} and {pre:.3f}: ×{post / post1:.1f} in Post Norm, "
-        f"×{pre / pre1:.2f} in Pre Norm. Each Post Norm LN divides by √(1+σ²), so a smaller σ helps once per "
-        f"block; Pre Norm divides once, at the end. This is the article's case for a small initial std."
+    return fig.tr(
+        "Post Norm's. At σ = 1 x₀ keeps {post1:.3f} after {depth} Post Norm blocks and {pre1:.3f} in Pre Norm; at "
+        "σ = {sigma} it keeps {post:.3f} and {pre:.3f}: ×{gain_post:.1f} in Post Norm, ×{gain_pre:.2f} in Pre "
+        "Norm. Each Post Norm LN divides by √(1+σ²), so a smaller σ helps once per block; Pre Norm divides once, "
+        "at the end. This is the article's case for a small initial std."
+    ).format(
+        post1=post1,
+        depth=DEPTH,
+        pre1=pre1,
+        sigma=fig.params["sigma"],
+        post=post,
+        pre=pre,
+        gain_post=post / post1,
+        gain_pre=pre / pre1,
     )
 
 
@@ -44,13 +53,20 @@ def _bert_sigma_check(fig):
 
 # 2 ------------------------------------------------------------------ the toy stack's width against Xavier
 def _width_answer(fig):
-    return (
-        f"{fig.ratio:.3f}: at d = {fig.params['d']} Xavier's std is 1/√{WIDTH} = {1 / math.sqrt(WIDTH):.4f}, and "
-        f"BERT's real {bi.truncated_normal_std(0.02):.4f} is only {fig.ratio:.3f} of it, against "
-        f"{BERT_BASE_RATIO:.3f} at BERT-base's d = 768. So the toy stack of step 5 runs its 'std 0.02' far "
-        f"further below Xavier than BERT does: its branches start almost switched off (σ² = "
-        f"{bi.branch_variance(WIDTH, 0.02):.2g}). The nominal std with BERT-base's ratio at width {WIDTH} "
-        f"would be {BERT_BASE_RATIO / math.sqrt(WIDTH) / bi.truncation_factor(2.0):.3f}."
+    return fig.tr(
+        "{ratio:.3f}: at d = {d} Xavier's std is 1/√{width} = {xavier:.4f}, and BERT's real {real:.4f} is only "
+        "{ratio:.3f} of it, against {base:.3f} at BERT-base's d = 768. So the toy stack of step 5 runs its "
+        "'std 0.02' far further below Xavier than BERT does: its branches start almost switched off (σ² = "
+        "{s2:.2g}). The nominal std with BERT-base's ratio at width {width} would be {nominal:.3f}."
+    ).format(
+        ratio=fig.ratio,
+        d=fig.params["d"],
+        width=WIDTH,
+        xavier=1 / math.sqrt(WIDTH),
+        real=bi.truncated_normal_std(0.02),
+        base=BERT_BASE_RATIO,
+        s2=bi.branch_variance(WIDTH, 0.02),
+        nominal=BERT_BASE_RATIO / math.sqrt(WIDTH) / bi.truncation_factor(2.0),
     )
 
 
@@ -58,7 +74,7 @@ def _width_check(fig):
     return (
         fig.params["d"] == WIDTH
         and math.isclose(fig.ratio, bi.truncated_normal_std(0.02) * math.sqrt(WIDTH), rel_tol=1e-12)
-        and f"ratio actual/Xavier = <b>{fig.ratio:.3f}</b>" in fig.readout
+        and f"<b>{fig.ratio:.3f}</b>" in fig.readout  # the readout states it (in either language)
         and fig.ratio < BERT_BASE_RATIO / 4
     )
 
@@ -72,17 +88,18 @@ def _path_ratio(std, depth):
 def _gradient_answer(fig):
     depth = fig.params["depth"]
     rows = [
-        f"{name}: measured {fig.grads[i, 0] / fig.grads[i, -1]:.3g}, path weight {_path_ratio(std, depth):.3g}"
-        for i, (name, std) in enumerate(zip(ToyStackFigure.NAMES, toy_stds(), strict=True))
+        fig.tr("{name}: measured {measured:.3g}, path weight {path:.3g}").format(
+            name=name, measured=fig.grads[i, 0] / fig.grads[i, -1], path=_path_ratio(std, depth)
+        )
+        for i, (name, std) in enumerate(zip(fig.names(), toy_stds(), strict=True))
     ]
-    return (
-        f"The measured ratio ‖g₀‖/‖g_{depth - 1}‖ falls as the std grows, as the article says ("
-        + "; ".join(rows)
-        + "). But for std 1 the path weight predicts a ratio many orders of magnitude smaller than the one "
-        "measured: the gradient does not travel only along the identity path, it also flows back through the "
-        "branches, whose Jacobians are large exactly when σ is. The fading of x₀ in the forward pass does not "
-        "set the rate at which the gradient vanishes."
-    )
+    return fig.tr(
+        "The measured ratio ‖g₀‖/‖g_{last}‖ falls as the std grows, as the article says ({rows}). But for std 1 "
+        "the path weight predicts a ratio many orders of magnitude smaller than the one measured: the gradient "
+        "does not travel only along the identity path, it also flows back through the branches, whose Jacobians "
+        "are large exactly when σ is. The fading of x₀ in the forward pass does not set the rate at which the "
+        "gradient vanishes."
+    ).format(last=depth - 1, rows=fig.tr("; ").join(rows))
 
 
 def _gradient_check(fig):
@@ -103,17 +120,28 @@ def _collapsed(fig):
 
 def _warmup_answer(fig):
     flags = _collapsed(fig)
-    names = ToyStackFigure.NAMES
+    names = fig.names()
     cold = [n for n, f in zip(names, flags, strict=True) if f[0]]
     saved = [n for n, f in zip(names, flags, strict=True) if f[0] and not f[1]]
-    finals = "; ".join(
+    finals = fig.tr("; ").join(
         f"{n} {np.mean(fig.losses[i, 0, -10:]):.2g} / {np.mean(fig.losses[i, 1, -10:]):.2g}"
         for i, n in enumerate(names)
     )
-    return (
-        f"Without warmup {len(cold)} of 3 collapse onto the mean's loss ({', '.join(cold) or 'none'}): Adam's first "
-        f"full-size steps throw them there and they never leave. A {fig.params['warmup']}-step warmup saves "
-        f"{len(saved)} of them ({', '.join(saved) or 'none'}). Final losses, without / with warmup: {finals}."
+
+    def listed(runs):
+        return fig.tr(", ").join(runs) or fig.tr("none")
+
+    return fig.tr(
+        "Without warmup {cold} of 3 collapse onto the mean's loss ({cold_names}): Adam's first full-size steps "
+        "throw them there and they never leave. A {warmup}-step warmup saves {saved} of them ({saved_names}). "
+        "Final losses, without / with warmup: {finals}."
+    ).format(
+        cold=len(cold),
+        cold_names=listed(cold),
+        warmup=fig.params["warmup"],
+        saved=len(saved),
+        saved_names=listed(saved),
+        finals=finals,
     )
 
 
@@ -124,14 +152,21 @@ def _warmup_check(fig):
 
 # 5 ------------------------------------------------------------------ the third question: the MLM softmax
 def _mlm_answer(fig):
-    gap_1 = bi.softmax_uniformity_gap(TAU_1)
-    return (
-        f"γ = √2/τ₁ = √2/{TAU_1:.3f} = {math.sqrt(2) / TAU_1:.2f}, where the formula's gap γ²τ₁²/2 is 1 nat (the "
-        f"slider's value {fig.params['gain']} gives τ = {fig.tau:.3f} and a sampled gap of {fig.gap_sampled:.3f}). "
-        f"At init the gap is {gap_1:.3f} nats out of log V = {math.log(VOCAB):.2f}. A model that predicts tokens "
-        f"must end up many nats from uniform, so the logits must grow: without the extra layer, through the "
-        f"encoder's last LayerNorm gain (×{fig.params['gain']} just for this first nat), whose output is also the "
-        f"feature every fine-tuning task reads. BERT's Dense + LayerNorm gives the MLM head a gain of its own."
+    return fig.tr(
+        "γ = √2/τ₁ = √2/{tau1:.3f} = {gamma:.2f}, where the formula's gap γ²τ₁²/2 is 1 nat (the slider's value "
+        "{gain} gives τ = {tau:.3f} and a sampled gap of {gap:.3f}). At init the gap is {gap1:.3f} nats out of "
+        "log V = {log_v:.2f}. A model that predicts tokens must end up many nats from uniform, so the logits must "
+        "grow: without the extra layer, through the encoder's last LayerNorm gain (×{gain} just for this first "
+        "nat), whose output is also the feature every fine-tuning task reads. BERT's Dense + LayerNorm gives the "
+        "MLM head a gain of its own."
+    ).format(
+        tau1=TAU_1,
+        gamma=math.sqrt(2) / TAU_1,
+        gain=fig.params["gain"],
+        tau=fig.tau,
+        gap=fig.gap_sampled,
+        gap1=bi.softmax_uniformity_gap(TAU_1),
+        log_v=math.log(VOCAB),
     )
 
 
@@ -149,10 +184,11 @@ EXERCISES = [
         name="paths-bert-sigma",
         kind="predict",
         question=(
-            f"The opening picture opens at σ = 1, the article's case (a Xavier branch). Before moving σ to "
-            f"{SIGMA_BERT} (a 768 × 768 branch at BERT's real std), predict: in which row does the path of x₀ "
-            f"thicken more, and by about what factor does its weight in Post Norm grow?"
+            "The opening picture opens at σ = 1, the article's case (a Xavier branch). Before moving σ to "
+            "{sigma} (a 768 × 768 branch at BERT's real std), predict: in which row does the path of x₀ "
+            "thicken more, and by about what factor does its weight in Post Norm grow?"
         ),
+        values={"sigma": SIGMA_BERT},
         figure=ResidualPathsFigure,
         settings={"sigma": SIGMA_BERT},
         answer=_bert_sigma_answer,
@@ -162,9 +198,10 @@ EXERCISES = [
         name="toy-width",
         kind="read-off",
         question=(
-            f"Step 5's toy stack is {WIDTH} wide. Set d = {WIDTH}: what fraction of Xavier's std is BERT's 0.02 "
-            f"there, against {BERT_BASE_RATIO:.3f} at d = 768?"
+            "Step 5's toy stack is {width} wide. Set d = {width}: what fraction of Xavier's std is BERT's 0.02 "
+            "there, against {base:.3f} at d = 768?"
         ),
+        values={"width": WIDTH, "base": BERT_BASE_RATIO},
         figure=TruncationFigure,
         settings={"d": WIDTH},
         answer=_width_answer,
@@ -199,9 +236,10 @@ EXERCISES = [
         name="mlm-one-nat",
         kind="predict",
         question=(
-            f"At γ = 1 the MLM softmax is only {bi.softmax_uniformity_gap(TAU_1):.2f} nats from uniform, out of "
-            f"log V = {math.log(VOCAB):.2f}. Predict the gain γ at which it is 1 nat from uniform, then move there."
+            "At γ = 1 the MLM softmax is only {gap:.2f} nats from uniform, out of log V = {log_v:.2f}. Predict the "
+            "gain γ at which it is 1 nat from uniform, then move there."
         ),
+        values={"gap": bi.softmax_uniformity_gap(TAU_1), "log_v": math.log(VOCAB)},
         figure=MlmLogitsFigure,
         settings={"gain": GAIN_1NAT},
         answer=_mlm_answer,

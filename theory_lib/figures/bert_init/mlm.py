@@ -59,26 +59,30 @@ class MlmLogitsFigure(InteractiveFigure):
     def build(self):
         ax_p, ax_g = self.fig.subplots(1, 2)
         self.ax_p, self.ax_g = ax_p, ax_g
-        ax_p.axhline(1 / VOCAB, color="C3", ls="--", lw=1.2, label=f"uniform, 1/V (V = {VOCAB:,})")
-        (self.probs,) = ax_p.plot([], [], color="C0", lw=1.6, label="softmax of one row of sampled logits")
+        ax_p.axhline(
+            1 / VOCAB, color="C3", ls="--", lw=1.2, label=self.tr("uniform, 1/V (V = {vocab:,})").format(vocab=VOCAB)
+        )
+        (self.probs,) = ax_p.plot([], [], color="C0", lw=1.6, label=self.tr("softmax of one row of sampled logits"))
         ax_p.set(
             xscale="log",
             yscale="log",
             xlim=(1, VOCAB),
             ylim=(1e-9, 1.0),
-            xlabel="rank of the token",
-            ylabel="probability",
-            title="the MLM softmax at initialisation",
+            xlabel=self.tr("rank of the token"),
+            ylabel=self.tr("probability"),
+            title=self.tr("the MLM softmax at initialisation"),
         )
         ax_p.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, ncol=2, frameon=False)
 
         grid = np.geomspace(GAIN_MIN, GAIN_MAX, 200)
-        ax_g.plot(grid, [bi.softmax_uniformity_gap(g * TAU_1) for g in grid], color="C3", label=r"formula $\tau^2/2$")
+        ax_g.plot(
+            grid, [bi.softmax_uniformity_gap(g * TAU_1) for g in grid], color="C3", label=self.tr(r"formula $\tau^2/2$")
+        )
         gains = self.controls["gain"].grid()
-        ax_g.plot(gains, [sampled(g * TAU_1)[0] for g in gains], "o", color="C0", ms=4, label="sampled")
-        ax_g.axhline(math.log(VOCAB), color="0.5", ls=":", lw=1, label="log V: one-hot")
+        ax_g.plot(gains, [sampled(g * TAU_1)[0] for g in gains], "o", color="C0", ms=4, label=self.tr("sampled"))
+        ax_g.axhline(math.log(VOCAB), color="0.5", ls=":", lw=1, label=self.tr("log V: one-hot"))
         ax_g.axvline(1.0, color="0.7", lw=0.8)
-        ax_g.text(1.03, 2e-3, "init, γ = 1", fontsize=8, color="0.4")
+        ax_g.text(1.03, 2e-3, self.tr("init, γ = 1"), fontsize=8, color="0.4")
         (self.here,) = ax_g.plot([], [], "o", color="k", ms=8, mfc="none", mew=1.5)
         self.here_text = ax_g.text(0.97, 0.05, "", transform=ax_g.transAxes, fontsize=9, ha="right")
         ax_g.set(
@@ -86,9 +90,9 @@ class MlmLogitsFigure(InteractiveFigure):
             yscale="log",
             xlim=(GAIN_MIN, GAIN_MAX),
             ylim=(1e-3, 30),
-            xlabel="LN gain γ",
-            ylabel="log V − entropy (nats)",
-            title="distance from uniform",
+            xlabel=self.tr("LN gain γ"),
+            ylabel=self.tr("log V − entropy (nats)"),
+            title=self.tr("distance from uniform"),
         )
         sparse_log_ticks(ax_g.xaxis, [0.25, 0.5, 1, 2, 4, 8])
         ax_g.xaxis.set_major_formatter(FixedFormatter(["0.25", "0.5", "1", "2", "4", "8"]))
@@ -101,13 +105,26 @@ class MlmLogitsFigure(InteractiveFigure):
         self.probs.set_data(self.RANKS + 1, np.maximum(p[self.RANKS], 1e-300))
         self.here.set_data([gain], [self.gap_sampled])
         self.here_text.set_text(
-            f"γ = {gain:g}: τ = {self.tau:.3g}\nformula {self.gap_formula:.3g}, sampled {self.gap_sampled:.3g}"
+            self.tr("γ = {gain:g}: τ = {tau:.3g}\nformula {formula:.3g}, sampled {sampled:.3g}").format(
+                gain=gain, tau=self.tau, formula=self.gap_formula, sampled=self.gap_sampled
+            )
         )
         log_v = math.log(VOCAB)
-        self.readout = (
-            f"γ = {gain:g}: the logits have std τ = γ·√{D_MODEL}·s = <b>{self.tau:.3g}</b> (s = 0.02 truncated = "
-            f"{bi.truncated_normal_std(0.02):.4f}). The softmax over {VOCAB:,} tokens is "
-            f"<b>{self.gap_sampled:.3g}</b> nats from uniform (formula τ²/2 = {self.gap_formula:.3g}), out of "
-            f"log V = {log_v:.2f}: its entropy is {1 - self.gap_sampled / log_v:.1%} of the uniform one, and the "
-            f"largest probability {self.p_max:.2g}, against 1/V = {1 / VOCAB:.2g}."
+        self.readout = self.tr(
+            "γ = {gain:g}: the logits have std τ = γ·√{d}·s = <b>{tau:.3g}</b> (s = 0.02 truncated = {s:.4f}). "
+            "The softmax over {vocab:,} tokens is <b>{gap:.3g}</b> nats from uniform (formula τ²/2 = "
+            "{formula:.3g}), out of log V = {log_v:.2f}: its entropy is {share:.1%} of the uniform one, and the "
+            "largest probability {p_max:.2g}, against 1/V = {uniform:.2g}."
+        ).format(
+            gain=gain,
+            d=D_MODEL,
+            tau=self.tau,
+            s=bi.truncated_normal_std(0.02),
+            vocab=VOCAB,
+            gap=self.gap_sampled,
+            formula=self.gap_formula,
+            log_v=log_v,
+            share=1 - self.gap_sampled / log_v,
+            p_max=self.p_max,
+            uniform=1 / VOCAB,
         )

@@ -68,8 +68,10 @@ class ResidualPathsFigure(InteractiveFigure):
             Text(
                 -1.2,
                 -0.9,
-                "black: the path of $x_0$, as thick as the weight $x_0$ still has there;  orange: the path of $F_k$, "
-                "as thick as its weight in $x_l$ (the number under its +)",
+                self.tr(
+                    "black: the path of $x_0$, as thick as the weight $x_0$ still has there;  orange: the path of "
+                    "$F_k$, as thick as its weight in $x_l$ (the number under its +)"
+                ),
                 fontsize=8,
                 color="0.3",
             )
@@ -147,12 +149,19 @@ class ResidualPathsFigure(InteractiveFigure):
             self.branches[norm].set_linewidths(WIDTH_MIN + WIDTH_SCALE * final[1:][self.branch_of[norm]])
             for k, label in enumerate(self.labels[norm]):
                 label.set_text(f"{final[k]:.3g}")
-            self.ends[norm].set_text(f"$x_0$ keeps\n{final[0]:.3g}")
+            self.ends[norm].set_text(self.tr("$x_0$ keeps\n{weight}").format(weight=f"{final[0]:.3g}"))
         post, pre = self.weights["post"][0], self.weights["pre"][0]
-        self.readout = (
-            f"σ = {sigma:.3g}: each Post Norm LN divides by √(1+σ²) = {math.sqrt(1 + sigma * sigma):.4g}, so after "
-            f"{DEPTH} blocks x₀ reaches the output with weight <b>{post[0]:.3g}</b> and the last branch with "
-            f"{post[-1]:.3g}. Pre Norm adds every path with weight 1 and divides once, by √(1+{DEPTH}σ²) = "
-            f"{math.sqrt(1 + DEPTH * sigma * sigma):.4g}: every path <b>{pre[0]:.3g}</b>. (Numbers under each "
-            f"path: its weight in x_l; squared, with each F counted σ² times, they sum to 1.)"
+        self.readout = self.tr(
+            "σ = {sigma:.3g}: each Post Norm LN divides by √(1+σ²) = {div:.4g}, so after {depth} blocks x₀ reaches "
+            "the output with weight <b>{post0:.3g}</b> and the last branch with {last:.3g}. Pre Norm adds every path "
+            "with weight 1 and divides once, by √(1+{depth}σ²) = {div_pre:.4g}: every path <b>{pre0:.3g}</b>. "
+            "(Numbers under each path: its weight in x_l; squared, with each F counted σ² times, they sum to 1.)"
+        ).format(
+            sigma=sigma,
+            div=math.sqrt(1 + sigma * sigma),
+            depth=DEPTH,
+            post0=post[0],
+            last=post[-1],
+            div_pre=math.sqrt(1 + DEPTH * sigma * sigma),
+            pre0=pre[0],
         )

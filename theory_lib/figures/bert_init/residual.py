@@ -26,20 +26,24 @@ class ResidualWeightsFigure(InteractiveFigure):
         ax_w, ax_x = self.fig.subplots(1, 2)
         self.ax_w, self.ax_x = ax_w, ax_x
         (self.post_w,) = ax_w.plot([], [], "o-", color="C3", ms=3.5, label="Post Norm")
-        (self.pre_w,) = ax_w.plot([], [], "s--", color="C0", ms=5, mfc="none", label="Pre Norm (after final Norm)")
-        (self.x0_marks,) = ax_w.plot([], [], "D", color="k", ms=6, label="$x_0$ (at 0)")
+        (self.pre_w,) = ax_w.plot(
+            [], [], "s--", color="C0", ms=5, mfc="none", label=self.tr("Pre Norm (after final Norm)")
+        )
+        (self.x0_marks,) = ax_w.plot([], [], "D", color="k", ms=6, label=self.tr("$x_0$ (at 0)"))
         ax_w.set(
             yscale="log",
             ylim=(1e-6, 2.0),
-            xlabel="source: 0 = $x_0$, k+1 = branch $F_k$",
-            ylabel="weight in $x_l$",
-            title="what reaches the output",
+            xlabel=self.tr("source: 0 = $x_0$, k+1 = branch $F_k$"),
+            ylabel=self.tr("weight in $x_l$"),
+            title=self.tr("what reaches the output"),
         )
         ax_w.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, ncol=3, frameon=False)
 
         ls = np.arange(1, self.MAX_DEPTH + 1)
         # the article's line on top (dotted): at σ = 1 it lies exactly on the Post Norm curve
-        ax_x.plot(ls, 2.0 ** (-ls / 2), ":", color="0.3", lw=1.5, zorder=3, label=r"article: $2^{-l/2}$ (σ = 1)")
+        ax_x.plot(
+            ls, 2.0 ** (-ls / 2), ":", color="0.3", lw=1.5, zorder=3, label=self.tr(r"article: $2^{-l/2}$ (σ = 1)")
+        )
         (self.post_x0,) = ax_x.plot([], [], "-", color="C3", label="Post Norm")
         (self.pre_x0,) = ax_x.plot([], [], "--", color="C0", label="Pre Norm")
         (self.here,) = ax_x.plot([], [], "o", color="k", ms=6)
@@ -48,9 +52,9 @@ class ResidualWeightsFigure(InteractiveFigure):
             yscale="log",
             xlim=(0, self.MAX_DEPTH + 1),
             ylim=(1e-8, 2.0),
-            xlabel="depth l",
-            ylabel="weight of $x_0$",
-            title="the residual path to the input",
+            xlabel=self.tr("depth l"),
+            ylabel=self.tr("weight of $x_0$"),
+            title=self.tr("the residual path to the input"),
         )
         ax_x.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, ncol=3, frameon=False)
 
@@ -68,9 +72,11 @@ class ResidualWeightsFigure(InteractiveFigure):
         self.post_x0.set_data(ls, np.maximum(a**ls, 1e-300))
         self.pre_x0.set_data(ls, 1 / np.sqrt(1 + ls * sigma * sigma))
         self.here.set_data([depth, depth], [max(post[0], 1e-300), pre[0]])
-        self.here_text.set_text(f"l = {depth}: Post {post[0]:.3g}, Pre {pre[0]:.3g}")
-        self.readout = (
-            f"σ = {sigma:.3g}: each Post Norm block divides by √(1+σ²) = {1 / a:.4g}. After "
-            f"{depth} blocks x₀ has weight <b>{post[0]:.3g}</b> in Post Norm (the last branch "
-            f"{post[-1]:.3g}), and <b>{pre[0]:.3g}</b> in Pre Norm, where every branch weighs the same."
+        self.here_text.set_text(
+            self.tr("l = {depth}: Post {post:.3g}, Pre {pre:.3g}").format(depth=depth, post=post[0], pre=pre[0])
         )
+        self.readout = self.tr(
+            "σ = {sigma:.3g}: each Post Norm block divides by √(1+σ²) = {div:.4g}. After {depth} blocks x₀ has "
+            "weight <b>{post:.3g}</b> in Post Norm (the last branch {last:.3g}), and <b>{pre:.3g}</b> in Pre Norm, "
+            "where every branch weighs the same."
+        ).format(sigma=sigma, div=1 / a, depth=depth, post=post[0], last=post[-1], pre=pre[0])

@@ -65,7 +65,7 @@ class ToyStackFigure(InteractiveFigure):
             STEPS * 0.98, self.collapse * 1.45, "", ha="right", va="bottom", fontsize=8, color="0.25"
         )
         self.grad_lines, self.theory_lines, self.warm_lines, self.cold_lines = [], [], [], []
-        for i, name in enumerate(self.NAMES):
+        for i, name in enumerate(self.names()):
             (g,) = ax_g.plot([], [], "o-", color=f"C{i}", ms=3.5, label=name)
             (t,) = ax_g.plot([], [], ":", color=f"C{i}", lw=1.2)
             # markers staggered along the curve (each run its own offset), filled = warmup, hollow = none:
@@ -81,7 +81,7 @@ class ToyStackFigure(InteractiveFigure):
                 ms=6,
                 zorder=3,
                 markevery=(4 + 8 * i, 25),
-                label=f"{name}, warmup",
+                label=self.tr("{name}, warmup").format(name=name),
             )
             (c,) = ax_l.plot(
                 [],
@@ -94,7 +94,7 @@ class ToyStackFigure(InteractiveFigure):
                 mfc="white",
                 zorder=4,
                 markevery=(16 + 8 * i, 25),
-                label=f"{name}, none",
+                label=self.tr("{name}, none").format(name=name),
             )
             self.grad_lines.append(g)
             self.theory_lines.append(t)
@@ -109,18 +109,18 @@ class ToyStackFigure(InteractiveFigure):
         ax_g.set(
             yscale="log",
             ylim=(1e-2, 50),
-            xlabel="block k (0 = nearest the input)",
-            ylabel=r"$\|\partial L/\partial W_k\|$ at init",
-            title="gradient per layer, before training",
+            xlabel=self.tr("block k (0 = nearest the input)"),
+            ylabel=self.tr(r"$\|\partial L/\partial W_k\|$ at init"),
+            title=self.tr("gradient per layer, before training"),
         )
         ax_g.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, ncol=3, frameon=False)
         ax_l.set(
             yscale="log",
             xlim=(0, STEPS),
             ylim=(self.FLOOR, self.CEIL),
-            xlabel="Adam step",
-            ylabel="training loss (MSE)",
-            title="training: solid, filled = warmup; dashed, hollow = none",
+            xlabel=self.tr("Adam step"),
+            ylabel=self.tr("training loss (MSE)"),
+            title=self.tr("training: solid, filled = warmup; dashed, hollow = none"),
         )
         ax_l.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=7.5, ncol=3, frameon=False)
 
@@ -141,7 +141,7 @@ class ToyStackFigure(InteractiveFigure):
                 ok = np.isfinite(curve)
                 line.set_data(t[ok], np.clip(curve[ok], lo, hi))
         self.warm_end.set_data([warmup, warmup], [lo, hi])
-        self.warm_text.set(x=warmup + 2, text=f"end of warmup ({warmup} steps)")
+        self.warm_text.set(x=warmup + 2, text=self.tr("end of warmup ({warmup} steps)").format(warmup=warmup))
         self.diverged_text.set_text("")
         self.constant_text.set_text("")
 
@@ -157,9 +157,9 @@ class ToyStackFigure(InteractiveFigure):
             else:
                 self.theory_lines[i].set_data([], [])
         self.theory_text.set_text(
-            "dotted: residual-path weight (1+σ²)^(-(l-1-k)/2), scaled to the last block"
+            self.tr("dotted: residual-path weight (1+σ²)^(-(l-1-k)/2), scaled to the last block")
             if norm == "post"
-            else "Pre Norm: every branch has the same path weight"
+            else self.tr("Pre Norm: every branch has the same path weight")
         )
         self.ax_g.set_xlim(-0.5, (8 if depth <= 8 else 16) - 0.5)
 
@@ -167,26 +167,39 @@ class ToyStackFigure(InteractiveFigure):
         self.ax_l.set_ylim(floor, self.CEIL)
         t = np.arange(STEPS)
         diverged, collapsed = [], []
-        for i, name in enumerate(self.NAMES):
+        for i, name in enumerate(self.names()):
             for line, curve, tag in (
                 (self.cold_lines[i], losses[i, 0], "none"),
                 (self.warm_lines[i], losses[i, 1], "warmup"),
             ):
                 ok = np.isfinite(curve)
                 if not ok.all():
-                    diverged.append(f"{name} ({tag}) at step {int(np.argmin(ok))}")
+                    at = {
+                        "none": self.tr("{name} (none) at step {step}"),
+                        "warmup": self.tr("{name} (warmup) at step {step}"),
+                    }
+                    diverged.append(at[tag].format(name=name, step=int(np.argmin(ok))))
                 elif self.is_collapsed(curve):
-                    collapsed.append(f"{name} ({tag})")
+                    run = {"none": self.tr("{name} (none)"), "warmup": self.tr("{name} (warmup)")}
+                    collapsed.append(run[tag].format(name=name))
                 line.set_data(t[ok], np.clip(curve[ok], floor, self.CEIL))
         self.warm_end.set_data([warmup, warmup], [floor, self.CEIL])
-        self.warm_text.set(x=warmup + 2, text=f"end of warmup ({warmup} steps)")
-        self.diverged_text.set_text("diverged: " + "; ".join(diverged) if diverged else "")
+        self.warm_text.set(x=warmup + 2, text=self.tr("end of warmup ({warmup} steps)").format(warmup=warmup))
+        self.diverged_text.set_text(
+            self.tr("diverged: {runs}").format(runs=self.tr("; ").join(diverged)) if diverged else ""
+        )
         n = len(collapsed)
+        onto = {1: self.tr(": {n} run collapsed onto it"), 2: self.tr(": {n} runs collapsed onto it")}
         self.constant_text.set_text(
-            f"loss of predicting the mean, {self.collapse:.3f}"
-            + (f": {n} run{'s' * (n > 1)} collapsed onto it" if n else "")
+            self.tr("loss of predicting the mean, {loss:.3f}").format(loss=self.collapse)
+            + (onto[min(n, 2)].format(n=n) if n else "")
         )
         self.readout = self._readout(norm, depth, lr, warmup, grads, losses)
+
+    def names(self) -> list[str]:
+        """NAMES, the three inits, in the figure's language."""
+        std = self.tr("std {std:g}")
+        return [std.format(std=0.02), f"Xavier 1/√{WIDTH}", std.format(std=1.0)]
 
     @classmethod
     def is_collapsed(cls, curve) -> bool:
@@ -202,19 +215,19 @@ class ToyStackFigure(InteractiveFigure):
 
     def _readout(self, norm, depth, lr, warmup, grads, losses):
         rows = []
-        for i, name in enumerate(self.NAMES):
+        for i, name in enumerate(self.names()):
             ratio = grads[i, 0] / grads[i, -1]
             cells = []
             for c in losses[i]:
                 if not np.isfinite(c[-10:]).all():
-                    cells.append("diverged")
+                    cells.append(self.tr("diverged"))
                 else:
-                    cells.append(f"{c[-10:].mean():.2g}" + (" (collapsed)" if self.is_collapsed(c) else ""))
+                    cells.append(f"{c[-10:].mean():.2g}" + (self.tr(" (collapsed)") if self.is_collapsed(c) else ""))
             rows.append(f"<tr><td>{name}</td><td>{ratio:.2f}</td><td>{cells[0]}</td><td>{cells[1]}</td></tr>")
-        return (
-            f"<b>{norm} Norm, {depth} blocks, lr {lr:.3g}, warmup {warmup} steps</b> (updates when you "
-            f"release a slider: each change trains six networks; results are cached). "
-            "<table><tr><th>init</th><th>‖g₀‖/‖g_last‖ at init</th><th>final loss (mean of the last 10 steps), "
-            f"no warmup</th><th>final loss, warmup</th></tr>{''.join(rows)}</table>"
-            f"Collapsed: the final loss is above 0.9 × {self.collapse:.3f}, the loss of predicting the mean."
-        )
+        return self.tr(
+            "<b>{norm} Norm, {depth} blocks, lr {lr:.3g}, warmup {warmup} steps</b> (updates when you release a "
+            "slider: each change trains six networks; results are cached). <table><tr><th>init</th>"
+            "<th>‖g₀‖/‖g_last‖ at init</th><th>final loss (mean of the last 10 steps), no warmup</th>"
+            "<th>final loss, warmup</th></tr>{rows}</table>Collapsed: the final loss is above 0.9 × {loss:.3f}, "
+            "the loss of predicting the mean."
+        ).format(norm=norm, depth=depth, lr=lr, warmup=warmup, rows="".join(rows), loss=self.collapse)

@@ -41,9 +41,9 @@ class TruncationFigure(InteractiveFigure):
         self.edges = np.linspace(-self.XLIM, self.XLIM, 81)
         self.grid = np.linspace(-self.XLIM, self.XLIM, 801)
         self.hist = ax_h.stairs(
-            np.zeros(80), self.edges, fill=True, color="C0", alpha=0.35, label="sampled (20 000 draws)"
+            np.zeros(80), self.edges, fill=True, color="C0", alpha=0.35, label=self.tr("sampled (20 000 draws)")
         )
-        (self.density,) = ax_h.plot([], [], color="C0", lw=1.5, label="truncated density")
+        (self.density,) = ax_h.plot([], [], color="C0", lw=1.5, label=self.tr("truncated density"))
         ax_h.plot(
             self.grid,
             np.exp(-(self.grid**2) / 2) / math.sqrt(2 * math.pi),
@@ -58,39 +58,44 @@ class TruncationFigure(InteractiveFigure):
         ax_h.set(
             xlim=(-self.XLIM, self.XLIM),
             ylim=(0, self.YLIM),
-            xlabel=r"weight $\times\sqrt{d}$ (Xavier's std = 1)",
-            ylabel="density",
-            title="the draws (dotted: ±std)",
+            # {{{d}}}: the braces of \sqrt{d}, escaped, so that the Chinese template (no mathtext) can say √d
+            xlabel=self.tr(r"weight $\times\sqrt{{{d}}}$ (Xavier's std = 1)").format(d="d"),
+            ylabel=self.tr("density"),
+            title=self.tr("the draws (dotted: ±std)"),
         )
         ax_h.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, ncol=3, frameon=False)
 
         b = np.linspace(0.01, 4.0, 300)
-        ax_f.plot(b, bi.truncation_factor(torch.from_numpy(b)).numpy(), color="C0", label="std(truncated)/σ")
-        ax_f.plot(b[b < 1.9], b[b < 1.9] / math.sqrt(3), ":", color="0.5", label=r"$b/\sqrt{3}$ (uniform)")
+        ax_f.plot(b, bi.truncation_factor(torch.from_numpy(b)).numpy(), color="C0", label=self.tr("std(truncated)/σ"))
+        ax_f.plot(b[b < 1.9], b[b < 1.9] / math.sqrt(3), ":", color="0.5", label=self.tr(r"$b/\sqrt{3}$ (uniform)"))
         ax_f.axhline(1.0, color="0.7", lw=0.8)
         (self.factor_point,) = ax_f.plot([], [], "o", color="C3", ms=7)
         self.factor_text = ax_f.text(0.97, 0.06, "", transform=ax_f.transAxes, ha="right", fontsize=9)
         ax_f.set(
-            xlim=(0, 4), ylim=(0, 1.08), xlabel="bound b (in units of σ)", ylabel="factor", title="truncation factor"
+            xlim=(0, 4),
+            ylim=(0, 1.08),
+            xlabel=self.tr("bound b (in units of σ)"),
+            ylabel=self.tr("factor"),
+            title=self.tr("truncation factor"),
         )
         ax_f.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, ncol=2, frameon=False)
 
         dgrid = np.logspace(1, 4.2, 100)
         ax_d.plot(dgrid, 1 / np.sqrt(dgrid), color="C3", label=r"Xavier $1/\sqrt{d}$")
-        (self.nominal_line,) = ax_d.plot([], [], ":", color="C0", label="nominal std")
-        (self.actual_line,) = ax_d.plot([], [], color="C0", label="actual std")
+        (self.nominal_line,) = ax_d.plot([], [], ":", color="C0", label=self.tr("nominal std"))
+        (self.actual_line,) = ax_d.plot([], [], color="C0", label=self.tr("actual std"))
         (self.d_points,) = ax_d.plot([], [], "o", color="k", ms=5)
         (self.d_line,) = ax_d.plot([], [], color="0.6", lw=0.8)
-        (self.cross_point,) = ax_d.plot([], [], "x", color="C2", ms=9, mew=2, label="actual = Xavier")
+        (self.cross_point,) = ax_d.plot([], [], "x", color="C2", ms=9, mew=2, label=self.tr("actual = Xavier"))
         self.cross_text = ax_d.text(0, 0, "", fontsize=8, color="C2", va="bottom")
         ax_d.set(
             xscale="log",
             yscale="log",
             xlim=self.D_LIM,
             ylim=(1e-3, 1.0),
-            xlabel="hidden size d",
-            ylabel="std",
-            title="against Xavier",
+            xlabel=self.tr("hidden size d"),
+            ylabel=self.tr("std"),
+            title=self.tr("against Xavier"),
         )
         ax_d.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, ncol=2, frameon=False)
 
@@ -111,13 +116,19 @@ class TruncationFigure(InteractiveFigure):
         peak = 1 / norm  # the truncated density's maximum, at 0
         outside = np.mean(np.abs(draws) > self.XLIM)
         notes = [
-            f"peak {peak:.3g}: off the scale" if peak > self.YLIM else "",
-            f"{outside:.0%} of draws beyond ±{self.XLIM:g}" if outside > 0.005 else "",
+            self.tr("peak {peak:.3g}: off the scale").format(peak=peak) if peak > self.YLIM else "",
+            self.tr("{outside:.0%} of draws beyond ±{lim:g}").format(outside=outside, lim=self.XLIM)
+            if outside > 0.005
+            else "",
         ]
         self.clip_text.set_text("\n".join(n for n in notes if n))
 
         self.factor_point.set_data([bound], [factor])
-        self.factor_text.set_text(f"b = {bound:.2f}: factor {factor:.4f} = 1/{1 / factor:.4f}")
+        self.factor_text.set_text(
+            self.tr("b = {bound:.2f}: factor {factor:.4f} = 1/{inverse:.4f}").format(
+                bound=bound, factor=factor, inverse=1 / factor
+            )
+        )
 
         self.nominal_line.set_data([10, 10**4.2], [std, std])
         self.actual_line.set_data([10, 10**4.2], [actual, actual])
@@ -127,11 +138,20 @@ class TruncationFigure(InteractiveFigure):
         self._mark_crossing(d_star, actual)
 
         self.ratio = actual / xavier
-        self.readout = (
-            f"nominal std {std:.4g}, cut at ±{bound:.2f}σ → actual std <b>{actual:.4g}</b> "
-            f"(factor {factor:.4f} = 1/{1 / factor:.4f}); Xavier 1/√{d} = <b>{xavier:.4g}</b>; "
-            f"ratio actual/Xavier = <b>{actual / xavier:.3f}</b>. This std would be Xavier's "
-            f"value at d ≈ {d_star:,.0f}."
+        self.readout = self.tr(
+            "nominal std {std:.4g}, cut at ±{bound:.2f}σ → actual std <b>{actual:.4g}</b> (factor {factor:.4f} = "
+            "1/{inverse:.4f}); Xavier 1/√{d} = <b>{xavier:.4g}</b>; ratio actual/Xavier = <b>{ratio:.3f}</b>. "
+            "This std would be Xavier's value at d ≈ {d_star:,.0f}."
+        ).format(
+            std=std,
+            bound=bound,
+            actual=actual,
+            factor=factor,
+            inverse=1 / factor,
+            d=d,
+            xavier=xavier,
+            ratio=actual / xavier,
+            d_star=d_star,
         )
 
     def _mark_crossing(self, d_star, actual):
@@ -146,5 +166,5 @@ class TruncationFigure(InteractiveFigure):
         self.cross_text.set(
             position=(edge / 1.3 if d_star > hi else edge * 1.3, actual * 1.25),
             ha=ha,
-            text=f"meets Xavier at d ≈ {d_star:,.0f}",
+            text=self.tr("meets Xavier at d ≈ {d_star:,.0f}").format(d_star=d_star),
         )
