@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LESSONS = {p.stem[3:].replace("-", "_"): p for p in sorted((ROOT / "lessons").glob("[0-9][0-9]-*.ipynb"))}
 # Lessons with no Chinese version yet: remove a topic when its translation lands (the test below
 # fails for a listed topic that has one, so this list can only shrink).
-NOT_YET = {"angles", "geometric_init", "rnn", "embedding"}
+NOT_YET = {"angles", "geometric_init"}
 TRANSLATED = sorted(set(LESSONS) - NOT_YET)
 
 
@@ -171,6 +171,8 @@ CODE_WORDS = {"softmax", "sinh", "tanh", "log", "float", "one", "hot", "random",
 CODE_WORDS |= {"max", "exp", "argmax", "onehot", "sign", "Adam", "min"}
 # lesson 04: the names Su keeps in Latin letters in Chinese, and its Norm control's options
 CODE_WORDS |= {"Post", "Pre", "Norm", "post", "pre", "Xavier", "Adam", "MLM", "warmup", "logits"}
+# lessons 07 and 08: the cells' names, PyTorch, and cos in the cap cos θ > 1/φ
+CODE_WORDS |= {"RNN", "LSTM", "GRU", "rnn", "lstm", "gru", "relu", "PyTorch", "max", "cos"}
 
 
 def _texts(fig) -> list[str]:

@@ -78,12 +78,12 @@ class DimensionFigure(InteractiveFigure):
                 1.01, d * (0.93 if d == 256 else 1.0), str(d), transform=at_right, fontsize=7, va="center", color="0.45"
             )
         (self.jl_line,) = ax.plot(
-            [], [], color="C2", lw=1.6, marker="^", ms=4, markevery=24, label="JL, $4\\ln N/(ε^2/2-ε^3/3)$"
+            [], [], color="C2", lw=1.6, marker="^", ms=4, markevery=24, label=self.tr("JL, $4\\ln N/(ε^2/2-ε^3/3)$")
         )
         # every reading of "log" stays drawn; the chosen one is drawn thick
         self.base_lines = {
             "e (natural, the article's)": ax.plot(
-                self.grid, ARTICLE * np.log(self.grid), color="k", ls=":", label="article: 8.33 ln N"
+                self.grid, ARTICLE * np.log(self.grid), color="k", ls=":", label=self.tr("article: 8.33 ln N")
             )[0],
             "2": ax.plot(self.grid, ARTICLE * np.log2(self.grid), color="C3", ls="-.", label="8.33·log$_2$ N")[0],
             "10": ax.plot(
@@ -94,17 +94,17 @@ class DimensionFigure(InteractiveFigure):
                 label="8.33·log$_{10}$ N",
             )[0],
         }
-        ax.plot(self.grid, exact_threshold(two_log), color="C0", lw=2, label="exact $h_n$: $2\\ln N+h_n=0$")
-        ax.plot(self.grid, LIMIT * np.log(self.grid), color="C1", lw=1.2, ls="--", label="limit: 8.31 ln N")
+        ax.plot(self.grid, exact_threshold(two_log), color="C0", lw=2, label=self.tr("exact $h_n$: $2\\ln N+h_n=0$"))
+        ax.plot(self.grid, LIMIT * np.log(self.grid), color="C1", lw=1.2, ls="--", label=self.tr("limit: 8.31 ln N"))
         self.n_mark = ax.axvline(1e5, color="0.3", lw=0.8)
         (self.points,) = ax.plot([], [], "o", ms=4, color="k", zorder=5)
         ax.set(
             xscale="log",
             yscale="log",
             xlim=(1e3, 1e8),
-            xlabel="vocabulary size N",
-            ylabel="dimension n",
-            title="smallest dimension against vocabulary size",
+            xlabel=self.tr("vocabulary size N"),
+            ylabel=self.tr("dimension n"),
+            title=self.tr("smallest dimension against vocabulary size"),
         )
         ax.yaxis.set_major_formatter(PlainLogFormatter())
         ax.yaxis.set_minor_formatter(PlainLogFormatter(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
@@ -113,19 +113,19 @@ class DimensionFigure(InteractiveFigure):
 
         dims, h = gap_table()
         self.dims, self.h = dims[dims <= 320], h[dims <= 320]
-        ax_h.axhspan(-1e4, 0, color="C2", alpha=0.07, lw=0, label="H < 0: n holds N words with room to spare")
+        ax_h.axhspan(-1e4, 0, color="C2", alpha=0.07, lw=0, label=self.tr("H < 0: n holds N words with room to spare"))
         ax_h.axhline(0, color="0.3", lw=0.8)
         for d in COMMON_DIMS:
             ax_h.axvline(d, color="0.75", lw=0.8, ls=":", zorder=0)
         top = ax_h.secondary_xaxis("top")
         top.set_xticks(COMMON_DIMS, [str(d) for d in COMMON_DIMS], fontsize=7, color="0.45")
         top.tick_params(length=2)
-        (self.h_line,) = ax_h.plot([], [], color="C0", lw=2, label="$2\\ln N + h_n$ (exact)")
-        (self.lin_line,) = ax_h.plot([], [], color="k", lw=1, ls=":", label="$2\\ln N - 0.24\\,n$ (article)")
+        (self.h_line,) = ax_h.plot([], [], color="C0", lw=2, label=self.tr("$2\\ln N + h_n$ (exact)"))
+        (self.lin_line,) = ax_h.plot([], [], color="k", lw=1, ls=":", label=self.tr("$2\\ln N - 0.24\\,n$ (article)"))
         (self.cross,) = ax_h.plot([], [], "o", color="C0", ms=6)
         self.cross_text = ax_h.text(0, 0, "", fontsize=8, color="C0", ha="left", va="bottom")
-        ax_h.set(xlim=(0, 320), xlabel="dimension n", ylabel="entropy H (nats)")
-        ax_h.set_title("$H \\approx \\log N^2 + h_n$ for this N", pad=12)
+        ax_h.set(xlim=(0, 320), xlabel=self.tr("dimension n"), ylabel=self.tr("entropy H (nats)"))
+        ax_h.set_title(self.tr("$H \\approx \\log N^2 + h_n$ for this N"), pad=12)
         ax_h.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), fontsize=7.5, ncol=2, frameon=False)
 
     def draw(self, N, base, eps):
@@ -161,16 +161,25 @@ class DimensionFigure(InteractiveFigure):
         other = (
             ""
             if b == math.e
-            else (
-                f"<br>Reading log as log<sub>{base}</sub>: 8.33·log<sub>{base}</sub> N = {n_base:.1f} "
-                f"(×{1 / math.log(b):.3f} of the natural-log value)."
-            )
+            else self.tr(
+                "<br>Reading log as log<sub>{base}</sub>: 8.33·log<sub>{base}</sub> N = {n_base:.1f} "
+                "(×{factor:.3f} of the natural-log value)."
+            ).format(base=base, n_base=n_base, factor=1 / math.log(b))
         )
-        self.readout = (
-            f"N = {N:,.0f}: article 8.33·ln N = {n_article:.1f} → n ≥ <b>{dims[0.24]}</b>; "
-            f"exact h<sub>n</sub> → <b>{dims['exact']}</b>; Laplace limit 8.312·ln N → "
-            f"<b>{dims['limit']}</b>. Johnson–Lindenstrauss at ε = {eps:.2f}: k ≥ <b>{n_jl:,}</b>. "
-            f"Common sizes above the exact bound: {', '.join(map(str, enough)) or 'none'}.{other}"
+        self.readout = self.tr(
+            "N = {N:,.0f}: article 8.33·ln N = {n_article:.1f} → n ≥ <b>{article}</b>; exact h<sub>n</sub> → "
+            "<b>{exact}</b>; Laplace limit 8.312·ln N → <b>{limit}</b>. Johnson–Lindenstrauss at ε = {eps:.2f}: "
+            "k ≥ <b>{jl:,}</b>. Common sizes above the exact bound: {enough}.{other}"
+        ).format(
+            N=N,
+            n_article=n_article,
+            article=dims[0.24],
+            exact=dims["exact"],
+            limit=dims["limit"],
+            eps=eps,
+            jl=n_jl,
+            enough=", ".join(map(str, enough)) or self.tr("none"),
+            other=other,
         )
 
 
@@ -209,14 +218,21 @@ class EntropyCoefficientFigure(InteractiveFigure):
         grid = np.unique(np.round(np.logspace(math.log10(2), 5, 400)))
         coef = em.entropy_coefficient(torch.from_numpy(grid)).numpy()
         self._coef_range = (coef.min(), coef.max())
-        ax.axhline(c, color="C1", lw=1.2, ls="--", label=f"limit −½ log φ = {c:.4f}")
-        ax.axhline(-em.ARTICLE_COEFFICIENT, color="k", lw=1, ls=":", label="article: −0.24")
-        ax.plot(grid, c + em.entropy_gap_offset() / grid, color="C4", lw=1, ls="-.", label="two-term Laplace $c + d/n$")
-        ax.plot(grid, coef, color="C0", lw=2, label="integral $h_n/n$")
-        (self.floor,) = ax.plot([], [], color="0.5", lw=1, ls=(0, (8, 3)), label="MC floor $-\\log S / n$")
+        ax.axhline(c, color="C1", lw=1.2, ls="--", label=self.tr("limit −½ log φ = {c:.4f}").format(c=c))
+        ax.axhline(-em.ARTICLE_COEFFICIENT, color="k", lw=1, ls=":", label=self.tr("article: −0.24"))
+        ax.plot(
+            grid,
+            c + em.entropy_gap_offset() / grid,
+            color="C4",
+            lw=1,
+            ls="-.",
+            label=self.tr("two-term Laplace $c + d/n$"),
+        )
+        ax.plot(grid, coef, color="C0", lw=2, label=self.tr("integral $h_n/n$"))
+        (self.floor,) = ax.plot([], [], color="0.5", lw=1, ls=(0, (8, 3)), label=self.tr("MC floor $-\\log S / n$"))
         self.bars = LineCollection([], colors="C3", linewidths=1.2)
         ax.add_collection(self.bars)
-        (self.mc,) = ax.plot([], [], "o", color="C3", ms=4, label="Monte Carlo ± 2 s.e.")
+        (self.mc,) = ax.plot([], [], "o", color="C3", ms=4, label=self.tr("Monte Carlo ± 2 s.e."))
         (self.mc_bar,) = ax.plot([], [], color="C3", lw=2.4, zorder=6)
         (self.mc_n,) = ax.plot(
             [],
@@ -227,30 +243,37 @@ class EntropyCoefficientFigure(InteractiveFigure):
             mew=0.8,
             ms=7,
             zorder=6,
-            label="Monte Carlo at this n (the histogram's pairs)",
+            label=self.tr("Monte Carlo at this n (the histogram's pairs)"),
         )
         self.n_mark = ax.axvline(64, color="0.3", lw=0.8)
         (self.n_dot,) = ax.plot([], [], "o", color="C0", ms=6, zorder=5)
         ax.set(
             xscale="log",
             xlim=(1.7, 1.2e5),
-            xlabel="dimension n",  # n = 2 and 10^5 off the frame
+            xlabel=self.tr("dimension n"),  # n = 2 and 10^5 off the frame
             ylabel="$h_n / n$",
-            title="$h_n/n$: integral, Monte Carlo and the limit",
+            title=self.tr("$h_n/n$: integral, Monte Carlo and the limit"),
         )
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), fontsize=7.5, ncol=3, frameon=False)
 
-        (self.hist,) = ax_d.plot([], [], color="0.45", lw=1, label="the S sampled pairs (histogram, rug)")
+        (self.hist,) = ax_d.plot([], [], color="0.45", lw=1, label=self.tr("the S sampled pairs (histogram, rug)"))
         (self.rug,) = ax_d.plot([], [], "|", color="0.3", ms=8, mew=0.6)  # one marker per sample
-        (self.p_line,) = ax_d.plot([], [], color="C0", lw=2, label="$p_n$: cosine of a random pair")
+        (self.p_line,) = ax_d.plot([], [], color="C0", lw=2, label=self.tr("$p_n$: cosine of a random pair"))
         (self.q_line,) = ax_d.plot(
-            [], [], color="C3", lw=2, ls="--", label="$q_n \\propto p_n e^{n\\eta}$: where $E[e^{n\\eta}]$ lives"
+            [],
+            [],
+            color="C3",
+            lw=2,
+            ls="--",
+            label=self.tr("$q_n \\propto p_n e^{n\\eta}$: where $E[e^{n\\eta}]$ lives"),
         )
         ax_d.axvline((math.sqrt(5) - 1) / 2, color="C1", lw=0.8, ls="--")
         top = ax_d.secondary_xaxis("top")  # a static label for the limit of the peak of q_n
         top.set_xticks([(math.sqrt(5) - 1) / 2], ["$1/\\varphi$"], fontsize=8, color="C1")
         top.tick_params(length=2)
-        ax_d.set(xlim=(-1, 1), xlabel="$\\eta = \\cos\\theta$", title="where pairs are, where the expectation is")
+        ax_d.set(
+            xlim=(-1, 1), xlabel="$\\eta = \\cos\\theta$", title=self.tr("where pairs are, where the expectation is")
+        )
         ax_d.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), fontsize=7.5, ncol=2, frameon=False)
 
     def draw(self, n, samples):
@@ -304,21 +327,32 @@ class EntropyCoefficientFigure(InteractiveFigure):
         self.hist.set_data(outline[:, 0], outline[:, 1])
         self.rug.set_data(eta[:200], np.full(min(len(eta), 200), 0.025))  # the first 200 samples
         self.ax_d.set_ylim(0, nice_ceil(1.05 * max(1.0, min(density.max(), 5.0)), DENSITY_TOPS))
-        self.ax_d.set_ylabel("density / its maximum" + (" on |η| ≤ 0.9" if n == 2 else ""))
+        self.ax_d.set_ylabel(
+            self.tr("density / its maximum on |η| ≤ 0.9") if n == 2 else self.tr("density / its maximum")
+        )
 
         kl = -h
         diff, two_se = abs(mc_h - h) / n, 2 * mc_se / n
         agree = float(format(diff, ".3g")) <= float(format(two_se, ".3g"))
         log_s = math.log(samples)
-        self.readout = (
-            f"n = {n:,}: integral h<sub>n</sub> = {h:.4f}, h<sub>n</sub>/n = <b>{h / n:.5f}</b> "
-            f"(limit {em.entropy_coefficient_limit():.5f}). Monte Carlo from the histogram's "
-            f"S = {samples:,} pairs: h<sub>n</sub>/n ≈ <b>{mc_h / n:.4g}</b>, "
-            f"|MC − integral| = {_compare(diff, '2 s.e.', two_se)}: "
-            f"{'agrees' if agree else 'off by more than its error bar'}. "
-            f"KL(q‖p) = −h<sub>n</sub> = {kl:.1f} nats: sampling needs about e<sup>{kl:.1f}</sup> ≈ "
-            f"10<sup>{kl / math.log(10):.1f}</sup> pairs, and log S = {_compare(log_s, 'KL', kl)}"
-            f"{', so the estimate sits near the floor −log S' if log_s < kl else ''}. "
-            f"N words give N² pairs, so n is just enough "
-            f"for N ≈ e<sup>−h<sub>n</sub>/2</sup> = 10<sup>{kl / 2 / math.log(10):.2f}</sup> words."
+        self.readout = self.tr(
+            "n = {n:,}: integral h<sub>n</sub> = {h:.4f}, h<sub>n</sub>/n = <b>{coef:.5f}</b> (limit {limit:.5f}). "
+            "Monte Carlo from the histogram's S = {samples:,} pairs: h<sub>n</sub>/n ≈ <b>{mc:.4g}</b>, "
+            "|MC − integral| = {diff}: {agree}. KL(q‖p) = −h<sub>n</sub> = {kl:.1f} nats: sampling needs about "
+            "e<sup>{kl:.1f}</sup> ≈ 10<sup>{kl10:.1f}</sup> pairs, and log S = {log_s}{floor}. N words give N² pairs, "
+            "so n is just enough for N ≈ e<sup>−h<sub>n</sub>/2</sup> = 10<sup>{words:.2f}</sup> words."
+        ).format(
+            n=n,
+            h=h,
+            coef=h / n,
+            limit=em.entropy_coefficient_limit(),
+            samples=samples,
+            mc=mc_h / n,
+            diff=_compare(diff, "2 s.e.", two_se),
+            agree=self.tr("agrees") if agree else self.tr("off by more than its error bar"),
+            kl=kl,
+            kl10=kl / math.log(10),
+            log_s=_compare(log_s, "KL", kl),
+            floor=self.tr(", so the estimate sits near the floor −log S") if log_s < kl else "",
+            words=kl / 2 / math.log(10),
         )

@@ -31,11 +31,20 @@ RULE = em.min_embedding_dim(WORDS, "exact")
 def _roomy_answer(fig):
     n = fig.params["n"]
     cos = np.cos(context_angles(n))
-    return (
-        f"None: at n = {n}, {fig.in_cap} of the {WORDS:,} words lie in the cap; the largest cosine to u is "
-        f"{cos.max():.3f}, against 1/φ = {1 / PHI:.3f}. The words crowd at the equator instead (typical |cos θ| "
-        f"= {np.sqrt(np.mean(cos**2)):.3f}, about 1/√n = {1 / math.sqrt(n):.3f}: lesson 02). Over all N² pairs "
-        f"{fig.expected:.3g} are expected in the cap, fewer than one: roomy."
+    return fig.tr(
+        "None: at n = {n}, {in_cap} of the {words:,} words lie in the cap; the largest cosine to u is "
+        "{largest:.3f}, against 1/φ = {cos:.3f}. The words crowd at the equator instead (typical |cos θ| "
+        "= {typical:.3f}, about 1/√n = {root:.3f}: lesson 02). Over all N² pairs "
+        "{expected:.3g} are expected in the cap, fewer than one: roomy."
+    ).format(
+        n=n,
+        in_cap=fig.in_cap,
+        words=WORDS,
+        largest=cos.max(),
+        cos=1 / PHI,
+        typical=np.sqrt(np.mean(cos**2)),
+        root=1 / math.sqrt(n),
+        expected=fig.expected,
     )
 
 
@@ -47,11 +56,20 @@ def _roomy_check(fig):
 def _threshold_answer(fig):
     n = fig.params["n"]
     before = expected_in_cap()[n - 1 - N_MIN]
-    return (
-        f"At n = {n}: {fig.expected:.3g} pairs expected, while at n = {n - 1} it is {before:.3g}. The article's rule "
-        f"asks for n ≥ {RULE} for N = {WORDS:,}. Both grow like ln N with the same slope: the cap's probability "
-        f"falls like φ^(−n/2), and −½ log φ = {em.entropy_coefficient_limit():.4f} is the limit of h_n/n (step 5). "
-        f"They differ by terms of order log n, so the cap empties {RULE - n} dimensions earlier than the rule."
+    return fig.tr(
+        "At n = {n}: {expected:.3g} pairs expected, while at n = {before_n} it is {before:.3g}. The article's rule "
+        "asks for n ≥ {rule} for N = {words:,}. Both grow like ln N with the same slope: the cap's probability "
+        "falls like φ^(−n/2), and −½ log φ = {limit:.4f} is the limit of h_n/n (step 5). "
+        "They differ by terms of order log n, so the cap empties {earlier} dimensions earlier than the rule."
+    ).format(
+        n=n,
+        expected=fig.expected,
+        before_n=n - 1,
+        before=before,
+        rule=RULE,
+        words=WORDS,
+        limit=em.entropy_coefficient_limit(),
+        earlier=RULE - n,
     )
 
 
@@ -65,11 +83,11 @@ def _base_answer(fig):
     N = fig.params["N"]
     article, exact = em.min_embedding_dim(N), em.min_embedding_dim(N, "exact")
     log2 = ARTICLE * math.log2(N)
-    return (
-        f"For N = {N:,}: 8.33 ln N = {ARTICLE * math.log(N):.1f}, so the article's own rule asks for n ≥ {article}; "
-        f"the exact h_n gives {exact}, the article's 'about 128'. Read as log₂, 8.33 log₂ N = {log2:.1f}: you "
-        f"would pick 256 where 128 is enough, a factor 1/ln 2 = {1 / math.log(2):.3f} too many."
-    )
+    return fig.tr(
+        "For N = {N:,}: 8.33 ln N = {ln:.1f}, so the article's own rule asks for n ≥ {article}; "
+        "the exact h_n gives {exact}, the article's 'about 128'. Read as log₂, 8.33 log₂ N = {log2:.1f}: you "
+        "would pick 256 where 128 is enough, a factor 1/ln 2 = {factor:.3f} too many."
+    ).format(N=N, ln=ARTICLE * math.log(N), article=article, exact=exact, log2=log2, factor=1 / math.log(2))
 
 
 def _base_check(fig):
@@ -88,21 +106,21 @@ def _break_answer(fig):
     n, S = fig.params["n"], fig.params["samples"]
     _, mc_h, mc_se = pair_cosines(n, S)
     h = em.entropy_gap(n)
-    return (
-        f"No. The integral gives h_n/n = {h / n:.4f}; the {S} pairs give {mc_h / n:.4f} ± {2 * mc_se / n:.4f} "
-        f"(two standard errors): off by more than the error bar, and it can never go below the floor −log S / n = "
-        f"{-math.log(S) / n:.4f}. The expectation needs about e^(−h_n) = e^{-h:.1f} samples and log S = "
-        f"{math.log(S):.2f} is far below −h_n: the sample never reaches the pairs that carry E[e^(n cos θ)]. "
-        f"This is step 6: where log N² + h_n < 0, the N² real pairs are such a sample, and the formula stops "
-        f"being the entropy of anything."
-    )
+    return fig.tr(
+        "No. The integral gives h_n/n = {coef:.4f}; the {S} pairs give {mc:.4f} ± {err:.4f} "
+        "(two standard errors): off by more than the error bar, and it can never go below the floor −log S / n = "
+        "{floor:.4f}. The expectation needs about e^(−h_n) = e^{kl:.1f} samples and log S = "
+        "{log_s:.2f} is far below −h_n: the sample never reaches the pairs that carry E[e^(n cos θ)]. "
+        "This is step 6: where log N² + h_n < 0, the N² real pairs are such a sample, and the formula stops "
+        "being the entropy of anything."
+    ).format(coef=h / n, S=S, mc=mc_h / n, err=2 * mc_se / n, floor=-math.log(S) / n, kl=-h, log_s=math.log(S))
 
 
 def _break_check(fig):
     n, S = fig.params["n"], fig.params["samples"]
     _, mc_h, mc_se = pair_cosines(n, S)
     h = em.entropy_gap(n)
-    return "off by more than its error bar" in fig.readout and abs(mc_h - h) > 2 * mc_se and math.log(S) < -h
+    return fig.tr("off by more than its error bar") in fig.readout and abs(mc_h - h) > 2 * mc_se and math.log(S) < -h
 
 
 EXERCISES = [
@@ -110,9 +128,10 @@ EXERCISES = [
         name="words-spread-out",
         kind="predict",
         question=(
-            f"The picture opens at n = 8, where a few dozen of the {WORDS:,} words sit in u's cap. Before moving n "
+            "The picture opens at n = 8, where a few dozen of the {words:,} words sit in u's cap. Before moving n "
             "to 64, predict: how many stay in the cap, and where do the others go?"
         ),
+        values={"words": WORDS},
         figure=WordsFigure,
         settings={"n": 64},
         answer=_roomy_answer,
@@ -123,8 +142,9 @@ EXERCISES = [
         kind="read-off",
         question=(
             "Move n up one step at a time. At which n does the number of pairs expected in the cap first drop "
-            f"below 1, and how does that compare with the article's rule for N = {WORDS:,}?"
+            "below 1, and how does that compare with the article's rule for N = {words:,}?"
         ),
+        values={"words": WORDS},
         figure=WordsFigure,
         settings={"n": roomy_dimension()},
         answer=_threshold_answer,

@@ -72,19 +72,23 @@ class WordsFigure(InteractiveFigure):
         ax.plot([0, 0], [0, 1.0], color="0.3", lw=1)
         ax.plot([0], [1.0], marker="*", ms=16, color="k", zorder=5)
         ax.set(xlim=(-1.25, 1.25), ylim=(-1.2, 1.3))
-        ax.set_title(f"N = {WORDS:,} words seen from u (★): each at its angle to u", fontsize=9)
+        ax.set_title(
+            self.tr("N = {words:,} words seen from u (★): each at its angle to u").format(words=WORDS), fontsize=9
+        )
         self.dots = ax.scatter(np.zeros(WORDS), np.zeros(WORDS), s=7, lw=0, zorder=3)
 
         n = np.arange(N_MIN, N_MAX + 1)
-        ax2.semilogy(n, expected_in_cap(), color="C3", lw=1.8, label="N² P(pair in the cap)")
+        ax2.semilogy(n, expected_in_cap(), color="C3", lw=1.8, label=self.tr("N² P(pair in the cap)"))
         ax2.axhline(1.0, color="0.4", ls=":", lw=1)
         rule = em.min_embedding_dim(WORDS, "exact")
-        ax2.axvline(rule, color="C0", ls="--", lw=1.2, label=f"the rule: n ≥ {rule} (exact h_n)")
+        ax2.axvline(
+            rule, color="C0", ls="--", lw=1.2, label=self.tr("the rule: n ≥ {rule} (exact h_n)").format(rule=rule)
+        )
         self.n_mark = ax2.axvline(8, color="0.2", lw=0.9)
         (self.n_dot,) = ax2.plot([], [], "o", color="C3", ms=6)
-        ax2.set(xlim=(N_MIN, N_MAX), ylim=COUNT_LIM, xlabel="dimension n")
-        ax2.set_ylabel("pairs expected in the cap", fontsize=9)
-        ax2.set_title("crowded above 1, roomy below", fontsize=9)
+        ax2.set(xlim=(N_MIN, N_MAX), ylim=COUNT_LIM, xlabel=self.tr("dimension n"))
+        ax2.set_ylabel(self.tr("pairs expected in the cap"), fontsize=9)
+        ax2.set_title(self.tr("crowded above 1, roomy below"), fontsize=9)
         ax2.legend(loc="upper right", fontsize=8, frameon=False)
 
     def draw(self, n):
@@ -97,11 +101,22 @@ class WordsFigure(InteractiveFigure):
         self.expected = float(expected_in_cap()[n - N_MIN])
         self.n_mark.set_xdata([n, n])
         self.n_dot.set_data([n], [self.expected])
-        state = "crowded" if self.expected >= 1 else "roomy"
-        self.readout = (
-            f"n = {n}: {self.in_cap} of the {WORDS:,} words drawn lie in u's cap (cos θ &gt; 1/φ = {1 / PHI:.3f}, "
-            f"θ &lt; {math.degrees(CAP):.1f}°). Over all N² = {WORDS**2:,} pairs, {self.expected:.3g} are "
-            f"expected there: <b>{state}</b>. The expected count first falls below 1 at n = {roomy_dimension()}; "
-            f"the article's rule gives n ≥ {em.min_embedding_dim(WORDS)} (8.33 ln N) and "
-            f"{em.min_embedding_dim(WORDS, 'exact')} (exact h<sub>n</sub>)."
+        state = self.tr("crowded") if self.expected >= 1 else self.tr("roomy")
+        self.readout = self.tr(
+            "n = {n}: {in_cap} of the {words:,} words drawn lie in u's cap (cos θ &gt; 1/φ = {cos:.3f}, "
+            "θ &lt; {angle:.1f}°). Over all N² = {pairs:,} pairs, {expected:.3g} are expected there: <b>{state}</b>. "
+            "The expected count first falls below 1 at n = {roomy}; the article's rule gives n ≥ {rule} (8.33 ln N) "
+            "and {exact} (exact h<sub>n</sub>)."
+        ).format(
+            n=n,
+            in_cap=self.in_cap,
+            words=WORDS,
+            cos=1 / PHI,
+            angle=math.degrees(CAP),
+            pairs=WORDS**2,
+            expected=self.expected,
+            state=state,
+            roomy=roomy_dimension(),
+            rule=em.min_embedding_dim(WORDS),
+            exact=em.min_embedding_dim(WORDS, "exact"),
         )

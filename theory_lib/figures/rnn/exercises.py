@@ -19,12 +19,11 @@ START_LOG10 = float(backward_sizes(1.0)[0] / math.log(10))  # the opening pictur
 
 # 1 ------------------------------------------------------------------ the opening picture, a larger scale
 def _grows_answer(fig):
-    s = fig.params["weight_scale"]
-    return (
-        f"Larger. At s = 1 the gradient reaching h_0 is 10^{START_LOG10:.2f} of its size at h_T; at s = {s} it is "
-        f"10^{fig.total:.2f}: {fig.grew} of the {STEPS} cells now make it larger on its way back. A larger U "
-        f"multiplies more than the factors 1 − h² (saturation) take away, at least over these {STEPS} steps."
-    )
+    return fig.tr(
+        "Larger. At s = 1 the gradient reaching h_0 is 10^{start:.2f} of its size at h_T; at s = {s} it is "
+        "10^{total:.2f}: {grew} of the {steps} cells now make it larger on its way back. A larger U "
+        "multiplies more than the factors 1 − h² (saturation) take away, at least over these {steps} steps."
+    ).format(start=START_LOG10, s=fig.params["weight_scale"], total=fig.total, grew=fig.grew, steps=STEPS)
 
 
 def _grows_check(fig):
@@ -38,12 +37,12 @@ SURVIVES = survival_scale()
 def _survives_answer(fig):
     s = fig.params["weight_scale"]
     below = round(s - SCALE_STEP, 10)
-    return (
-        f"At s = {s}: the gradient reaching h_0 is 10^{fig.total:.3f} of the one that entered, no smaller; one "
-        f"slider step lower, at s = {below}, it is 10^{backward_sizes(below)[0] / math.log(10):.3f}. "
-        f"So a random U needs a scale of about {s}, a spectral radius about {s} and ‖U‖₂ about twice that, before "
-        f"forty tanh cells pass the gradient on undiminished; the lesson's default s = 1 is far below."
-    )
+    return fig.tr(
+        "At s = {s}: the gradient reaching h_0 is 10^{total:.3f} of the one that entered, no smaller; one "
+        "slider step lower, at s = {below}, it is 10^{below_total:.3f}. "
+        "So a random U needs a scale of about {s}, a spectral radius about {s} and ‖U‖₂ about twice that, before "
+        "forty tanh cells pass the gradient on undiminished; the lesson's default s = 1 is far below."
+    ).format(s=s, total=fig.total, below=below, below_total=backward_sizes(below)[0] / math.log(10))
 
 
 def _survives_check(fig):
@@ -53,12 +52,17 @@ def _survives_check(fig):
 
 # 3 ------------------------------------------------------------------ step 2's bound at s = 1
 def _bound_answer(fig):
-    return (
-        f"‖U‖₂ = {fig.norm_u:.3f} > 1, so the bound ‖U‖₂^k grows: at lag {STEPS} it allows 10^"
-        f"{STEPS * math.log10(fig.norm_u):.1f}. The real tanh product is 10^{fig.ends['rnn-tanh']:.1f}, "
-        f"{fig.gap['rnn-tanh']:.1f} decades below it: it vanishes although the bound says nothing. The bound "
-        f"follows the largest singular value of U; the product follows the eigenvalues (a disc of radius about "
-        f"s = 1) and the factors 1 − h² ≤ 1."
+    return fig.tr(
+        "‖U‖₂ = {norm:.3f} > 1, so the bound ‖U‖₂^k grows: at lag {steps} it allows 10^{bound:.1f}. "
+        "The real tanh product is 10^{tanh:.1f}, {gap:.1f} decades below it: it vanishes although the bound says "
+        "nothing. The bound follows the largest singular value of U; the product follows the eigenvalues (a disc "
+        "of radius about s = 1) and the factors 1 − h² ≤ 1."
+    ).format(
+        norm=fig.norm_u,
+        steps=STEPS,
+        bound=STEPS * math.log10(fig.norm_u),
+        tanh=fig.ends["rnn-tanh"],
+        gap=fig.gap["rnn-tanh"],
     )
 
 
@@ -71,11 +75,17 @@ def _tanh_explodes_answer(fig):
     s, b, T = fig.params["weight_scale"], fig.params["gate_bias"], fig.params["T"]
     r = fits(s, b, T)
     tanh, relu = r["rnn-tanh"], r["rnn-relu"]
-    return (
-        f"At s = {s}, T = {T}: tanh's λ = {tanh.rate:.3g} < 0, so its gradient doubles every "
-        f"{math.log(2) / -tanh.rate:.3g} steps: it explodes. relu's λ = {relu.rate:.3g} is {relu.rate / tanh.rate:.2g} "
-        f"times steeper. Saturation slows the explosion down; it does not forbid it (a strongly driven tanh RNN is "
-        f"chaotic)."
+    return fig.tr(
+        "At s = {s}, T = {T}: tanh's λ = {tanh:.3g} < 0, so its gradient doubles every {steps:.3g} steps: it "
+        "explodes. relu's λ = {relu:.3g} is {ratio:.2g} times steeper. Saturation slows the explosion down; it "
+        "does not forbid it (a strongly driven tanh RNN is chaotic)."
+    ).format(
+        s=s,
+        T=T,
+        tanh=tanh.rate,
+        steps=math.log(2) / -tanh.rate,
+        relu=relu.rate,
+        ratio=relu.rate / tanh.rate,
     )
 
 
@@ -85,7 +95,7 @@ def _tanh_explodes_check(fig):
         r["rnn-tanh"].verdict == "explodes"
         and r["rnn-relu"].rate < r["rnn-tanh"].rate < 0
         and fig.readout.startswith("<b>rnn-tanh</b>")
-        and "doubles every" in fig.readout  # what the learner reads under the figure
+        and fig._verdict(r["rnn-tanh"]) in fig.readout  # what the learner reads under the figure: "doubles every"
     )
 
 
@@ -118,9 +128,10 @@ EXERCISES = [
         name="bound-is-loose",
         kind="read-off",
         question=(
-            f"At s = 1, read ‖U‖₂ and how many decades the bound sits above tanh's real product at lag {STEPS}. "
+            "At s = 1, read ‖U‖₂ and how many decades the bound sits above tanh's real product at lag {steps}. "
             "Does the bound tell you that the gradient vanishes?"
         ),
+        values={"steps": STEPS},
         figure=BoundFigure,
         settings={"weight_scale": 1.0},
         answer=_bound_answer,

@@ -19,7 +19,8 @@ import torch
 from theory_lib import rnn
 from theory_lib.figures.base import InteractiveFigure
 from theory_lib.figures.controls import Choice, LogSlider, Slider
-from theory_lib.figures.style import nice_ceil
+from theory_lib.figures.language import current_language, tr
+from theory_lib.figures.style import nice_ceil, style_for
 
 T_MAX = 2000
 HIDDEN = 16
@@ -73,12 +74,14 @@ def fits(weight_scale: float, gate_bias: float, T: int, kind: str = "state") -> 
     return {cell: _fit(pr[kind][: T + 1]) for cell, pr in profs.items() if pr[kind] is not None}
 
 
-def rate_text(fit: rnn.DecayFit, digits: int = 3) -> str:
-    """λ as a table or the readout shows it: the number, or "saturates" where the change is bounded."""
+def rate_text(fit: rnn.DecayFit, digits: int = 3, lang: str | None = None) -> str:
+    """λ as a table or the readout shows it: the number, or "saturates" where the change is bounded;
+    words in ``lang`` (``current_language()`` when None)."""
+    lang = lang or current_language()
     if fit.verdict == "saturates":
-        return "saturates"
+        return tr("saturates", lang)
     if fit.verdict == "zero":
-        return "∞ (exactly 0)"
+        return tr("∞ (exactly 0)", lang)
     return f"{fit.rate:+.{digits}g}"
 
 
@@ -147,11 +150,11 @@ class RNNGradientFigure(InteractiveFigure):
         self.lines = {
             cell: ax.plot([], [], color=COLORS[cell], marker=MARKERS[cell], label=cell, **mark)[0] for cell in rnn.CELLS
         }
-        (self.fit,) = ax.plot([], [], color="k", ls=(0, (4, 2)), lw=1, label="fitted slope (window)")
+        (self.fit,) = ax.plot([], [], color="k", ls=(0, (4, 2)), lw=1, label=self.tr("fitted slope (window)"))
         ax.axhline(0, color="0.8", lw=0.8, zorder=0)
-        ax.set_xlabel("lag T − t (steps)")
-        ax.set_ylabel(r"$\log_{10}\,\|\partial s_T/\partial s_t\|$  (rms)")
-        ax.set_title("all four cells", loc="left", fontsize=10)
+        ax.set_xlabel(self.tr("lag T − t (steps)"))
+        ax.set_ylabel(self.tr(r"$\log_{10}\,\|\partial s_T/\partial s_t\|$  (rms)"))
+        ax.set_title(self.tr("all four cells"), loc="left", fontsize=10)
         ax.legend(
             loc="upper center",
             bbox_to_anchor=(0.5, -0.16),
@@ -165,18 +168,22 @@ class RNNGradientFigure(InteractiveFigure):
         lstm, gru = COLORS["lstm"], COLORS["gru"]
         ml, mg = dict(marker=MARKERS["lstm"], **mark), dict(marker=MARKERS["gru"], **mark)
         self.gated = {
-            ("lstm", "state"): ax2.plot([], [], lw=2, color=lstm, label="LSTM exact (h, c)", **ml)[0],
-            ("lstm", "main"): ax2.plot([], [], "--", lw=1.5, color=lstm, label=r"LSTM $\prod f_t$ alone", **ml)[0],
-            ("lstm", "chain"): ax2.plot(
-                [], [], ":", lw=2.2, color="C4", label=r"LSTM article's $\partial c_t/\partial c_{t-1}$"
+            ("lstm", "state"): ax2.plot([], [], lw=2, color=lstm, label=self.tr("LSTM exact (h, c)"), **ml)[0],
+            ("lstm", "main"): ax2.plot(
+                [], [], "--", lw=1.5, color=lstm, label=self.tr(r"LSTM $\prod f_t$ alone"), **ml
             )[0],
-            ("gru", "state"): ax2.plot([], [], lw=2, color=gru, label="GRU exact", **mg)[0],
-            ("gru", "main"): ax2.plot([], [], "--", lw=1.5, color=gru, label=r"GRU $\prod z_t$ alone", **mg)[0],
+            ("lstm", "chain"): ax2.plot(
+                [], [], ":", lw=2.2, color="C4", label=self.tr(r"LSTM article's $\partial c_t/\partial c_{t-1}$")
+            )[0],
+            ("gru", "state"): ax2.plot([], [], lw=2, color=gru, label=self.tr("GRU exact"), **mg)[0],
+            ("gru", "main"): ax2.plot([], [], "--", lw=1.5, color=gru, label=self.tr(r"GRU $\prod z_t$ alone"), **mg)[
+                0
+            ],
         }
         ax2.axhline(0, color="0.8", lw=0.8, zorder=0)
-        ax2.set_xlabel("lag T − t (steps)")
-        ax2.set_ylabel(r"$\log_{10}$ norm  (rms)")
-        ax2.set_title("gated cells: main term alone vs exact", loc="left", fontsize=10)
+        ax2.set_xlabel(self.tr("lag T − t (steps)"))
+        ax2.set_ylabel(self.tr(r"$\log_{10}$ norm  (rms)"))
+        ax2.set_title(self.tr("gated cells: main term alone vs exact"), loc="left", fontsize=10)
         ax2.legend(
             loc="upper center",
             bbox_to_anchor=(0.5, -0.16),
@@ -199,29 +206,30 @@ class RNNGradientFigure(InteractiveFigure):
         allc = allc[np.isfinite(allc)]
         return _limits(allc.min(initial=0.0), allc.max(initial=0.0))
 
-    @staticmethod
-    def _verdict(fit: rnn.DecayFit) -> str:
+    def _verdict(self, fit: rnn.DecayFit) -> str:
         """What the chosen cell's gradient does over the window, computed from the fit."""
         (k0, T), n = fit.lags, fit.lags[1] - fit.lags[0]
         half = (k0 + T) // 2 - k0  # the first half's length, as decay_fit splits
         if fit.verdict == "zero":
-            return "the gradient is exactly zero (a dead product)"
+            return self.tr("the gradient is exactly zero (a dead product)")
         if fit.verdict == "saturates":
-            ratio = fit.second / fit.first
-            return (
-                f"the gradient <b>saturates</b>: it changes by a factor {math.exp(abs(fit.first) * half):.3g} over the "
-                f"window's first half (λ₁ = {fit.first:.3g}) and then at a fraction λ₂/λ₁ = {ratio:.3g} "
-                f"&lt; 0.25 of that pace (λ₂ = {fit.second:.3g}): a bounded change, not exponential"
+            return self.tr(
+                "the gradient <b>saturates</b>: it changes by a factor {factor:.3g} over the window's first half "
+                "(λ₁ = {first:.3g}) and then at a fraction λ₂/λ₁ = {ratio:.3g} &lt; 0.25 of that pace "
+                "(λ₂ = {second:.3g}): a bounded change, not exponential"
+            ).format(
+                factor=math.exp(abs(fit.first) * half), first=fit.first, ratio=fit.second / fit.first, second=fit.second
             )
         if fit.verdict == "flat":
-            change = abs(fit.rate) * n
-            return (
-                f"the gradient is <b>flat</b> at this T: λ = {fit.rate:.3g} moves the fitted line by "
-                f"|λ|·{n} = {change:.3g} "
-                f"&lt; log 2 = {math.log(2):.3f} over the window, less than a factor 2; raise T to measure it"
-            )
-        verb = "halves" if fit.rate > 0 else "doubles"
-        return f"λ = <b>{fit.rate:.3g}</b> per step: the gradient {verb} every {math.log(2) / abs(fit.rate):.3g} steps"
+            return self.tr(
+                "the gradient is <b>flat</b> at this T: λ = {rate:.3g} moves the fitted line by |λ|·{n} = {change:.3g} "
+                "&lt; log 2 = {log2:.3f} over the window, less than a factor 2; raise T to measure it"
+            ).format(rate=fit.rate, n=n, change=abs(fit.rate) * n, log2=math.log(2))
+        if fit.rate > 0:
+            text = self.tr("λ = <b>{rate:.3g}</b> per step: the gradient halves every {steps:.3g} steps")
+        else:
+            text = self.tr("λ = <b>{rate:.3g}</b> per step: the gradient doubles every {steps:.3g} steps")
+        return text.format(rate=fit.rate, steps=math.log(2) / abs(fit.rate))
 
     def draw(self, cell, weight_scale, gate_bias, T):
         s, b = quantise(weight_scale, gate_bias)
@@ -261,30 +269,48 @@ class RNNGradientFigure(InteractiveFigure):
         gfit = {key: _fit(v * LN10) for key, v in gated.items()}
 
         cells = " · ".join(
-            f"<b>{n} {rate_text(f)}</b>" if n == cell else f"{n} {rate_text(f)}" for n, f in fitted.items()
+            f"<b>{n} {rate_text(f, lang=self.lang)}</b>" if n == cell else f"{n} {rate_text(f, lang=self.lang)}"
+            for n, f in fitted.items()
+        )
+        g = {f"{name}_{kind}": rate_text(fit, lang=self.lang) for (name, kind), fit in gfit.items()}
+        self.readout = self.tr(
+            "<b>{cell}</b> at T = {T}, fit over lags {k0}–{T}: {verdict}. H = {hidden}, s = {s:.2f}, b = {b:.2f}. "
+            "λ is the slope of the natural log per step over this window (λ &gt; 0 vanishes, λ &lt; 0 explodes); it "
+            "depends on the window, so it is quoted with T. All four cells: {cells}.<br>"
+            "Right, same window: LSTM exact {lstm_state}, its ∏ f alone {lstm_main}, the article's ∂c/∂c chain "
+            "{lstm_chain} (max |c_t| = {max_c:.3g}); GRU exact {gru_state}, its ∏ z alone {gru_main} "
+            "(torch's z is Su's 1 − z)."
+        ).format(
+            cell=cell,
+            T=T,
+            k0=k0,
+            verdict=self._verdict(chosen),
+            hidden=HIDDEN,
+            s=s,
+            b=b,
+            cells=cells,
+            max_c=profs["lstm"]["max_c"],
+            **g,
         )
 
-        def g(key):
-            return rate_text(gfit[key])
 
-        self.readout = (
-            f"<b>{cell}</b> at T = {T}, fit over lags {k0}–{T}: {self._verdict(chosen)}. "
-            f"H = {HIDDEN}, s = {s:.2f}, b = {b:.2f}. λ is the slope of the natural log per step over this "
-            f"window (λ &gt; 0 vanishes, λ &lt; 0 explodes); it depends on the window, so it is quoted "
-            f"with T. All four cells: {cells}.<br>"
-            f"Right, same window: LSTM exact {g(('lstm', 'state'))}, its ∏ f alone {g(('lstm', 'main'))}, "
-            f"the article's ∂c/∂c chain {g(('lstm', 'chain'))} (max |c_t| = {profs['lstm']['max_c']:.3g}); "
-            f"GRU exact {g(('gru', 'state'))}, its ∏ z alone {g(('gru', 'main'))} "
-            f"(torch's z is Su's 1 − z)."
-        )
-
-
-def training_figure(results: dict, baselines: dict | None = None):
+def training_figure(results: dict, baselines: dict | None = None, lang: str | None = None):
     """A static plot of training curves (``results`` maps a label to an ``rnn.TrainResult``), returned
-    as an IPython PNG image so that it shows the same under every backend (no pyplot figure is made)."""
+    as an IPython PNG image so that it shows the same under every backend (no pyplot figure is made);
+    its texts in ``lang`` (``current_language()`` when None)."""
+    import matplotlib as mpl
+    from IPython.display import Image
+
+    lang = lang or current_language()
+    # a text takes its font when made: a Chinese plot needs the CJK fallback while it is built and saved
+    fonts = {} if lang == "en" else {"font.family": style_for(lang)["font.family"]}
+    with mpl.rc_context(fonts):
+        return Image(_training_png(results, baselines, lang))
+
+
+def _training_png(results: dict, baselines: dict | None, lang: str) -> bytes:
     import io
 
-    from IPython.display import Image
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(8.0, 3.4), layout="constrained")
@@ -303,7 +329,7 @@ def training_figure(results: dict, baselines: dict | None = None):
             style,
             color=COLORS.get(cell),
             lw=1.6,
-            label=f"{label} (test {res.test_mse:.3f})",
+            label=tr("{label} (test {mse:.3f})", lang).format(label=label, mse=res.test_mse),
         )
     for name, value in (baselines or {}).items():
         ax.axhline(value, color="0.5", ls=":", lw=1)
@@ -318,8 +344,8 @@ def training_figure(results: dict, baselines: dict | None = None):
             color="0.25",
             bbox=dict(fc="white", ec="none", alpha=0.8, pad=1),
         )
-    ax.set(xlabel="training step", ylabel="MSE (moving average)", ylim=(0, 0.35))
+    ax.set(xlabel=tr("training step", lang), ylabel=tr("MSE (moving average)", lang), ylim=(0, 0.35))
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90)
-    return Image(buf.getvalue())
+    return buf.getvalue()

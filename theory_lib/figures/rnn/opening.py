@@ -77,16 +77,17 @@ class BackpropFigure(InteractiveFigure):
         for side in ("top", "right", "left"):
             top.spines[side].set_visible(False)
         top.set_title(
-            "← the gradient travels back from h_T; each cell: how much it grew (red) or shrank (blue) there",
+            self.tr("← the gradient travels back from h_T; each cell: how much it grew (red) or shrank (blue) there"),
             fontsize=9,
         )
 
         self.bars = PolyCollection([], edgecolors="none")  # one artist for all the bars: a blit draws it once
         ax.add_collection(self.bars)
         ax.axhline(0, color="0.3", lw=0.8)
-        ax.set(xlim=(-0.8, STEPS + 0.8), ylim=Y_LIM, xlabel="cell t")
+        ax.set(xlim=(-0.8, STEPS + 0.8), ylim=Y_LIM, xlabel=self.tr("cell t"))
         ax.set_ylabel("log₁₀ ‖∂h_T/∂h_t‖", fontsize=9)
-        ax.set_title(f"size of the gradient arriving at h_t (tanh RNN, H = {HIDDEN}, T = {STEPS})", fontsize=9)
+        title = self.tr("size of the gradient arriving at h_t (tanh RNN, H = {hidden}, T = {steps})")
+        ax.set_title(title.format(hidden=HIDDEN, steps=STEPS), fontsize=9)
 
     def draw(self, weight_scale):
         ell = backward_sizes(weight_scale)  # natural log, by t
@@ -102,9 +103,18 @@ class BackpropFigure(InteractiveFigure):
         self.total = float(self.log10_sizes[0])  # log10 ‖∂h_T/∂h_0‖
         self.grew = int((self.cell_factors > 0).sum())
         typical = 10 ** float(np.median(self.cell_factors))
-        verb = "shrinks to" if self.total < 0 else "grows to"
-        self.readout = (
-            f"s = {weight_scale:.2f}: back through {STEPS} cells the gradient {verb} "
-            f"10^{self.total:.2f} = {10**self.total:.3g} of its size at h_T; the typical cell multiplies it "
-            f"by {typical:.3g}, and {self.grew} of {STEPS} cells made it larger."
+        if self.total < 0:
+            text = self.tr(
+                "s = {s:.2f}: back through {steps} cells the gradient shrinks to 10^{total:.2f} = {size:.3g} "
+                "of its size at h_T; the typical cell multiplies it by {typical:.3g}, and {grew} of {steps} "
+                "cells made it larger."
+            )
+        else:
+            text = self.tr(
+                "s = {s:.2f}: back through {steps} cells the gradient grows to 10^{total:.2f} = {size:.3g} "
+                "of its size at h_T; the typical cell multiplies it by {typical:.3g}, and {grew} of {steps} "
+                "cells made it larger."
+            )
+        self.readout = text.format(
+            s=weight_scale, steps=STEPS, total=self.total, size=10**self.total, typical=typical, grew=self.grew
         )

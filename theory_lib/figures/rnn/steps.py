@@ -49,12 +49,12 @@ class BoundFigure(InteractiveFigure):
 
     def build(self):
         ax = self.ax = self.fig.subplots()
-        (self.bound,) = ax.plot([], [], "--", color="C3", lw=1.8, label=r"bound $\|U\|_2^{\,k}$")
+        (self.bound,) = ax.plot([], [], "--", color="C3", lw=1.8, label=self.tr(r"bound $\|U\|_2^{\,k}$"))
         (self.tanh,) = ax.plot([], [], "-o", color="C0", ms=3, label="tanh: ‖∂h_T/∂h_(T−k)‖₂")
         (self.relu,) = ax.plot([], [], "-s", color="C1", ms=3, label="relu: ‖∂h_T/∂h_(T−k)‖₂")
         ax.axhline(0, color="0.8", lw=0.8, zorder=0)
-        ax.set(xlim=(0, STEPS), ylim=Y_LIM, xlabel="lag k = T − t (steps)", ylabel="log₁₀ norm")
-        ax.set_title("step 2: the bound and the real product", fontsize=10)
+        ax.set(xlim=(0, STEPS), ylim=Y_LIM, xlabel=self.tr("lag k = T − t (steps)"), ylabel=self.tr("log₁₀ norm"))
+        ax.set_title(self.tr("step 2: the bound and the real product"), fontsize=10)
         ax.legend(loc="upper left", fontsize=8, frameon=False)
 
     def draw(self, weight_scale):
@@ -67,10 +67,21 @@ class BoundFigure(InteractiveFigure):
         self.slack = {cell: float(np.min(sides["bound"] - sides[cell])) for cell in ("rnn-tanh", "rnn-relu")}
         self.gap = {cell: float(sides["bound"][-1] - sides[cell][-1]) for cell in ("rnn-tanh", "rnn-relu")}
         self.ends = {cell: float(sides[cell][-1]) for cell in ("rnn-tanh", "rnn-relu")}
-        holds = "holds" if min(self.slack.values()) >= -1e-9 else "is violated"
-        self.readout = (
-            f"s = {weight_scale:.2f}: ‖U‖₂ = {self.norm_u:.3f}. At lag {STEPS} the bound allows "
-            f"10^{sides['bound'][-1]:.1f}; tanh's product is 10^{self.ends['rnn-tanh']:.1f} "
-            f"({self.gap['rnn-tanh']:.1f} decades below), relu's 10^{self.ends['rnn-relu']:.1f} "
-            f"({self.gap['rnn-relu']:.1f} below). The bound {holds} at every lag."
+        if min(self.slack.values()) >= -1e-9:
+            holds = self.tr(" The bound holds at every lag.")
+        else:
+            holds = self.tr(" The bound is violated at every lag.")
+        self.readout = self.tr(
+            "s = {s:.2f}: ‖U‖₂ = {norm:.3f}. At lag {steps} the bound allows 10^{bound:.1f}; tanh's product is "
+            "10^{tanh:.1f} ({tanh_gap:.1f} decades below), relu's 10^{relu:.1f} ({relu_gap:.1f} below).{holds}"
+        ).format(
+            s=weight_scale,
+            norm=self.norm_u,
+            steps=STEPS,
+            bound=sides["bound"][-1],
+            tanh=self.ends["rnn-tanh"],
+            tanh_gap=self.gap["rnn-tanh"],
+            relu=self.ends["rnn-relu"],
+            relu_gap=self.gap["rnn-relu"],
+            holds=holds,
         )
