@@ -24,11 +24,12 @@ lab: $(STAMP) fonts
 	    --ServerApp.root_dir=lessons --ServerApp.open_browser=False --ServerApp.allow_root=True
 
 # The lessons as apps for a class: figures and prose, no code. Loopback only, with a fresh token.
-# Voila reads voila.json from here: JupyterLab's jupytext extension (for editing) is not loaded in apps.
+# Voila's config, binder/voila/voila.py: nbclient's polls in slices (a stalled lesson never loads), no jupytext.
 app: $(STAMP)
 	@TOKEN=$$($(PY) -c "import secrets; print(secrets.token_hex(16))"); \
 	echo "Lessons as apps: http://127.0.0.1:$(PORT)/?token=$$TOKEN"; \
-	$(VENV)/bin/voila --no-browser --Voila.ip=127.0.0.1 --port=$(PORT) --Voila.token=$$TOKEN lessons
+	$(VENV)/bin/voila --no-browser --Voila.ip=127.0.0.1 --port=$(PORT) --Voila.token=$$TOKEN \
+	    --Voila.config_file_paths=binder/voila lessons
 
 # The browser test (tests/browser/) drives Debian's Chromium, never a downloaded one.
 # Installed when missing where we can (root with apt-get: CI on a fresh machine); elsewhere

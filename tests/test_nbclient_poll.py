@@ -8,7 +8,7 @@ from queue import Empty
 
 from jupyter_client.channels import AsyncZMQSocketChannel
 
-from conftest import POLL_SLICE_S, slice_polls
+from theory_lib._poll_slices import POLL_SLICE_S, slice_polls
 
 
 class MissedWakeUp:

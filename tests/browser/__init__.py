@@ -3,13 +3,13 @@
 For each ``lessons/*.ipynb`` (found by glob: a new lesson needs no edit here) the browser test
 
 1. starts a server on 127.0.0.1 with a free port and a random token (one JupyterLab, then one
-   Voila, each shared by all lessons), with MPLBACKEND removed from its environment so that the
-   kernels draw live ipympl figures,
+   Voila, each shared by all lessons), with MPLBACKEND removed from its environment (as a learner's
+   kernel runs),
 2. opens the lesson (JupyterLab: "run all cells"; Voila: renders it like ``make app``) and asserts
    that no cell raised: error outputs in the DOM and, in JupyterLab, in the notebook model; cells
    left unexecuted; tracebacks in the kernel's log; widgets that failed to display,
 3. for every interactive figure (``InteractiveFigure.widget()``: a VBox of [GridBox of controls,
-   ipympl canvas, HTML readout]) asserts that it is a live ipympl canvas, moves sliders with the
+   live canvas (theory_lib/figures/web.py), HTML readout]) asserts that it is live, moves sliders with the
    keyboard (focus the handle, press ArrowRight, then End) and asserts that the canvas pixels
    changed and that no move was refused (the readout turns red when a value is rejected).
    JupyterLab moves every slider of every figure; Voila moves sliders in order until one changes
@@ -56,6 +56,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 VIEWPORT = {"width": 1400, "height": 1000}  # a laptop screen
+CANVAS_CSS = ".tl-canvas canvas"  # a figure's live canvas (theory_lib/figures/web.py)
 FIGURE_CSS = ".widget-vbox:has(> .widget-gridbox)"  # InteractiveFigure.widget(): controls, canvas, readout
 REFUSED_CSS = '[style*="#b00"]'  # InteractiveFigure shows a refused value in red in the readout
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, VENV_BIN
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, ROOT, VENV_BIN
 from tests.browser.fidelity import References
 from tests.browser.servers import Server, lab_server, prepare_workdir
 
@@ -68,6 +68,7 @@ def voila(workdir):
             "--port={port}",
             "--Voila.token={token}",
             "--show_tracebacks=True",
+            f"--Voila.config_file_paths={ROOT / 'binder' / 'voila'}",  # as make app: binder/voila/voila.py
             str(workdir / "lessons"),
         ],
         workdir,

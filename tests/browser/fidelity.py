@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tests.browser import FRAME_S, POLL_S
+from tests.browser import CANVAS_CSS, FRAME_S, POLL_S
 
 if TYPE_CHECKING:
     from tests.browser.session import Session
@@ -46,7 +46,7 @@ def _changed(a: np.ndarray, b: np.ndarray) -> float:
 def _canvas_pixels(canvas) -> np.ndarray:
     """The pixels ipympl drew, as the learner sees them: the canvas's own backing store (whatever
     the page's scroll), composited over the page's white (a cleared canvas is transparent)."""
-    url = canvas.evaluate("(div) => div.querySelector('canvas').toDataURL('image/png')")
+    url = canvas.evaluate("(c) => (c.tagName === 'CANVAS' ? c : c.querySelector('canvas')).toDataURL('image/png')")
     rgba = _png(base64.b64decode(url.split(",", 1)[1])).astype(np.float32)
     alpha = rgba[..., 3:] / 255.0
     rgb = rgba[..., :3] * alpha + 255.0 * (1.0 - alpha)
@@ -114,7 +114,7 @@ def _await_truth(session: Session, fig, fig_no: int, what: str, timeout: float =
 
     Returns the pixels, the time it took and the mismatch; on timeout the browser's picture, the
     reference and their difference are saved next to the screenshots and ``ok`` is False."""
-    canvas = fig.locator(".jupyter-matplotlib-canvas-div").first
+    canvas = fig.locator(CANVAS_CSS).first
     t0, deadline = time.monotonic(), time.monotonic() + timeout
     refs: dict[str, np.ndarray] = {}
     while True:

@@ -96,11 +96,10 @@ LAB_SETTINGS = {  # JupyterLab user settings: no autosave, every cell in the DOM
 
 
 def prepare_workdir(root: Path) -> Path:
-    """Copy lessons/ and voila.json into ``root`` and write JupyterLab's user settings there.
+    """Copy lessons/ into ``root`` and write JupyterLab's user settings there.
 
     The servers run on the copy: JupyterLab may save what it runs, and the repository stays clean."""
     shutil.copytree(ROOT / "lessons", root / "lessons", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    shutil.copy(ROOT / "voila.json", root / "voila.json")  # Voila reads it from its working directory, as make app
     for plugin, values in LAB_SETTINGS.items():
         path = root / "settings" / f"{plugin}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.browser import ARTIFACTS, KERNEL_S, OPEN_S, REFUSED_CSS, RENDER_S, VIEWPORT
+from tests.browser import ARTIFACTS, CANVAS_CSS, KERNEL_S, OPEN_S, REFUSED_CSS, RENDER_S, VIEWPORT
 from tests.browser.fidelity import References, _await_truth, _changed, _figure_state, _slug
 from tests.browser.servers import Server
 
@@ -239,7 +239,7 @@ def _await_state_change(fig, before: dict | None, timeout: float = KERNEL_S) -> 
 
 def _move(session: Session, fig, fig_no: int, slider, label: str, keys, before: np.ndarray, shot_no: int) -> dict:
     """One keyboard move: wait for the kernel, then for the canvas to show the new state's picture."""
-    canvas = fig.locator(".jupyter-matplotlib-canvas-div").first
+    canvas = fig.locator(CANVAS_CSS).first
     idle_before = session.page.evaluate("() => window.__tlIdle")
     state_before = _figure_state(fig)
     t0 = time.monotonic()

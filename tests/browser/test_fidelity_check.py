@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.browser import FIGURE_CSS, RENDER_S
+from tests.browser import CANVAS_CSS, FIGURE_CSS, RENDER_S
 from tests.browser.fidelity import _await_truth
 from tests.browser.session import _close_in_lab, _open_in_lab, _open_session, _press
 
@@ -35,21 +35,23 @@ PROBE = {
     "nbformat_minor": 5,
 }
 
-# Lesson 07's intermittent picture, made certain: the kernel goes back to matplotlib's changed-pixels
-# frames while the browser's image mode reads "full", so each frame clears the canvas before it is
-# drawn (what the image-mode race, or a dropped frame, did; see InteractiveFigure._whole_frames).
+# Lesson 07's old picture (a frame drawn over a cleared canvas: no axes, titles or legends), made
+# certain: the kernel's frames lose their top half, as a frame drawn on a cleared canvas did.
 BREAK_FRAMES = """
-_c = figure.fig.canvas
-del _c.get_diff_image  # matplotlib's own: only the pixels that changed since the last frame
-_c._force_full = False
+import numpy as _np
+from theory_lib.figures.web import _png
+_v = figure._view
+def _broken():
+    _px = _np.asarray(_v.canvas.buffer_rgba()).copy()
+    _px[: _px.shape[0] // 2] = 0  # cleared: transparent, the page's white shows through
+    _v.frame = _png(_px)
+_v.show_frame = _broken
 print("broken")
 """
 HEAL_FRAMES = """
-from theory_lib.figures.base import InteractiveFigure as _IF
-_c = figure.fig.canvas
-_IF._whole_frames(_c)
-_c._png_is_old = True
-_c.manager.refresh_all()
+del _v.show_frame
+figure._background = None
+figure._redraw()
 print("healed")
 """
 
@@ -66,7 +68,7 @@ class TestFidelityCheck:
             _open_in_lab(session, lab, probe)
             page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
             fig = page.locator(FIGURE_CSS).first
-            fig.locator(".jupyter-matplotlib-canvas-div").first.wait_for(timeout=RENDER_S * 1000)
+            fig.locator(CANVAS_CSS).first.wait_for(timeout=RENDER_S * 1000)
             assert _await_truth(session, fig, 1, "first render", timeout=RENDER_S)["ok"]
             slider = fig.locator(".widget-gridbox").first.locator(".widget-slider").nth(0)  # weight scale
 

@@ -53,7 +53,7 @@ class TestJupyterLab:
             session.note(f"{expected} interactive figure(s) displayed by the kernel")
             # A learner's first view has the file browser open: does every figure fit beside it?
             over = page.evaluate(
-                """() => Math.max(0, ...[...document.querySelectorAll('.jupyter-matplotlib-canvas-div')].map(
+                """() => Math.max(0, ...[...document.querySelectorAll('.tl-canvas canvas')].map(
                      c => c.getBoundingClientRect().right -
                           c.closest('.jp-OutputArea').getBoundingClientRect().right))"""
             )

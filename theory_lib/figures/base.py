@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import functools
 import html
-import io
 import json
 import math
 
@@ -38,7 +37,8 @@ __all__ = ["FIGURES", "InteractiveFigure", "figure_classes", "figure_name"]
 
 FIGURES: dict[str, type[InteractiveFigure]] = {}
 _PACKAGE = "theory_lib.figures."
-_LAYER = ("background", "base", "controls", "exercises", "language", "redraw", "style")  # the shared layer: no figures
+# the shared layer: no figures
+_LAYER = ("background", "base", "controls", "exercises", "language", "redraw", "style", "web")
 
 
 def figure_name(cls) -> str:
@@ -81,11 +81,12 @@ class InteractiveFigure:
         self.params = {name: c.value for name, c in self.controls.items()}
         self.params.update(self._checked(params))
         self.readout = ""  # HTML shown under the figure; draw() may set it
-        self._widget = None
+        self._widget = self._view = None
         with mpl.rc_context(style_for(self.lang)):
             self.fig = styled_figure(self.figsize, self.lang, offscreen, key=type(self))
             if dpi is not None:
                 self.fig.set_dpi(dpi)
+            self._screen_dpi = self.fig.dpi  # at a screen ratio of 1 (set_screen_ratio)
             self._whole_pixels()
             self.build()
         self._dynamic = self._animate_artists()
@@ -93,8 +94,6 @@ class InteractiveFigure:
         self._signature = None
         self._layout_params = self._layout_dpi = self._layout_figsize = None  # at the first full draw
         self.fig.canvas.mpl_connect("draw_event", self._on_full_draw)
-        self.fig.canvas.mpl_connect("resize_event", self._on_resize)
-        self._whole_frames(self.fig.canvas)
         with self.fig.styled():
             self.draw(**self.params)
 
@@ -173,11 +172,12 @@ class InteractiveFigure:
         raise NotImplementedError
 
     # public -------------------------------------------------------------------------------
-    def update(self, **params) -> InteractiveFigure:
+    def update(self, paint: bool = True, **params) -> InteractiveFigure:
         """Change some parameters, update the artists in place and redraw the canvas.
 
         A rejected value raises ``ValueError`` naming the control and changes nothing: the
-        parameters, the artists and the readout stay those of the last good state."""
+        parameters, the artists and the readout stay those of the last good state. ``paint=False``
+        leaves the canvas as it is (the browser already shows this state: ``web.py``'s strips)."""
         new = {**self.params, **self._checked(params)}
         with self.fig.styled():
             try:
@@ -186,7 +186,8 @@ class InteractiveFigure:
                 self.draw(**self.params)  # put back the artists the failed draw may have touched
                 raise
         self.params = new
-        self._redraw()
+        if paint:
+            self._redraw()
         if self._widget is not None:
             self._sync_widgets()
         return self
@@ -194,10 +195,12 @@ class InteractiveFigure:
     def widget(self):
         """Controls, the live canvas and the readout, for JupyterLab or Voila."""
         import ipywidgets as w
-        from IPython.display import display
+
+        from theory_lib.figures.web import CanvasView, WebCanvasAgg
 
         if self._widget is not None:
             return self._widget
+        WebCanvasAgg(self.fig)  # before the worker wraps the canvas's draw (background.py)
         self._readout_widget = w.HTML(self.readout)
         self._state_widget = w.HTML(layout=w.Layout(display="none"))  # for the browser test
         self._state_widget.add_class("tl-figure-state")
@@ -214,17 +217,9 @@ class InteractiveFigure:
                 ctrl.continuous_update = self.continuous
             ctrl.observe(self._worker.on_change(name) if self._worker else self._on_change(name), names="value")
             self._controls[name] = ctrl
-        canvas = self.fig.canvas
-        if isinstance(canvas, w.DOMWidget):  # ipympl: the canvas is itself a widget
-            canvas.header_visible = False
-            canvas.footer_visible = False
-            canvas.toolbar_position = "right"
-            view = canvas
-        else:  # inline or Agg backend: show a static image, refreshed on each change
-            view = w.Output()
-            with view:
-                display(self.fig)
-            self._static_view = view
+        # The live canvas (web.py): the kernel's frames, and strips of frames the browser paints itself.
+        view = self._view = CanvasView(self, self._controls, self._readout_widget)
+        self._redraw()  # the first frame
         controls = w.GridBox(
             list(self._controls.values()),
             layout=w.Layout(grid_template_columns="repeat(auto-fill, minmax(290px, 1fr))"),
@@ -331,14 +326,14 @@ class InteractiveFigure:
             sides.append(inches)
         self.fig.set_size_inches(*sides)
 
-    def _on_resize(self, event):
-        """ipympl resized the figure (to whole pixels, or a new screen): draw it in full now.
-
-        ipympl asks the browser for a draw, and the browser drops that request while it waits
-        for an earlier frame, which left the last frame of the old size on screen."""
-        self._background = None
-        if hasattr(self.fig.canvas, "get_diff_image"):  # a web canvas: draw and send the frame
-            self.fig.canvas.draw()
+    def set_screen_ratio(self, ratio: float) -> None:
+        """Draw for a screen of ``ratio`` device pixels per CSS pixel (2 on HiDPI), in full, as ipympl did."""
+        dpi = self._screen_dpi * ratio
+        if self.fig.dpi != dpi:
+            self.fig.set_dpi(dpi)
+            self._whole_pixels()
+            self._background = None
+            self._redraw()
 
     def _redraw(self):
         canvas = self.fig.canvas
@@ -360,39 +355,6 @@ class InteractiveFigure:
             self.fig.draw_artist(artist)
         canvas.blit(self.fig.bbox)
         self.fig.stale = False  # or pyplot's interactive mode would redraw it all after the event
-
-    @staticmethod
-    def _whole_frames(canvas):
-        """ipympl: send every frame whole, in one fixed image mode ("full").
-
-        matplotlib's web canvas sends a whole frame after a resize or a refresh and otherwise only
-        the changed pixels, to be drawn over the last frame. That picture is only right if the
-        browser drew every earlier frame, in the right mode, and it may not: (1) the mode travels
-        as a synced widget trait, which the browser applies through a promise chain while it
-        handles the frame at once and reads the mode only when the PNG has decoded, so a
-        changed-pixels frame can be drawn onto a cleared canvas; (2) ipympl decodes frames in one
-        Image whose source the next frame replaces, so a frame that arrives before the last one
-        decoded drops it, and its changes never come back. Either leaves a canvas with only the
-        pixels that changed (lesson 07, reproduced: no axes, titles or legends, "500" read as
-        "5"). A whole frame is right whatever came before it; compressed at level 1 it costs no
-        more than the changed-pixels frame at the default level (17 against 24 ms at 960 x 450).
-        """
-        if not hasattr(canvas, "get_diff_image"):  # not a web canvas (Agg, inline)
-            return
-        from PIL import Image
-
-        def whole_frame():
-            if not canvas._png_is_old:
-                return None
-            pixels = np.asarray(canvas.get_renderer().buffer_rgba())
-            canvas._last_buff = pixels.view(np.uint32).squeeze(2).copy()  # what ipympl's data URL reads
-            canvas._png_is_old = canvas._force_full = False
-            with io.BytesIO() as png:
-                Image.fromarray(pixels).save(png, format="png", compress_level=1)
-                return png.getvalue()
-
-        canvas.get_diff_image = whole_frame
-        canvas.set_image_mode = lambda mode: None  # stays "full", the mode every canvas starts in
 
     def _sync_widgets(self):
         """The widgets show the figure's parameters, readout and state; idle controls are disabled."""
@@ -420,17 +382,14 @@ class InteractiveFigure:
         def handler(change):
             if getattr(self, "_syncing", False):  # the figure itself put this value on the widget
                 return
+            view = self._view
             try:
-                self.update(**{name: change["new"]})
+                # The browser painted this position from a strip already (web.py): no frame to send.
+                self.update(**{name: change["new"]}, paint=not view.covers(name))
             except ValueError as err:  # bad text in a box: say so, keep the last good figure
                 self._readout_widget.value = f'<span style="color:#b00">{html.escape(str(err))}</span>'
                 return
-            if hasattr(self, "_static_view"):
-                from IPython.display import display
-
-                with self._static_view:
-                    self._static_view.clear_output(wait=True)
-                    display(self.fig)
+            view.start_strip(name)  # the frames of this slider's grid, sent ahead (closed-form figures)
 
         return handler
 

@@ -175,40 +175,30 @@ _LIVE: dict = {}
 
 
 def close_figure(fig) -> None:
-    """Close ``fig`` and its canvas (ipympl's widget and comm, which ipywidgets holds until closed)."""
+    """Close ``fig`` and its live canvas widget (web.py), which ipywidgets would hold until closed."""
     import matplotlib.pyplot as plt
 
     plt.close(fig)
-    manager = getattr(fig.canvas, "manager", None)
-    if manager is not None:
-        manager.destroy()  # ipympl: closes the canvas widget, but not its toolbar widget, which holds it
-        toolbar = getattr(manager, "toolbar", None)
-        if callable(getattr(toolbar, "close", None)):
-            toolbar.close()
+    view = getattr(fig.canvas, "view", None)
+    if view is not None:
+        view.close()
 
 
 def styled_figure(figsize, lang: str = "en", offscreen: bool = False, key=None) -> StyledFigure:
-    """A figure of ``figsize`` inches, constrained layout, drawing under ``style_for(lang)``: on a plain
-    Agg canvas outside pyplot when ``offscreen`` (a reference render, an export), else through pyplot
-    (ipympl's canvas in JupyterLab)."""
+    """A figure of ``figsize`` inches, constrained layout, drawing under ``style_for(lang)`` on a plain
+    Agg canvas, outside pyplot: a figure a lesson re-creates is freed with its last reference. A live
+    one (not ``offscreen``) gets its browser canvas from ``InteractiveFigure.widget`` (web.py); at
+    most ``_KEEP`` live figures per ``key`` are kept (building one more closes the oldest)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     rc = style_for(lang)
     with mpl.rc_context(rc):
-        if offscreen:
-            from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-            fig = StyledFigure(figsize=figsize, layout="constrained")
-            FigureCanvasAgg(fig)
-        else:
-            import matplotlib.pyplot as plt
-
-            # The backend's manager and canvas (ipympl's widget in JupyterLab) without registering the figure
-            # with pyplot: a figure a lesson re-creates is freed with its last reference, not kept open.
-            with plt.ioff():
-                fig = plt.new_figure_manager(0, figsize=figsize, layout="constrained", FigureClass=StyledFigure)
-                fig = fig.canvas.figure
-            live = _LIVE.setdefault(key, collections.deque())
-            live.append(fig)
-            while len(live) > _KEEP:
-                close_figure(live.popleft())
+        fig = StyledFigure(figsize=figsize, layout="constrained")
+        FigureCanvasAgg(fig)
+    if not offscreen:
+        live = _LIVE.setdefault(key, collections.deque())
+        live.append(fig)
+        while len(live) > _KEEP:
+            close_figure(live.popleft())
     fig.rc = rc
     return fig

@@ -1,0 +1,152 @@
+"""The live canvas (theory_lib/figures/web.py): the kernel's frames and the strips the browser paints.
+
+What the browser shows must be the figure's state drawn from scratch (``render``): every kernel
+frame, and every strip frame once painted over its strip's base, pixel for pixel. A move the
+browser already painted from a strip updates the state without a frame; another control's move
+drops the strip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from theory_lib.figures import web
+from theory_lib.figures.base import FIGURES, figure_classes
+
+figure_classes()
+
+
+def _decode(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
+
+
+def _render(fig, **params) -> np.ndarray:
+    state = fig.state()
+    layout = {k: state[k] for k in ("layout_params", "layout_dpi", "figsize", "layout_figsize")}
+    return type(fig).render({**fig.params, **params}, dpi=state["dpi"], **layout)
+
+
+def _painted(base: np.ndarray, at, png: bytes) -> np.ndarray:
+    """What the browser's canvas shows: the base, then the layer drawn over it at ``at``."""
+    layer = _decode(png)
+    out = base.copy()
+    (x, y), (h, w) = at, layer.shape[:2]
+    opaque = layer[..., 3] == 255
+    assert ((layer[..., 3] == 0) | opaque).all(), "a layer pixel is neither the base nor the frame"
+    out[y : y + h, x : x + w][opaque] = layer[opaque]
+    return out
+
+
+def _live(name):
+    fig = FIGURES[name]()
+    fig.widget()
+    return fig, fig._view
+
+
+def test_every_kernel_frame_is_the_state_drawn_from_scratch():
+    fig, view = _live("softmax.RepeatedSoftmaxFigure")
+    try:
+        for temperature in (1.2, 0.3, 2.0):  # 0.3 moves the limits: a full draw
+            fig.update(temperature=temperature)
+            frame = _decode(view.frame)
+            assert view.size == [frame.shape[1], frame.shape[0]]
+            assert np.array_equal(frame, _render(fig))
+    finally:
+        fig.close()
+
+
+@pytest.mark.parametrize(
+    "name, control", [("smoothing.KinkFigure", "k"), ("rnn.BoundFigure", "weight_scale"), ("angles.LaplaceFigure", "n")]
+)
+def test_a_strip_frame_painted_over_its_base_is_that_state_drawn_from_scratch(name, control):
+    fig, view = _live(name)
+    try:
+        frames = view.strip_frames(control)
+        grid = web._positions(fig.controls[control], view.controls[control], view.positions[control])
+        assert [(key, value) for key, value, _, _ in frames] == grid
+        base = frames[0][2]
+        for _, value, pixels, readout in frames[:: max(1, len(frames) // 6)]:
+            at, png = web._layer(base, pixels)
+            assert np.array_equal(_painted(base, at, png), pixels)
+            assert np.array_equal(pixels, _render(fig, **{control: value})), f"{control} = {value}"
+            assert readout == type(fig)(offscreen=True, **{**fig.params, control: value}).readout
+        assert fig.readout == type(fig)(offscreen=True, **fig.params).readout, "the strip left its readout behind"
+    finally:
+        fig.close()
+
+
+def test_a_layer_of_an_unchanged_frame_is_empty():
+    base = np.full((4, 5, 4), 255, dtype=np.uint8)
+    at, png = web._layer(base, base.copy())
+    assert _decode(png)[..., 3].max() == 0
+    changed = base.copy()
+    changed[2, 3] = (1, 2, 3, 255)
+    at, png = web._layer(base, changed)
+    assert at == (3, 2) and _decode(png).shape[:2] == (1, 1)
+
+
+class Sent(list):
+    def __call__(self, content, buffers=None):
+        self.append((content, buffers))
+
+
+def _run_strip(view, control):
+    """Start a strip on an event loop and run it to the end; return what was sent to the browser."""
+    sent = view.send = Sent()
+
+    async def go():
+        view.start_strip(control)
+        while view.strip is not None and not view.strip.get("finished"):
+            await asyncio.sleep(0)
+
+    asyncio.run(go())
+    return sent
+
+
+def test_a_strip_is_sent_nearest_first_in_batches_and_a_covered_move_sends_no_frame():
+    fig, view = _live("smoothing.KinkFigure")
+    try:
+        sent = _run_strip(view, "k")
+        assert sent and sent[0][0]["base"] and all(not c["base"] for c, _ in sent[1:])
+        keys = [f["key"] for c, _ in sent for f in c["frames"]]
+        grid = view.controls["k"]._options_labels
+        assert sorted(keys) == sorted(grid)
+        here = grid.index(view.position_key("k"))
+        distance = [abs(grid.index(k) - here) for k in keys]
+        assert distance == sorted(distance), "nearest positions first"
+        assert sum(len(b) for _, b in sent) == 1 + len(keys)  # the base, then one layer per position
+
+        label = grid[here + 1]
+        assert not view.covers("k") or view.position_key("k") != label
+        view._on_browser_msg(view, {"type": "strip_ready", "id": view.strip["id"], "keys": keys}, [])
+        before = view.frame
+        view.controls["k"].label = label  # what the browser's move does
+        assert fig.params["k"] == view.controls["k"].value and view.frame == before, "a covered move sent a frame"
+        assert fig._readout_widget.value == fig.readout
+
+        other = FIGURES["softmax.RepeatedSoftmaxFigure"]()  # a figure with two sliders: the strip is dropped
+        other.widget()
+        sent = _run_strip(other._view, "temperature")
+        strip = other._view.strip
+        other._view._on_browser_msg(other._view, {"type": "strip_ready", "id": strip["id"], "keys": [0]}, [])
+        other.update(n=other.params["n"] + 1)  # from code: the widgets follow, the strip no longer fits
+        assert not other._view.covers("temperature")
+        other.close()
+    finally:
+        fig.close()
+
+
+def test_no_strip_outside_an_event_loop_or_for_a_control_with_too_many_positions(monkeypatch):
+    fig, view = _live("smoothing.KinkFigure")
+    try:
+        view.start_strip("k")  # no running loop: a script or a test
+        assert view.strip is None
+        monkeypatch.setattr(web, "STRIP_MAX_POSITIONS", 3)
+        assert _run_strip(view, "k") == [] and view.strip is None
+    finally:
+        fig.close()

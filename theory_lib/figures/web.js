@@ -1,0 +1,121 @@
+// The browser side of theory_lib/figures/web.py: paint the kernel's frames, and paint the frames of a
+// strip (a slider's grid, sent ahead) on the slider's own input event, without the kernel.
+
+const IPY = "IPY_MODEL_";
+
+async function decode(buffer) {
+  const bytes = buffer instanceof DataView ? buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) : buffer;
+  return createImageBitmap(new Blob([bytes], { type: "image/png" }));
+}
+
+// One store per model, shared by its views: the strip outlives a view (a page re-rendering it).
+const stores = new WeakMap();
+function storeOf(model) {
+  if (!stores.has(model)) stores.set(model, { strip: null, painted: null, listeners: new Set() });
+  return stores.get(model);
+}
+
+function keyOf(spec, m) {
+  if (spec.kind === "label") return m.get("_options_labels")[m.get("index")];
+  if (spec.kind === "grid") return Math.round((m.get("value") - spec.min) / spec.step);
+  return m.get("value");
+}
+
+async function render({ model, el }) {
+  const store = storeOf(model);
+  const canvas = document.createElement("canvas");
+  const ctx = canvas.getContext("2d");
+  el.classList.add("tl-canvas");
+  el.append(canvas);
+  const size = () => {
+    const [w, h] = model.get("size");
+    const ratio = model.get("ratio") || 1;
+    if (w && (canvas.width !== w || canvas.height !== h)) {
+      canvas.width = w;
+      canvas.height = h;
+    }
+    canvas.style.width = `${w / ratio}px`;
+    canvas.style.height = `${h / ratio}px`;
+  };
+
+  // The controls' models, to read their positions and to hear them move in this page.
+  const keys = model.get("positions");
+  const refs = model.get("controls");
+  const controls = {};
+  for (const [name, ref] of Object.entries(refs)) controls[name] = await model.widget_manager.get_model(ref.slice(IPY.length));
+  const readoutRef = model.get("readout");
+  const readout = readoutRef ? await model.widget_manager.get_model(readoutRef.slice(IPY.length)) : null;
+  const position = (name) => keyOf(keys[name], controls[name]);
+
+  // The strip's frame for the controls' positions now, if it holds one.
+  const stripFrame = () => {
+    const s = store.strip;
+    if (!s) return null;
+    for (const [name, key] of Object.entries(s.others)) if (position(name) !== key) return null;
+    return s.frames.get(position(s.control)) || null;
+  };
+
+  let shown = 0; // generation of what the canvas shows: a late decode never paints over a newer frame
+  const paintBitmap = (bitmap) => {
+    size();
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    ctx.drawImage(bitmap, 0, 0);
+  };
+  const paintStrip = (f) => {
+    const s = store.strip;
+    size();
+    ctx.drawImage(s.base, 0, 0);
+    ctx.drawImage(f.bitmap, f.at[0], f.at[1]);
+    if (readout && f.readout !== null && readout.get("value") !== f.readout) readout.set("value", f.readout);
+    store.painted = f;
+  };
+  const paintKernelFrame = async () => {
+    const buffer = model.get("frame");
+    if (!buffer || !buffer.byteLength) return;
+    const mine = ++shown;
+    const bitmap = await decode(buffer);
+    if (mine !== shown) return;
+    if (stripFrame()) return; // the strip painted this position already, from the same pixels
+    store.painted = null;
+    paintBitmap(bitmap);
+  };
+  const onMove = () => {
+    const f = stripFrame();
+    if (f) {
+      shown++; // a kernel frame still decoding is older than this
+      paintStrip(f);
+    }
+  };
+
+  for (const m of Object.values(controls)) m.on("change:value change:index", onMove);
+  model.on("change:frame", paintKernelFrame);
+  model.on("change:size", size);
+  model.on("msg:custom", async (msg, buffers) => {
+    if (msg.type !== "strip") return;
+    let s = store.strip;
+    if (!s || s.id !== msg.id) {
+      if (!msg.base) return; // a batch of a strip whose start this page missed
+      s = store.strip = { id: msg.id, control: msg.control, others: msg.others, frames: new Map(), base: null };
+    }
+    const own = msg.base ? buffers.slice(1) : buffers;
+    if (msg.base) s.base = await decode(buffers[0]);
+    const bitmaps = await Promise.all(own.map(decode));
+    msg.frames.forEach((f, i) => s.frames.set(f.key, { at: f.at, readout: f.readout, bitmap: bitmaps[i] }));
+    model.send({ type: "strip_ready", id: s.id, keys: msg.frames.map((f) => f.key) });
+  });
+
+  size();
+  await paintKernelFrame();
+  const ratio = window.devicePixelRatio || 1;
+  if (model.get("ratio") !== ratio) {
+    model.set("ratio", ratio);
+    model.save_changes();
+  }
+  return () => {
+    for (const m of Object.values(controls)) m.off("change:value change:index", onMove);
+    model.off("change:frame", paintKernelFrame);
+    model.off("change:size", size);
+  };
+}
+
+export default { render };
