@@ -94,6 +94,7 @@ class AngleDistributionFigure(InteractiveFigure):
         ax_h, ax_v, ax_p = self.fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.35, 1, 1]})
         self.ax_h, self.ax_v, self.ax_p = ax_h, ax_v, ax_p
         self._legend_keys = {}
+        tr = self.tr
 
         # 1. the angle: histogram, exact density, Laplace's normal, the eps band
         band_tf = blended_transform_factory(ax_h.transData, ax_h.transAxes)
@@ -101,48 +102,52 @@ class AngleDistributionFigure(InteractiveFigure):
             (0, 0), 0, 1, transform=band_tf, color="C2", alpha=0.15, lw=0, zorder=0.5, label="|θ − 90°| < ε"
         )
         ax_h.add_patch(self.band)
-        self.hist = Polygon(np.zeros((2, 2)), closed=True, color="C0", alpha=0.45, lw=0, label="sampled")
+        self.hist = Polygon(np.zeros((2, 2)), closed=True, color="C0", alpha=0.45, lw=0, label=tr("sampled"))
         ax_h.add_patch(self.hist)
         (self.hist_edge,) = ax_h.plot([], [], color="C0", lw=0.8, alpha=0.8)
-        (self.exact,) = ax_h.plot([], [], color="C7", lw=1.8, label=r"exact $p_n(\theta)$")
-        (self.laplace,) = ax_h.plot([], [], "--", color="C3", lw=1.5, label="Laplace N(π/2, 1/(n−2))")
-        ax_h.set(xlabel="angle θ (density per radian)", ylabel="density", title="the angle between two random vectors")
+        (self.exact,) = ax_h.plot([], [], color="C7", lw=1.8, label=tr(r"exact $p_n(\theta)$"))
+        (self.laplace,) = ax_h.plot([], [], "--", color="C3", lw=1.5, label=tr("Laplace N(π/2, 1/(n−2))"))
+        ax_h.set(
+            xlabel=tr("angle θ (density per radian)"),
+            ylabel=tr("density"),
+            title=tr("the angle between two random vectors"),
+        )
         ax_h.yaxis.set_label_coords(-0.1, 0.5)  # clear of the widest tick labels ("0.35"), whatever n
         self._legend(ax_h, [self.hist, self.exact, self.laplace, self.band])
 
         # 2. how far the one-line formulas for Var(theta) are from the exact psi'(n/2)/2
         ns, laplace_err, nm1_err = _error_curves()
-        ax_v.loglog(ns[ns >= 3], laplace_err[ns >= 3], "--", color="C3", lw=1.5, label="Laplace 1/(n−2)")
+        ax_v.loglog(ns[ns >= 3], laplace_err[ns >= 3], "--", color="C3", lw=1.5, label=tr("Laplace 1/(n−2)"))
         ax_v.loglog(ns, nm1_err, "-.", color="C4", lw=1.5, label="1/(n−1)")
         article = np.array([abs(q / ag.angle_variance(k) - 1) for k, q in ARTICLE_VAR.items()])
         (self.article_pts,) = ax_v.plot(
-            list(ARTICLE_VAR), article, "x", color="k", ms=6, label="article's table (6 digits)"
+            list(ARTICLE_VAR), article, "x", color="k", ms=6, label=tr("article's table (6 digits)")
         )
         (self.var_err,) = ax_v.plot([], [], color="C1", lw=2)
-        (self.var_pt,) = ax_v.plot([], [], "o", color="C1", ms=6, label="sampled |error| (±2 s.e.)")
+        (self.var_pt,) = ax_v.plot([], [], "o", color="C1", ms=6, label=tr("sampled |error| (±2 s.e.)"))
         ax_v.set(
             xlim=(1.7, 1.3 * N_MAX),
             ylim=ERR_LIM,
             xlabel="n",
-            ylabel="relative error vs ψ′(n/2)/2",
-            title="Var(θ): error of the one-line formulas",
+            ylabel=tr("relative error vs ψ′(n/2)/2"),
+            title=tr("Var(θ): error of the one-line formulas"),
         )
         self._legend(ax_v, [ax_v.lines[0], ax_v.lines[1], self.article_pts, self.var_pt])
 
         # 3. P(|theta - pi/2| < eps) against n
         self.ns_curve = torch.unique(torch.round(torch.logspace(math.log10(2), math.log10(N_MAX), 90))).long()
-        (self.p_exact,) = ax_p.plot([], [], color="C2", lw=2, label="exact")
+        (self.p_exact,) = ax_p.plot([], [], color="C2", lw=2, label=tr("exact"))
         (self.p_normal,) = ax_p.plot(
-            [], [], "--", color="C3", lw=1.5, label=r"Laplace $2\Phi(\varepsilon\sqrt{n-2})-1$"
+            [], [], "--", color="C3", lw=1.5, label=tr(r"Laplace $2\Phi(\varepsilon\sqrt{n-2})-1$")
         )
-        (self.p_pt,) = ax_p.plot([], [], "o", color="C1", ms=6, label="sampled")
+        (self.p_pt,) = ax_p.plot([], [], "o", color="C1", ms=6, label=tr("sampled"))
         ax_p.set(
             xscale="log",
             xlim=(1.7, 1.3 * N_MAX),
             ylim=(-0.02, 1.02),
             xlabel="n",
             ylabel="P(|θ − 90°| < ε)",
-            title="almost orthogonal",
+            title=tr("almost orthogonal"),
         )
         self._legend(ax_p, [self.p_exact, self.p_normal, self.p_pt])
 
@@ -204,19 +209,35 @@ class AngleDistributionFigure(InteractiveFigure):
         self.p_pt.set_data([n], [p_s])
 
         laplace_err, nm1_err = ag.variance_relative_errors(n)
-        laplace = f"{1 / (n - 2):.5g} (off by {_percent(laplace_err)})" if n >= 3 else "∞"
+        tr = self.tr
+        off = tr("{value:.5g} (off by {error})")
+        laplace = off.format(value=1 / (n - 2), error=_percent(laplace_err)) if n >= 3 else "∞"
         capped = (
             ""
             if method == "beta" or count == samples
-            else (f" (capped at {VECTOR_BUDGET:,} Gaussian coordinates per update)")
+            else tr(" (capped at {budget:,} Gaussian coordinates per update)").format(budget=VECTOR_BUDGET)
         )
         # kept for the exercises: what the readout says, as numbers
         self.count, self.var_exact, self.var_sampled, self.var_se = count, var_exact, var_s, se
         self.p_near, self.p_sampled = p_exact, p_s
-        self.readout = (
-            f"n = {n}, {count:,} pairs by <b>{method}</b>{capped}. "
-            f"Var(θ): exact ψ′(n/2)/2 = <b>{var_exact:.5g}</b>, sampled {var_s:.4g} ± {se:.1g} "
-            f"(off by {_percent(var_s / var_exact - 1)}), Laplace 1/(n−2) = {laplace}, "
-            f"1/(n−1) = {1 / (n - 1):.5g} (off by {_percent(nm1_err)}). "
-            f"P(|θ − 90°| < {eps_deg:g}°): exact <b>{p_exact:.4f}</b>, sampled {p_s:.4f}."
+        self.readout = tr(
+            "n = {n}, {count:,} pairs by <b>{method}</b>{capped}. "
+            "Var(θ): exact ψ′(n/2)/2 = <b>{exact:.5g}</b>, sampled {sampled:.4g} ± {se:.1g} "
+            "(off by {error}), Laplace 1/(n−2) = {laplace}, "
+            "1/(n−1) = {nm1}. "
+            "P(|θ − 90°| < {eps:g}°): exact <b>{p:.4f}</b>, sampled {p_sampled:.4f}."
+        ).format(
+            n=n,
+            count=count,
+            method=method,
+            capped=capped,
+            exact=var_exact,
+            sampled=var_s,
+            se=se,
+            error=_percent(var_s / var_exact - 1),
+            laplace=laplace,
+            nm1=off.format(value=1 / (n - 1), error=_percent(nm1_err)),
+            eps=eps_deg,
+            p=p_exact,
+            p_sampled=p_s,
         )

@@ -24,12 +24,12 @@ ASKED = AngleDistributionFigure.controls["samples"].value
 # 1 ------------------------------------------------------------------ the opening picture: the band fills up
 def _fills_answer(fig):
     p3 = ag.prob_near_orthogonal(3, EPS)
-    return (
-        f"At n = 3 the band holds {p3:.1%} of the sphere; at n = {fig.params['n']} it holds {fig.p_band:.1%} "
-        f"(exactly; {fig.share:.1%} of the {POINTS} drawn points). The angle to the pole now has a standard "
-        f"deviation of only {fig.sd_deg:.2f}° about 90°, so almost every direction is within {EPS_DEG:g}° of "
-        f"orthogonal to the pole, though the band is a thin strip of the ordinary sphere."
-    )
+    return fig.tr(
+        "At n = 3 the band holds {p3:.1%} of the sphere; at n = {n} it holds {p:.1%} "
+        "(exactly; {share:.1%} of the {points} drawn points). The angle to the pole now has a standard "
+        "deviation of only {sd:.2f}° about 90°, so almost every direction is within {eps:g}° of "
+        "orthogonal to the pole, though the band is a thin strip of the ordinary sphere."
+    ).format(p3=p3, n=fig.params["n"], p=fig.p_band, share=fig.share, points=POINTS, sd=fig.sd_deg, eps=EPS_DEG)
 
 
 def _fills_check(fig):
@@ -38,11 +38,11 @@ def _fills_check(fig):
 
 # 2 ------------------------------------------------------------------ n = 3: Archimedes' hat box
 def _hatbox_answer(fig):
-    return (
-        f"{fig.p_band:.4f}, which is sin {EPS_DEG:g}° = {math.sin(EPS):.4f}: at n = 3 the cosine of the angle is "
-        f"uniform on [−1, 1] (step 3, Archimedes' hat-box theorem), so a band between the heights ±sin ε holds the "
-        f"fraction sin ε of the sphere. The {POINTS} drawn points put {fig.share:.1%} there."
-    )
+    return fig.tr(
+        "{p:.4f}, which is sin {eps:g}° = {sin:.4f}: at n = 3 the cosine of the angle is "
+        "uniform on [−1, 1] (step 3, Archimedes' hat-box theorem), so a band between the heights ±sin ε holds the "
+        "fraction sin ε of the sphere. The {points} drawn points put {share:.1%} there."
+    ).format(p=fig.p_band, eps=EPS_DEG, sin=math.sin(EPS), points=POINTS, share=fig.share)
 
 
 def _hatbox_check(fig):
@@ -51,13 +51,20 @@ def _hatbox_check(fig):
 
 # 3 ------------------------------------------------------------------ step 5: break Laplace's normal at small n
 def _laplace_answer(fig):
-    return (
-        f"At n = {fig.params['n']} Laplace's law N(π/2, 1/(n−2)) has variance {fig.var_laplace:g}, the exact "
-        f"variance is ψ′(3/2)/2 = π²/4 − 2 = {fig.var_exact:.6f}: the normal is {fig.ratio:.2f} times too wide, "
-        f"and its densities differ by up to {fig.peak_gap:.0%} of the peak. It even puts "
-        f"{1 - math.erf(math.pi / 2 / math.sqrt(2)):.1%} of its mass outside [0, π], where no angle can be. "
-        f"The approximation is a large-n statement: the article's table (exact) is right, its normal law is "
-        f"not at n = {fig.params['n']}."
+    return fig.tr(
+        "At n = {n} Laplace's law N(π/2, 1/(n−2)) has variance {laplace:g}, the exact "
+        "variance is ψ′(3/2)/2 = π²/4 − 2 = {exact:.6f}: the normal is {ratio:.2f} times too wide, "
+        "and its densities differ by up to {gap:.0%} of the peak. It even puts "
+        "{outside:.1%} of its mass outside [0, π], where no angle can be. "
+        "The approximation is a large-n statement: the article's table (exact) is right, its normal law is "
+        "not at n = {n}."
+    ).format(
+        n=fig.params["n"],
+        laplace=fig.var_laplace,
+        exact=fig.var_exact,
+        ratio=fig.ratio,
+        gap=fig.peak_gap,
+        outside=1 - math.erf(math.pi / 2 / math.sqrt(2)),
     )
 
 
@@ -73,13 +80,22 @@ def _laplace_check(fig):
 # 4 ------------------------------------------------------------------ the synthesis figure: the article's n = 1000
 def _table_answer(fig):
     n = fig.params["n"]
-    return (
-        f"The readout gives the exact variance {fig.var_exact:.7g}, 1/(n−1) = {1 / (n - 1):.7g} and Laplace's "
-        f"1/(n−2) = {1 / (n - 2):.7g}. Rounded as the article prints it, the exact value is {fig.var_exact:.4g}, "
-        f"the article's {ARTICLE_VAR[n]} (1/(n−1) agrees to the digits shown); Laplace's would print "
-        f"{1 / (n - 2):.4g}. So the article's table is the exact variance, not its own normal approximation, "
-        f"and at n = {n} the sample of {fig.count:,} pairs "
-        f"({fig.var_sampled:.5g} ± {fig.var_se:.1g}) cannot tell the three apart."
+    return fig.tr(
+        "The readout gives the exact variance {exact:.7g}, 1/(n−1) = {nm1:.7g} and Laplace's "
+        "1/(n−2) = {nm2:.7g}. Rounded as the article prints it, the exact value is {exact:.4g}, "
+        "the article's {quoted} (1/(n−1) agrees to the digits shown); Laplace's would print "
+        "{nm2:.4g}. So the article's table is the exact variance, not its own normal approximation, "
+        "and at n = {n} the sample of {count:,} pairs "
+        "({sampled:.5g} ± {se:.1g}) cannot tell the three apart."
+    ).format(
+        exact=fig.var_exact,
+        nm1=1 / (n - 1),
+        nm2=1 / (n - 2),
+        quoted=ARTICLE_VAR[n],
+        n=n,
+        count=fig.count,
+        sampled=fig.var_sampled,
+        se=fig.var_se,
     )
 
 
@@ -91,12 +107,20 @@ def _table_check(fig):
 # 5 ------------------------------------------------------------------ the vectors sampler at n = 10^4
 def _budget_answer(fig):
     n, asked = fig.params["n"], fig.params["samples"]
-    return (
-        f"{fig.count:,} pairs, not {asked:,}: the vectors sampler draws 2n = {2 * n:,} Gaussian coordinates per pair "
-        f"and is capped at {VECTOR_BUDGET:,} per move, so it affords {VECTOR_BUDGET:,} // {2 * n:,} = "
-        f"{fig.count} pairs. "
-        f"The sampled variance is {fig.var_sampled:.3g} ± {fig.var_se:.1g}, a relative standard error of "
-        f"{fig.var_se / fig.var_exact:.0%}, where the beta sampler draws all {asked:,} at any n."
+    return fig.tr(
+        "{count:,} pairs, not {asked:,}: the vectors sampler draws 2n = {two_n:,} Gaussian coordinates per pair "
+        "and is capped at {budget:,} per move, so it affords {budget:,} // {two_n:,} = "
+        "{count} pairs. "
+        "The sampled variance is {sampled:.3g} ± {se:.1g}, a relative standard error of "
+        "{rel:.0%}, where the beta sampler draws all {asked:,} at any n."
+    ).format(
+        count=fig.count,
+        asked=asked,
+        two_n=2 * n,
+        budget=VECTOR_BUDGET,
+        sampled=fig.var_sampled,
+        se=fig.var_se,
+        rel=fig.var_se / fig.var_exact,
     )
 
 
@@ -110,9 +134,10 @@ EXERCISES = [
         name="band-fills",
         kind="predict",
         question=(
-            f"At n = 3 the green band, within {EPS_DEG:g}° of the equator, holds few of the directions. Before moving "
-            f"n to {N_FILLED}, predict: more or less than 90% of them?"
+            "At n = 3 the green band, within {eps:g}° of the equator, holds few of the directions. Before moving "
+            "n to {n}, predict: more or less than 90% of them?"
         ),
+        values={"eps": EPS_DEG, "n": N_FILLED},
         figure=SphereBandFigure,
         settings={"n": N_FILLED},
         answer=_fills_answer,
@@ -122,9 +147,10 @@ EXERCISES = [
         name="hat-box",
         kind="read-off",
         question=(
-            f"Set n = 3, an ordinary sphere. Read off the exact share of the band |θ − 90°| < {EPS_DEG:g}°. "
+            "Set n = 3, an ordinary sphere. Read off the exact share of the band |θ − 90°| < {eps:g}°. "
             "Which simple function of ε is it?"
         ),
+        values={"eps": EPS_DEG},
         figure=SphereBandFigure,
         settings={"n": 3},
         answer=_hatbox_answer,
@@ -146,9 +172,10 @@ EXERCISES = [
         name="article-row-1000",
         kind="read-off",
         question=(
-            f"The article's table gives Var(θ) = {ARTICLE_VAR[N_ROW]} at n = {N_ROW}. Set n = {N_ROW} and read off the "
+            "The article's table gives Var(θ) = {quoted} at n = {n}. Set n = {n} and read off the "
             "exact variance, 1/(n−1) and Laplace's 1/(n−2): which of them did the article print?"
         ),
+        values={"quoted": ARTICLE_VAR[N_ROW], "n": N_ROW},
         figure=AngleDistributionFigure,
         settings={"n": N_ROW},
         answer=_table_answer,
@@ -158,9 +185,10 @@ EXERCISES = [
         name="vectors-budget",
         kind="predict",
         question=(
-            f"Switch the sampler to `vectors` and take n to {N_BIG:,} with {ASKED:,} pairs asked for. Predict how "
+            "Switch the sampler to `vectors` and take n to {n:,} with {asked:,} pairs asked for. Predict how "
             "many pairs it draws, then check the readout."
         ),
+        values={"n": N_BIG, "asked": ASKED},
         figure=AngleDistributionFigure,
         settings={"n": N_BIG, "method": "vectors"},
         answer=_budget_answer,

@@ -87,24 +87,29 @@ class SphereBandFigure(InteractiveFigure):
         self.back = ax.scatter([], [], s=3, alpha=0.25, lw=0)
         self.front = ax.scatter([], [], s=6, lw=0, zorder=3)
         ax.set(xlim=(-1.1, 1.1), ylim=(-1.12, 1.1))
-        ax.set_title(f"random directions; the band |θ − 90°| < {EPS_DEG:g}° (green)", fontsize=10)
+        tr = self.tr
+        ax.set_title(tr("random directions; the band |θ − 90°| < {eps:g}° (green)").format(eps=EPS_DEG), fontsize=10)
         dot = dict(marker="o", ls="", ms=4)
         handles = [
-            Line2D([], [], marker="^", ls="", color="k", label="the fixed direction (pole)"),
-            Line2D([], [], color=IN_BAND, label="within ε of the equator", **dot),
-            Line2D([], [], color=OUT_BAND, label="outside the band", **dot),
+            Line2D([], [], marker="^", ls="", color="k", label=tr("the fixed direction (pole)")),
+            Line2D([], [], color=IN_BAND, label=tr("within ε of the equator"), **dot),
+            Line2D([], [], color=OUT_BAND, label=tr("outside the band"), **dot),
         ]
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.02), ncol=3, fontsize=8, frameon=False)
 
         self.ns = np.unique(np.round(np.logspace(math.log10(2), math.log10(N_MAX), 120)).astype(int))
         curve = ag.prob_near_orthogonal(torch.from_numpy(self.ns), eps).numpy()
-        ax_p.plot(self.ns, curve, color="C2", lw=2, label="exact P(|θ − 90°| < ε)")
-        (self.sampled,) = ax_p.plot([], [], "o", color="C1", ms=7, label="share of the drawn points")
-        (self.exact_pt,) = ax_p.plot([], [], "k+", ms=12, mew=1.5, label="exact at this n")
+        ax_p.plot(self.ns, curve, color="C2", lw=2, label=tr("exact P(|θ − 90°| < ε)"))
+        (self.sampled,) = ax_p.plot([], [], "o", color="C1", ms=7, label=tr("share of the drawn points"))
+        (self.exact_pt,) = ax_p.plot([], [], "k+", ms=12, mew=1.5, label=tr("exact at this n"))
         ax_p.set(
-            xscale="log", xlim=(1.7, 1.2 * N_MAX), ylim=(0, 1.02), xlabel="dimension n", ylabel="share in the band"
+            xscale="log",
+            xlim=(1.7, 1.2 * N_MAX),
+            ylim=(0, 1.02),
+            xlabel=tr("dimension n"),
+            ylabel=tr("share in the band"),
         )
-        ax_p.set_title(f"the band fills up: ε = {EPS_DEG:g}°", fontsize=10)
+        ax_p.set_title(tr("the band fills up: ε = {eps:g}°").format(eps=EPS_DEG), fontsize=10)
         ax_p.legend(loc="upper left", fontsize=8, frameon=False)
 
     def draw(self, n):
@@ -120,8 +125,16 @@ class SphereBandFigure(InteractiveFigure):
         self.sampled.set_data([n], [self.share])
         self.exact_pt.set_data([n], [self.p_band])
         self.sd_deg = math.degrees(math.sqrt(ag.angle_variance(n)))
-        self.readout = (
-            f"n = {n}: exactly <b>{self.p_band:.4f}</b> of all directions lie within {EPS_DEG:g}° of the equator; "
-            f"{int(self.in_band.sum())} of the {POINTS} drawn ({self.share:.1%}). "
-            f"The angle to the pole has standard deviation {self.sd_deg:.2f}° about 90°."
+        self.readout = self.tr(
+            "n = {n}: exactly <b>{p:.4f}</b> of all directions lie within {eps:g}° of the equator; "
+            "{inside} of the {points} drawn ({share:.1%}). "
+            "The angle to the pole has standard deviation {sd:.2f}° about 90°."
+        ).format(
+            n=n,
+            p=self.p_band,
+            eps=EPS_DEG,
+            inside=int(self.in_band.sum()),
+            points=POINTS,
+            share=self.share,
+            sd=self.sd_deg,
         )

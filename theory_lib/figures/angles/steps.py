@@ -27,18 +27,19 @@ class LaplaceFigure(InteractiveFigure):
 
     def build(self):
         ax = self.ax = self.fig.subplots()
+        tr = self.tr
         self.z = np.linspace(-Z, Z, 801)
         normal = np.exp(-0.5 * self.z**2) / math.sqrt(2 * math.pi)
-        ax.plot(self.z, normal, "--", color="C3", lw=1.8, label=r"Laplace: $N(\pi/2, 1/(n-2))$")
-        (self.exact,) = ax.plot([], [], color="k", lw=1.8, label=r"exact $p_n \propto \sin^{n-2}\theta$")
+        ax.plot(self.z, normal, "--", color="C3", lw=1.8, label=tr(r"Laplace: $N(\pi/2, 1/(n-2))$"))
+        (self.exact,) = ax.plot([], [], color="k", lw=1.8, label=tr(r"exact $p_n \propto \sin^{n-2}\theta$"))
         self.gap = ax.fill_between(self.z, 0, 0, color="C0", alpha=0.25, lw=0)
         ax.set(
             xlim=(-Z, Z),
             ylim=(0, 0.55),
-            xlabel=r"standardised angle $z = (\theta - \pi/2)\sqrt{n-2}$",
-            ylabel="density of z",
+            xlabel=tr(r"standardised angle $z = (\theta - \pi/2)\sqrt{n-2}$"),
+            ylabel=tr("density of z"),
         )
-        ax.set_title("step 5: the exact law against Laplace's normal", fontsize=10)
+        ax.set_title(tr("step 5: the exact law against Laplace's normal"), fontsize=10)
         ax.legend(loc="upper left", fontsize=8, frameon=False)
         self._normal = normal
 
@@ -53,8 +54,8 @@ class LaplaceFigure(InteractiveFigure):
         self.var_laplace = 1 / (n - 2)
         self.ratio = self.var_laplace / self.var_exact
         self.peak_gap = float(np.abs(exact - self._normal).max() / exact.max())
-        self.readout = (
-            f"n = {n}: Var(θ) exact ψ′(n/2)/2 = <b>{self.var_exact:.5g}</b>, Laplace 1/(n−2) = {self.var_laplace:.5g}: "
-            f"the normal is {self.ratio:.3f} times too wide in variance; largest gap between the densities "
-            f"{self.peak_gap:.1%} of the exact peak (shaded)."
-        )
+        self.readout = self.tr(
+            "n = {n}: Var(θ) exact ψ′(n/2)/2 = <b>{exact:.5g}</b>, Laplace 1/(n−2) = {laplace:.5g}: "
+            "the normal is {ratio:.3f} times too wide in variance; largest gap between the densities "
+            "{gap:.1%} of the exact peak (shaded)."
+        ).format(n=n, exact=self.var_exact, laplace=self.var_laplace, ratio=self.ratio, gap=self.peak_gap)

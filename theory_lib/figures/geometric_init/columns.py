@@ -52,22 +52,23 @@ class OrthogonalColumnsFigure(InteractiveFigure):
     def build(self):
         ax, ax_g = self.fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.25, 1]})
         self.ax, self.ax_g = ax, ax_g
+        tr = self.tr
         t = np.linspace(0, np.pi, 121)
-        ax.plot(np.cos(t), np.sin(t), ":", color="0.4", lw=1, label="length 1")
+        ax.plot(np.cos(t), np.sin(t), ":", color="0.4", lw=1, label=tr("length 1"))
         ax.plot([0, 1], [0, 0], color="k", lw=1.5)  # w_j, direction only (a text arrow would cost each move)
         self.rays = LineCollection([], colors="C0", linewidths=0.6, alpha=0.35)
         ax.add_collection(self.rays)
-        (self.tips,) = ax.plot([], [], "o", color="C0", ms=3, label="$w_k$, in the plane of $(w_j, w_k)$")
-        (self.bases,) = ax.plot([], [], "|", color="k", ms=8, label="$|w_j|$ (along the axis)")
-        ax.plot([0], [1], "*", color="C3", ms=14, zorder=5, label="orthonormal: (0, 1)")
-        ax.set(xlim=(-2.0, 2.0), ylim=(-0.1, 2.0), xlabel="along $w_j$", ylabel="perpendicular to $w_j$")
+        (self.tips,) = ax.plot([], [], "o", color="C0", ms=3, label=tr("$w_k$, in the plane of $(w_j, w_k)$"))
+        (self.bases,) = ax.plot([], [], "|", color="k", ms=8, label=tr("$|w_j|$ (along the axis)"))
+        ax.plot([0], [1], "*", color="C3", ms=14, zorder=5, label=tr("orthonormal: (0, 1)"))
+        ax.set(xlim=(-2.0, 2.0), ylim=(-0.1, 2.0), xlabel=tr("along $w_j$"), ylabel=tr("perpendicular to $w_j$"))
         ax.set_aspect("equal")
-        ax.set_title(f"{PAIRS} pairs of columns of W, entries N(0, 1/n)", fontsize=10)
+        ax.set_title(tr("{pairs} pairs of columns of W, entries N(0, 1/n)").format(pairs=PAIRS), fontsize=10)
         ax.legend(loc="upper left", fontsize=8, frameon=False)
 
         self.image = ax_g.imshow(np.zeros((2, 2, 4), dtype=np.uint8), extent=(0, 1, 1, 0), interpolation="nearest")
         ax_g.set(xticks=[], yticks=[])
-        ax_g.set_title(r"$W^\top W$ (colour range $\pm 1$)", fontsize=10)
+        ax_g.set_title(tr(r"$W^\top W$ (colour range $\pm 1$)"), fontsize=10)
         self.fig.colorbar(SCALE, ax=ax_g, fraction=0.046, pad=0.03, ticks=[-1, 0, 1])
 
     def draw(self, n):
@@ -80,8 +81,15 @@ class OrthogonalColumnsFigure(InteractiveFigure):
         self.angle_sd = float(np.sqrt(np.mean((self.angles_deg - 90) ** 2)))
         self.angle_sd_theory = math.degrees(math.sqrt(ag.angle_variance(n)))
         self.error_expected = (n + 1) / n**2  # (kappa + n - 2) / n^2 with kappa = 3 (step 3)
-        self.readout = (
-            f"n = {n}: the angles between paired columns are {self.angle_sd:.1f}° from 90° (root mean square; "
-            f"lesson 02: {self.angle_sd_theory:.1f}°), their lengths {a.mean():.3f} on average. "
-            f"mean((WᵀW − I)²) = <b>{self.error:.4g}</b>, expected (n + 1)/n² = {self.error_expected:.4g}."
+        self.readout = self.tr(
+            "n = {n}: the angles between paired columns are {sd:.1f}° from 90° (root mean square; "
+            "lesson 02: {sd_theory:.1f}°), their lengths {length:.3f} on average. "
+            "mean((WᵀW − I)²) = <b>{error:.4g}</b>, expected (n + 1)/n² = {expected:.4g}."
+        ).format(
+            n=n,
+            sd=self.angle_sd,
+            sd_theory=self.angle_sd_theory,
+            length=a.mean(),
+            error=self.error,
+            expected=self.error_expected,
         )

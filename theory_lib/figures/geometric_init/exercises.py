@@ -13,7 +13,7 @@ import numpy as np
 from theory_lib import angles as ag
 from theory_lib.figures.exercises import Exercise
 from theory_lib.figures.geometric_init.columns import PAIRS, OrthogonalColumnsFigure
-from theory_lib.figures.geometric_init.layers import NORM_GAIN, GeometricInitFigure, log_ratio_moments
+from theory_lib.figures.geometric_init.layers import INPUTS, NORM_GAIN, GeometricInitFigure, log_ratio_moments
 
 N_WIDE = 256
 N_START = OrthogonalColumnsFigure.controls["n"].value
@@ -24,12 +24,20 @@ DEPTH = GeometricInitFigure.controls["depth"].max
 
 # 1 ------------------------------------------------------------------ the opening picture: n = 4 -> 256
 def _turn_answer(fig):
-    return (
-        f"They gather at the red star (0, 1): at n = {fig.params['n']} the {PAIRS} pairs are {fig.angle_sd:.1f}° from "
-        f"90° in root mean square (lesson 02's law says {fig.angle_sd_theory:.1f}°; at n = {N_START} it says "
-        f"{math.degrees(math.sqrt(ag.angle_variance(N_START))):.1f}°), and the lengths bunch at 1. WᵀW turns into "
-        f"the identity: "
-        f"mean((WᵀW − I)²) = {fig.error:.4f}, expected (n + 1)/n² = {fig.error_expected:.4f}."
+    return fig.tr(
+        "They gather at the red star (0, 1): at n = {n} the {pairs} pairs are {sd:.1f}° from "
+        "90° in root mean square (lesson 02's law says {sd_theory:.1f}°; at n = {n0} it says "
+        "{sd0:.1f}°), and the lengths bunch at 1. WᵀW turns into the identity: "
+        "mean((WᵀW − I)²) = {error:.4f}, expected (n + 1)/n² = {expected:.4f}."
+    ).format(
+        n=fig.params["n"],
+        pairs=PAIRS,
+        sd=fig.angle_sd,
+        sd_theory=fig.angle_sd_theory,
+        n0=N_START,
+        sd0=math.degrees(math.sqrt(ag.angle_variance(N_START))),
+        error=fig.error,
+        expected=fig.error_expected,
     )
 
 
@@ -50,11 +58,20 @@ def _he_answer(fig):
     g, L = fig.params["gain"], fig.params["depth"]
     below = round(g - STEP, 6)
     rms = fig.rms.get_ydata()[-1]
-    return (
-        f"The red line (g/√2)^l is flat at g = √2 = {math.sqrt(2):.4f}, which lies between the slider positions "
-        f"{below} and {g}: at {below} it falls to {_relu_theory(below, L):.3f} after {L} layers, at {g} it rises to "
-        f"{_relu_theory(g, L):.3f}. The blue RMS line ends at {rms:.3f}, of order 1, where the plain std 1/√n "
-        f"would give 2^(−{L}/2) = {2 ** (-L / 2):.1e}: He's √2 undoes ReLU's halving."
+    return fig.tr(
+        "The red line (g/√2)^l is flat at g = √2 = {sqrt2:.4f}, which lies between the slider positions "
+        "{below} and {g}: at {below} it falls to {low:.3f} after {L} layers, at {g} it rises to "
+        "{high:.3f}. The blue RMS line ends at {rms:.3f}, of order 1, where the plain std 1/√n "
+        "would give 2^(−{L}/2) = {plain:.1e}: He's √2 undoes ReLU's halving."
+    ).format(
+        sqrt2=math.sqrt(2),
+        below=below,
+        g=g,
+        low=_relu_theory(below, L),
+        L=L,
+        high=_relu_theory(g, L),
+        rms=rms,
+        plain=2 ** (-L / 2),
     )
 
 
@@ -69,12 +86,22 @@ def _gain_answer(fig):
     lo, hi = (line.get_ydata()[-1] for line in fig.typical)
     n, L = fig.params["n"], fig.params["depth"]
     mean, _ = log_ratio_moments(n, fig.params["gain"], np.array([L]))
-    return (
-        f"RMS ‖x_L‖/‖x_0‖ = {rms:.4g} against the mean-square theory 1.1^{L} = {theory:.4g}: lower, by a factor "
-        f"{theory / rms:.2f}. The red dots, step 6's typical path ±1 s.d., span {lo:.4g} to {hi:.4g} at layer {L}, "
-        f"around e^({mean[0]:.2f}) = {math.exp(mean[0]):.4g}: each layer also multiplies the log-length by a random "
-        f"χ² factor whose log has mean below 0, so 16 inputs through one stack land near the typical path, not "
-        f"at the mean square, which rare large paths dominate."
+    return fig.tr(
+        "RMS ‖x_L‖/‖x_0‖ = {rms:.4g} against the mean-square theory 1.1^{L} = {theory:.4g}: lower, by a factor "
+        "{factor:.2f}. The red dots, step 6's typical path ±1 s.d., span {lo:.4g} to {hi:.4g} at layer {L}, "
+        "around e^({mean:.2f}) = {typical:.4g}: each layer also multiplies the log-length by a random "
+        "χ² factor whose log has mean below 0, so {inputs} inputs through one stack land near the typical path, not "
+        "at the mean square, which rare large paths dominate."
+    ).format(
+        rms=rms,
+        L=L,
+        theory=theory,
+        factor=theory / rms,
+        lo=lo,
+        hi=hi,
+        mean=mean[0],
+        typical=math.exp(mean[0]),
+        inputs=INPUTS,
     )
 
 
@@ -89,12 +116,22 @@ def _narrow_answer(fig):
     n, L = fig.params["n"], fig.params["depth"]
     rms = fig.rms.get_ydata()[-1]
     mean, sd = log_ratio_moments(n, 1.0, np.array([L]))
-    return (
-        f"At width {n} and {L} layers the RMS ‖x_L‖/‖x_0‖ is {rms:.2g}, although the mean-square theory stays at "
-        f"{fig.theory.get_ydata()[-1]:g}. Step 6 predicts it: the typical log-length drifts by "
-        f"{mean[0] / L:.4f} a layer (≈ −1/(2n) = {-1 / (2 * n):.4f}), so e^({mean[0]:.1f}) = {math.exp(mean[0]):.2g} "
-        f"after {L} layers, with a spread of ±{sd[0]:.1f} in the log. The article's one-layer argument is right "
-        f"on average and wrong for the typical deep, narrow network: keeping norms needs n ≫ L."
+    return fig.tr(
+        "At width {n} and {L} layers the RMS ‖x_L‖/‖x_0‖ is {rms:.2g}, although the mean-square theory stays at "
+        "{theory:g}. Step 6 predicts it: the typical log-length drifts by "
+        "{drift:.4f} a layer (≈ −1/(2n) = {approx:.4f}), so e^({mean:.1f}) = {typical:.2g} "
+        "after {L} layers, with a spread of ±{sd:.1f} in the log. The article's one-layer argument is right "
+        "on average and wrong for the typical deep, narrow network: keeping norms needs n ≫ L."
+    ).format(
+        n=n,
+        L=L,
+        rms=rms,
+        theory=fig.theory.get_ydata()[-1],
+        drift=mean[0] / L,
+        approx=-1 / (2 * n),
+        mean=mean[0],
+        typical=math.exp(mean[0]),
+        sd=sd[0],
     )
 
 
@@ -108,9 +145,10 @@ EXERCISES = [
         name="columns-turn",
         kind="predict",
         question=(
-            f"At n = {N_START} the column pairs point every which way. Before "
-            f"moving n to {N_WIDE}, predict where the tips will gather, and how far from 90° the angles will be."
+            "At n = {n0} the column pairs point every which way. Before "
+            "moving n to {n}, predict where the tips will gather, and how far from 90° the angles will be."
         ),
+        values={"n0": N_START, "n": N_WIDE},
         figure=OrthogonalColumnsFigure,
         settings={"n": N_WIDE},
         answer=_turn_answer,
@@ -120,9 +158,10 @@ EXERCISES = [
         name="he-gain",
         kind="predict",
         question=(
-            f"Choose `relu` and depth 50, then raise the gain from 1 towards √2 = {math.sqrt(2):.4f}. Predict between "
+            "Choose `relu` and depth 50, then raise the gain from 1 towards √2 = {sqrt2:.4f}. Predict between "
             "which two neighbouring gain positions the red theory line turns from falling to rising, then check."
         ),
+        values={"sqrt2": math.sqrt(2)},
         figure=GeometricInitFigure,
         settings={"activation": "relu", "depth": 50, "gain": RELU_GAIN},
         answer=_he_answer,
@@ -132,9 +171,10 @@ EXERCISES = [
         name="gain-1.1",
         kind="read-off",
         question=(
-            f"With `linear` layers, set the gain to 1.1 and the depth to {DEPTH}. Read off the RMS ‖x_L‖/‖x_0‖ and "
+            "With `linear` layers, set the gain to 1.1 and the depth to {depth}. Read off the RMS ‖x_L‖/‖x_0‖ and "
             "the theory 1.1^L in the readout: which is larger, and where do the red dots (step 6) put it?"
         ),
+        values={"depth": DEPTH},
         figure=GeometricInitFigure,
         settings={"activation": "linear", "gain": 1.1, "depth": DEPTH},
         answer=_gain_answer,
@@ -145,8 +185,9 @@ EXERCISES = [
         kind="break",
         question=(
             "The article: variance 1/n keeps ‖Wx‖ ≈ ‖x‖, so the length survives the layer. Break it with depth: "
-            f"at gain 1 and `linear` layers, find a width where {DEPTH} layers lose the signal."
+            "at gain 1 and `linear` layers, find a width where {depth} layers lose the signal."
         ),
+        values={"depth": DEPTH},
         figure=GeometricInitFigure,
         settings={"n": 8, "gain": 1.0, "activation": "linear", "depth": DEPTH},
         answer=_narrow_answer,

@@ -130,13 +130,14 @@ class GeometricInitFigure(InteractiveFigure):
     def build(self):
         ax_w, ax_h, ax_n = self.fig.subplots(1, 3, gridspec_kw={"width_ratios": [0.9, 1, 1.15]})
         self.ax_w, self.ax_h, self.ax_n = ax_w, ax_h, ax_n
+        tr = self.tr
 
         # 1. heat map of W^T W (fixed extent, so n can change without touching the axes)
         self.image = ax_w.imshow(
             np.zeros((2, 2, 4), dtype=np.uint8), extent=(0, 1, 1, 0), interpolation="nearest", aspect="equal"
         )
         self._image_key = None
-        ax_w.set(xticks=[], yticks=[], title=r"$g^2\,W^\top W$ of one layer ($\pm 2$)")
+        ax_w.set(xticks=[], yticks=[], title=tr(r"$g^2\,W^\top W$ of one layer ($\pm 2$)"))
         # the image is colour-mapped in draw() with this fixed scale, which also labels the bar
         self._scale = ScalarMappable(norm=Normalize(-2, 2), cmap="RdBu_r")
         self.fig.colorbar(self._scale, ax=ax_w, fraction=0.046, pad=0.03, ticks=[-2, -1, 0, 1, 2])
@@ -144,14 +145,14 @@ class GeometricInitFigure(InteractiveFigure):
         # 2. off-diagonal entries of W^T W / g^2: nearly the cosines of lesson 02 (the gain only
         #    scales lengths, not angles, so this panel does not depend on it)
         self.hist = Polygon(
-            np.zeros((2, 2)), closed=True, color="C0", alpha=0.45, lw=0, label="entries $j < k$ (histogram)"
+            np.zeros((2, 2)), closed=True, color="C0", alpha=0.45, lw=0, label=tr("entries $j < k$ (histogram)")
         )
         ax_h.add_patch(self.hist)
         (self.hist_edge,) = ax_h.plot([], [], color="C0", lw=0.8, alpha=0.8)
         (self.normal,) = ax_h.plot([], [], color="C3", lw=1.5, label=r"$N(0, 1/n)$")
-        (self.cosine,) = ax_h.plot([], [], "--", color="k", lw=1.2, label=r"$\cos\theta$, θ as in lesson 02")
-        ax_h.set(xlabel=r"$(W^\top W)_{jk} / g^2$, $j \neq k$", ylabel="density")
-        ax_h.set_title("columns are almost orthogonal", fontsize=10)
+        (self.cosine,) = ax_h.plot([], [], "--", color="k", lw=1.2, label=tr(r"$\cos\theta$, θ as in lesson 02"))
+        ax_h.set(xlabel=r"$(W^\top W)_{jk} / g^2$, $j \neq k$", ylabel=tr("density"))
+        ax_h.set_title(tr("columns are almost orthogonal"), fontsize=10)
         # ticks of one width at every n (0.00 .. 2.00): the layout, fixed at the first draw, has room for them
         ax_h.yaxis.set_major_formatter(FormatStrFormatter("%.2f"))
         # the sample size is data, not a title: a text artist is blitted, a new title costs a full draw
@@ -160,14 +161,14 @@ class GeometricInitFigure(InteractiveFigure):
 
         # 3. norms through depth; the legend names only the overlays drawn (rebuilt in draw)
         self.paths = [ax_n.plot([], [], color="0.6", lw=0.7)[0] for _ in range(INPUTS)]
-        (self.rms,) = ax_n.plot([], [], color="C0", lw=2.2, label="RMS over 16 inputs")
-        (self.theory,) = ax_n.plot([], [], "--", color="C3", lw=1.5, label=r"RMS theory $(g\sqrt{c})^l$")
+        (self.rms,) = ax_n.plot([], [], color="C0", lw=2.2, label=tr("RMS over {inputs} inputs").format(inputs=INPUTS))
+        (self.theory,) = ax_n.plot([], [], "--", color="C3", lw=1.5, label=tr(r"RMS theory $(g\sqrt{c})^l$"))
         self.typical = [
             ax_n.plot([], [], ":", color="C3", lw=1.3, label=label)[0]
-            for label in ("typical path ±1 s.d. (step 6)", None)
+            for label in (tr("typical path ±1 s.d. (step 6)"), None)
         ]
         ax_n.axhline(1.0, color="k", lw=0.8, ls=":")
-        ax_n.set(yscale="log", xlabel="layer l", ylabel=r"$\|x_l\| / \|x_0\|$")
+        ax_n.set(yscale="log", xlabel=tr("layer l"), ylabel=r"$\|x_l\| / \|x_0\|$")
         ax_n.xaxis.set_major_locator(MaxNLocator(integer=True))  # layers: 0, 1, 2 (never "2.00")
         ax_n.yaxis.set_major_formatter(PlainLogFormatter())
         ax_n.yaxis.set_minor_formatter(PlainLogFormatter(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
@@ -209,7 +210,12 @@ class GeometricInitFigure(InteractiveFigure):
         # the histogram and the normal peak fit (the cosine law of n = 2 grows without bound at +-1)
         self.ax_h.set_ylim(0, nice_ceil(1.05 * max(dens.max(), normal.max()), FINE))
         layers_h = hist_layers(n)
-        self.pairs_text.set_text(f"{off.size:,} pairs j < k\nfrom {layers_h} layer{'s' if layers_h > 1 else ''}")
+        pooled = (
+            self.tr("{pairs:,} pairs j < k\nfrom {layers} layers")
+            if layers_h > 1
+            else self.tr("{pairs:,} pairs j < k\nfrom {layers} layer")
+        )
+        self.pairs_text.set_text(pooled.format(pairs=off.size, layers=layers_h))
 
         ratios = norm_ratios(n, distribution, activation, round(gain, 6))[: depth + 1]  # (L+1, B)
         layers = np.arange(depth + 1)
@@ -239,20 +245,33 @@ class GeometricInitFigure(InteractiveFigure):
         values = values[np.isfinite(values) & (values > 0)]  # an input whose units all died is 0
         self.ax_n.set_ylim(*log_limits(values.min(), values.max()))
         self.ax_n.set_xlim(0, nice_ceil(depth, DEPTH_STEPS))
-        self.ax_n.set_title(f"norms through {activation} layers, {distribution} entries", fontsize=10)
+        title = self.tr("norms through {activation} layers, {distribution} entries")
+        self.ax_n.set_title(title.format(activation=activation, distribution=distribution), fontsize=10)
 
         err = (g2 * g2 * sum_sq - 2 * g2 * trace + n) / n**2  # mean((g^2 G - I)^2), expanded
         dead = int((ratios[-1] == 0).sum())
+        tr = self.tr
         theory = (
-            f"theory {(gain * math.sqrt(NORM_GAIN[activation])) ** depth:.3g}"
+            tr("theory {value:.3g}").format(value=(gain * math.sqrt(NORM_GAIN[activation])) ** depth)
             if has_theory
-            else "no closed form for tanh"
+            else tr("no closed form for tanh")
         )
-        self.readout = (
-            f"{n} × {n} layers, {distribution} entries of std g/√n = {gain / math.sqrt(n):.4g}. "
-            f"mean((WᵀW − I)²) = <b>{err:.4g}</b>, expected [g⁴(κ + n − 2) + n(g² − 1)²]/n² = "
-            f"{expected_error(n, distribution, gain):.4g} (κ = {KURTOSIS[distribution]:g}). "
-            f"After L = {depth} {activation} layers: RMS ‖x_L‖/‖x_0‖ = <b>{rms[-1]:.3g}</b> ({theory})"
-            + (f"; {dead} of {INPUTS} inputs died (all units zero)" if dead else "")
-            + "."
+        died = tr("; {dead} of {inputs} inputs died (all units zero)").format(dead=dead, inputs=INPUTS) if dead else ""
+        self.readout = tr(
+            "{n} × {n} layers, {distribution} entries of std g/√n = {std:.4g}. "
+            "mean((WᵀW − I)²) = <b>{err:.4g}</b>, expected [g⁴(κ + n − 2) + n(g² − 1)²]/n² = "
+            "{expected:.4g} (κ = {kappa:g}). "
+            "After L = {depth} {activation} layers: RMS ‖x_L‖/‖x_0‖ = <b>{rms:.3g}</b> ({theory}){died}."
+        ).format(
+            n=n,
+            distribution=distribution,
+            std=gain / math.sqrt(n),
+            err=err,
+            expected=expected_error(n, distribution, gain),
+            kappa=KURTOSIS[distribution],
+            depth=depth,
+            activation=activation,
+            rms=rms[-1],
+            theory=theory,
+            died=died,
         )
