@@ -109,7 +109,7 @@ class NotebookPage:
             raise RuntimeError(f"the {self.target} notebook raised: " + "; ".join(errors))
         if self.target == "fig":
             self.box = page.locator(FIGURE_CSS).first
-            paints = self.box.locator(".jupyter-matplotlib-canvas-div canvas").first  # the view's, not top_canvas
+            paints = self.box.locator(".tl-canvas canvas").first  # the live canvas (theory_lib/figures/web.py)
         elif self.target == "pre":  # the browser-drawn alternative (benchmarks/precomputed_widget.py)
             self.box = page.locator(".tl-precomputed").first
             paints = self.box.locator("canvas").first

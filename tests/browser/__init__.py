@@ -44,6 +44,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSONS = sorted((ROOT / "lessons").glob("*.ipynb"))
+LESSONS_ZH = sorted((ROOT / "lessons" / "zh").glob("*.ipynb"))  # the Chinese versions: in the Voila pass
+
+
+def lesson_id(lesson: Path) -> str:
+    """``01-softmax`` for an English lesson, ``zh-01-softmax`` for its Chinese version (artifacts, timings)."""
+    return lesson.stem if lesson.parent.name == "lessons" else f"{lesson.parent.name}-{lesson.stem}"
+
+
 ARTIFACTS = ROOT / "artifacts" / "browser"
 VENV_BIN = Path(sys.executable).parent
 CHROMIUM = Path("/usr/bin/chromium")

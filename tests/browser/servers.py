@@ -32,7 +32,7 @@ class Server:
 
     def __init__(self, name: str, argv: list[str], workdir: Path, probe: str):
         self.name, self.port, self.token = name, _free_port(), secrets.token_hex(16)
-        self.log_path = workdir / f"{name}-server.log"
+        self.log_path = workdir / f"{name}-server-{self.port}.log"  # a log per server, not per class
         self._log = open(self.log_path, "w")
         env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}  # live ipympl figures
         for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):

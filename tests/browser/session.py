@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.browser import ARTIFACTS, CANVAS_CSS, KERNEL_S, OPEN_S, REFUSED_CSS, RENDER_S, VIEWPORT
+from tests.browser import ARTIFACTS, CANVAS_CSS, KERNEL_S, OPEN_S, REFUSED_CSS, RENDER_S, VIEWPORT, lesson_id
 from tests.browser.fidelity import References, _await_truth, _changed, _figure_state, _slug
 from tests.browser.servers import Server
 
@@ -83,7 +83,7 @@ print(_tl_json.dumps(_TL._tl_log)); _TL._tl_log.clear()
 
     def __init__(self, page, server: Server, app: str, lesson: Path):
         self.page, self.server, self.app, self.lesson = page, server, app, lesson
-        self.out = ARTIFACTS / lesson.stem / app
+        self.out = ARTIFACTS / lesson_id(lesson) / app
         shutil.rmtree(self.out, ignore_errors=True)
         self.out.mkdir(parents=True)
         self.lines: list[str] = []
@@ -187,7 +187,7 @@ print(_tl_json.dumps(_TL._tl_log)); _TL._tl_log.clear()
             table = json.loads(timings.read_text())
         except (FileNotFoundError, ValueError):
             table = {}
-        table.setdefault(self.lesson.stem, {})[self.app] = {k: round(v, 1) for k, v in self.times.items()}
+        table.setdefault(lesson_id(self.lesson), {})[self.app] = {k: round(v, 1) for k, v in self.times.items()}
         timings.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
         with capsys.disabled():
             print(

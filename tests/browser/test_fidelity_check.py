@@ -38,18 +38,19 @@ PROBE = {
 # Lesson 07's old picture (a frame drawn over a cleared canvas: no axes, titles or legends), made
 # certain: the kernel's frames lose their top half, as a frame drawn on a cleared canvas did.
 BREAK_FRAMES = """
-import numpy as _np
-from theory_lib.figures.web import _png
 _v = figure._view
-def _broken():
-    _px = _np.asarray(_v.canvas.buffer_rgba()).copy()
-    _px[: _px.shape[0] // 2] = 0  # cleared: transparent, the page's white shows through
-    _v.frame = _png(_px)
+def _broken(_v=_v):
+    import numpy
+    from theory_lib.figures.web import _png
+    pixels = numpy.asarray(_v.canvas.buffer_rgba()).copy()
+    pixels[: pixels.shape[0] // 2] = 0  # cleared: transparent, the page's white shows through
+    _v.frame = _png(pixels)
 _v.show_frame = _broken
+_v.start_strip = lambda name: None  # no strip either: its first frame would repaint the canvas right
 print("broken")
 """
 HEAL_FRAMES = """
-del _v.show_frame
+del figure._view.show_frame, figure._view.start_strip
 figure._background = None
 figure._redraw()
 print("healed")

@@ -134,7 +134,7 @@ class Worker:
         import ipywidgets as w
 
         self.fig = fig
-        self.lock = threading.RLock()  # matplotlib on this figure, from any thread
+        self.lock = fig._lock  # matplotlib on this figure, from any thread (the figure's own lock)
         self.cond = threading.Condition()  # the fields below
         self.generation = self.done = 0  # the newest setting asked for; the one drawn
         self.requested = dict(fig.params)

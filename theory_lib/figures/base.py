@@ -23,6 +23,7 @@ import functools
 import html
 import json
 import math
+import threading
 
 import matplotlib as mpl
 import numpy as np
@@ -82,6 +83,9 @@ class InteractiveFigure:
         self.params.update(self._checked(params))
         self.readout = ""  # HTML shown under the figure; draw() may set it
         self._widget = self._view = None
+        # matplotlib on this figure from one thread at a time: JupyterLab may deliver a widget's
+        # messages on a kernel subshell's thread while a strip (web.py) draws on the main one.
+        self._lock = threading.RLock()
         with mpl.rc_context(style_for(self.lang)):
             self.fig = styled_figure(self.figsize, self.lang, offscreen, key=type(self))
             if dpi is not None:
@@ -178,18 +182,19 @@ class InteractiveFigure:
         A rejected value raises ``ValueError`` naming the control and changes nothing: the
         parameters, the artists and the readout stay those of the last good state. ``paint=False``
         leaves the canvas as it is (the browser already shows this state: ``web.py``'s strips)."""
-        new = {**self.params, **self._checked(params)}
-        with self.fig.styled():
-            try:
-                self.draw(**new)
-            except ValueError:
-                self.draw(**self.params)  # put back the artists the failed draw may have touched
-                raise
-        self.params = new
-        if paint:
-            self._redraw()
-        if self._widget is not None:
-            self._sync_widgets()
+        with self._lock:
+            new = {**self.params, **self._checked(params)}
+            with self.fig.styled():
+                try:
+                    self.draw(**new)
+                except ValueError:
+                    self.draw(**self.params)  # put back the artists the failed draw may have touched
+                    raise
+            self.params = new
+            if paint:
+                self._redraw()
+            if self._widget is not None:
+                self._sync_widgets()
         return self
 
     def widget(self):
@@ -329,7 +334,9 @@ class InteractiveFigure:
     def set_screen_ratio(self, ratio: float) -> None:
         """Draw for a screen of ``ratio`` device pixels per CSS pixel (2 on HiDPI), in full, as ipympl did."""
         dpi = self._screen_dpi * ratio
-        if self.fig.dpi != dpi:
+        with self._lock:
+            if self.fig.dpi == dpi:
+                return
             self.fig.set_dpi(dpi)
             self._whole_pixels()
             self._background = None
@@ -384,8 +391,8 @@ class InteractiveFigure:
                 return
             view = self._view
             try:
-                # The browser painted this position from a strip already (web.py): no frame to send.
-                self.update(**{name: change["new"]}, paint=not view.covers(name))
+                with self._lock:  # the browser painted this position from a strip already (web.py): no frame
+                    self.update(**{name: change["new"]}, paint=not view.covers(name))
             except ValueError as err:  # bad text in a box: say so, keep the last good figure
                 self._readout_widget.value = f'<span style="color:#b00">{html.escape(str(err))}</span>'
                 return

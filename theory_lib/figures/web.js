@@ -11,7 +11,7 @@ async function decode(buffer) {
 // One store per model, shared by its views: the strip outlives a view (a page re-rendering it).
 const stores = new WeakMap();
 function storeOf(model) {
-  if (!stores.has(model)) stores.set(model, { strip: null, painted: null, listeners: new Set() });
+  if (!stores.has(model)) stores.set(model, { strip: null });
   return stores.get(model);
 }
 
@@ -50,7 +50,7 @@ async function render({ model, el }) {
   // The strip's frame for the controls' positions now, if it holds one.
   const stripFrame = () => {
     const s = store.strip;
-    if (!s) return null;
+    if (!s || !s.base) return null; // the base may still be decoding
     for (const [name, key] of Object.entries(s.others)) if (position(name) !== key) return null;
     return s.frames.get(position(s.control)) || null;
   };
@@ -67,7 +67,6 @@ async function render({ model, el }) {
     ctx.drawImage(s.base, 0, 0);
     ctx.drawImage(f.bitmap, f.at[0], f.at[1]);
     if (readout && f.readout !== null && readout.get("value") !== f.readout) readout.set("value", f.readout);
-    store.painted = f;
   };
   const paintKernelFrame = async () => {
     const buffer = model.get("frame");
@@ -75,10 +74,11 @@ async function render({ model, el }) {
     const mine = ++shown;
     const bitmap = await decode(buffer);
     if (mine !== shown) return;
-    if (stripFrame()) return; // the strip painted this position already, from the same pixels
-    store.painted = null;
-    paintBitmap(bitmap);
+    const f = stripFrame(); // the same pixels, if the strip holds this position: the kernel may not send them
+    if (f) paintStrip(f);
+    else paintBitmap(bitmap);
   };
+  // A move, or a strip batch that arrived: paint the strip's frame of the position now, if it has one.
   const onMove = () => {
     const f = stripFrame();
     if (f) {
@@ -90,7 +90,7 @@ async function render({ model, el }) {
   for (const m of Object.values(controls)) m.on("change:value change:index", onMove);
   model.on("change:frame", paintKernelFrame);
   model.on("change:size", size);
-  model.on("msg:custom", async (msg, buffers) => {
+  const onStrip = async (msg, buffers) => {
     if (msg.type !== "strip") return;
     let s = store.strip;
     if (!s || s.id !== msg.id) {
@@ -101,8 +101,10 @@ async function render({ model, el }) {
     if (msg.base) s.base = await decode(buffers[0]);
     const bitmaps = await Promise.all(own.map(decode));
     msg.frames.forEach((f, i) => s.frames.set(f.key, { at: f.at, readout: f.readout, bitmap: bitmaps[i] }));
+    onMove(); // the slider may have reached a position of this batch before it arrived
     model.send({ type: "strip_ready", id: s.id, keys: msg.frames.map((f) => f.key) });
-  });
+  };
+  model.on("msg:custom", onStrip);
 
   size();
   await paintKernelFrame();
@@ -115,6 +117,7 @@ async function render({ model, el }) {
     for (const m of Object.values(controls)) m.off("change:value change:index", onMove);
     model.off("change:frame", paintKernelFrame);
     model.off("change:size", size);
+    model.off("msg:custom", onStrip);
   };
 }
 

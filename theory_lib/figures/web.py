@@ -23,6 +23,7 @@ import asyncio
 import io
 import json
 import time
+import traceback
 from pathlib import Path
 
 import anywidget
@@ -154,10 +155,11 @@ class CanvasView(anywidget.AnyWidget):
     def strip_frames(self, name: str):
         """Every (key, value, frame, readout) of ``name``'s grid, others held, computed here and now (tests)."""
         positions = _positions(self.figure.controls[name], self.controls[name], self.positions[name])
-        try:
-            return [(key, value, *self._render_at(name, value)) for key, value in positions]
-        finally:
-            self._restore()
+        with self.figure._lock:
+            try:
+                return [(key, value, *self._render_at(name, value)) for key, value in positions]
+            finally:
+                self._restore()
 
     def _others(self, name):
         return {k: self.position_key(k) for k in self.controls if k != name}
@@ -178,6 +180,15 @@ class CanvasView(anywidget.AnyWidget):
 
     def _strip_step(self, s, loop):
         """One frame of strip ``s``, then the next on the loop (slider messages are handled in between)."""
+        try:
+            with self.figure._lock:  # a subshell's thread may be drawing this figure for a message
+                self._strip_frame(s, loop)
+        except Exception:  # a bug: say so in the kernel's log, drop the strip, keep the kernel's frames
+            traceback.print_exc()
+            s["cancelled"] = True
+            self._finish(s)
+
+    def _strip_frame(self, s, loop):
         if s is not self.strip or s.get("cancelled") or s["others"] != self._others(s["control"]):
             self._finish(s)
             return
@@ -231,7 +242,7 @@ class CanvasView(anywidget.AnyWidget):
     def _restore(self):
         """The figure's artists (and whatever its draw sets) back to its own parameters; no frame."""
         fig = self.figure
-        with fig.fig.styled():
+        with fig._lock, fig.fig.styled():
             fig.draw(**fig.params)
 
     def _on_browser_msg(self, _, content, buffers):
