@@ -3,7 +3,7 @@
 ``NotebookPage`` opens one notebook (the figure's, or its baseline's: each has its own kernel, so that
 neither fills the other's caches) in its own browser context (the browser test's ``_open_context``,
 ``Session`` and ``_open_in_lab``: only 127.0.0.1 reachable, a watched kernel), runs its cells, finds what
-paints (the figure's ipympl canvas, or the baseline's output area) and counts the bytes its kernel's
+paints (the figure's live canvas, or the baseline's output area) and counts the bytes its kernel's
 websocket brings.
 
 - ``single_move``: focus the slider's handle and press a key (the browser test's ``_press``); the input
@@ -74,7 +74,7 @@ class NotebookPage:
         self.session = Session(self.page, lab, "bench", notebook)
 
     def _on_websocket(self, ws):
-        if "/api/kernels/" in ws.url:  # a kernel's channels: widget messages and ipympl's frames
+        if "/api/kernels/" in ws.url:  # a kernel's channels: widget messages and the canvas's frames
             self.frames.setdefault(ws.url, 0)
             ws.on("framereceived", lambda payload, url=ws.url: self._on_frame(url, payload))
 

@@ -128,6 +128,9 @@ def test_a_strip_is_sent_nearest_first_in_batches_and_a_covered_move_sends_no_fr
         view.controls["k"].label = label  # what the browser's move does
         assert fig.params["k"] == view.controls["k"].value and view.frame == before, "a covered move sent a frame"
         assert fig._readout_widget.value == fig.readout
+        assert view.covers("k")
+        view.cancel_strip()  # what a new screen ratio (dpi) does: the frames no longer fit
+        assert not view.covers("k")
 
         other = FIGURES["softmax.RepeatedSoftmaxFigure"]()  # a figure with two sliders: the strip is dropped
         other.widget()
@@ -148,5 +151,21 @@ def test_no_strip_outside_an_event_loop_or_for_a_control_with_too_many_positions
         assert view.strip is None
         monkeypatch.setattr(web, "STRIP_MAX_POSITIONS", 3)
         assert _run_strip(view, "k") == [] and view.strip is None
+    finally:
+        fig.close()
+
+
+def test_a_value_the_page_echoes_back_starts_no_strip():
+    """The browser may send a slider's value back unchanged when it renders: no strip for that."""
+    fig, view = _live("smoothing.KinkFigure")
+    started = []
+    view.start_strip = started.append
+    try:
+        ctrl = fig._controls["k"]
+        handler = fig._on_change("k")
+        handler({"new": ctrl.value, "old": ctrl.value})
+        assert started == []
+        ctrl.label = ctrl._options_labels[0]  # a learner's move (the observer runs the same handler)
+        assert started == ["k"]
     finally:
         fig.close()

@@ -66,12 +66,13 @@ if not hasattr(_TL, "_tl_log"):
             raise
     def _tl_redraw(self, _orig=_TL._redraw):
         blit = self._background is not None and self._static_signature() == self._signature
-        if _TL._tl_log:
+        if _TL._tl_log and not (self._view and self._view.quiet):  # a strip's frames are not the move's
             _TL._tl_log[-1].append("blit" if blit else "full draw requested")
         return _orig(self)
     _TL.update, _TL._redraw = _tl_update, _tl_redraw
     for _f in _tl_figs:
-        _f.fig.canvas.mpl_connect("draw_event", lambda e: _TL._tl_log and _TL._tl_log[-1].append("full draw"))
+        _f.fig.canvas.mpl_connect("draw_event", lambda e, _f=_f: _TL._tl_log and not _f._view.quiet
+                                  and _TL._tl_log[-1].append("full draw"))
 _TL._tl_log.clear()
 print(len(_tl_figs))
 """

@@ -389,14 +389,15 @@ class InteractiveFigure:
         def handler(change):
             if getattr(self, "_syncing", False):  # the figure itself put this value on the widget
                 return
-            view = self._view
+            view, before = self._view, self.params[name]
             try:
                 with self._lock:  # the browser painted this position from a strip already (web.py): no frame
                     self.update(**{name: change["new"]}, paint=not view.covers(name))
             except ValueError as err:  # bad text in a box: say so, keep the last good figure
                 self._readout_widget.value = f'<span style="color:#b00">{html.escape(str(err))}</span>'
                 return
-            view.start_strip(name)  # the frames of this slider's grid, sent ahead (closed-form figures)
+            if self.params[name] != before:  # a learner's move, not the page echoing a value back
+                view.start_strip(name)  # the frames of this slider's grid, sent ahead (closed-form figures)
 
         return handler
 

@@ -51,6 +51,8 @@ async function render({ model, el }) {
   const stripFrame = () => {
     const s = store.strip;
     if (!s || !s.base) return null; // the base may still be decoding
+    const [w, h] = model.get("size");
+    if (s.size[0] !== w || s.size[1] !== h) return null; // drawn for another screen (a new dpi)
     for (const [name, key] of Object.entries(s.others)) if (position(name) !== key) return null;
     return s.frames.get(position(s.control)) || null;
   };
@@ -95,7 +97,7 @@ async function render({ model, el }) {
     let s = store.strip;
     if (!s || s.id !== msg.id) {
       if (!msg.base) return; // a batch of a strip whose start this page missed
-      s = store.strip = { id: msg.id, control: msg.control, others: msg.others, frames: new Map(), base: null };
+      s = store.strip = { id: msg.id, control: msg.control, others: msg.others, size: msg.size, frames: new Map(), base: null };
     }
     const own = msg.base ? buffers.slice(1) : buffers;
     if (msg.base) s.base = await decode(buffers[0]);

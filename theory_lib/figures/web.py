@@ -113,7 +113,7 @@ class CanvasView(anywidget.AnyWidget):
     def covers(self, name: str) -> bool:
         """Has the browser painted the current position of ``name`` from a strip it holds?"""
         s = self.strip
-        if s is None or s["control"] != name or not s.get("ready"):
+        if s is None or s["control"] != name or not s.get("ready") or s.get("cancelled"):
             return False
         if s["others"] != self._others(name):
             return False
@@ -225,7 +225,7 @@ class CanvasView(anywidget.AnyWidget):
             "id": s["id"],
             "control": s["control"],
             "others": s["others"],
-            "size": self.size,
+            "size": [int(s["base"].shape[1]), int(s["base"].shape[0])],  # the frames' pixels: a new dpi voids them
             "frames": [{"key": key, "at": at, "readout": html} for key, (at, _), html in batch],
             "base": "base_sent" not in s,
         }
