@@ -8,6 +8,19 @@ async function decode(buffer) {
   return createImageBitmap(new Blob([bytes], { type: "image/png" }));
 }
 
+// A strip keeps every frame as its PNG and at most DECODED of them decoded (the latest used): a
+// decoded frame costs width x height x 4 bytes, and a grid of 250 positions at 2x would hold 1 GB.
+const DECODED = 64;
+function remember(s, key, f) {
+  s.decoded = s.decoded.filter((k) => k !== key);
+  s.decoded.push(key);
+  while (s.decoded.length > DECODED) {
+    const old = s.frames.get(s.decoded.shift());
+    if (old && old.bitmap) old.bitmap.close();
+    if (old) old.bitmap = null;
+  }
+}
+
 // One store per model, shared by its views: the strip outlives a view (a page re-rendering it).
 const stores = new WeakMap();
 function storeOf(model) {
@@ -77,16 +90,29 @@ async function render({ model, el }) {
     const bitmap = await decode(buffer);
     if (mine !== shown) return;
     const f = stripFrame(); // the same pixels, if the strip holds this position: the kernel may not send them
-    if (f) paintStrip(f);
+    if (f && f.bitmap) paintStrip(f);
+    else if (f) onMove();
     else paintBitmap(bitmap);
   };
-  // A move, or a strip batch that arrived: paint the strip's frame of the position now, if it has one.
+  // A move, or a strip batch that arrived: paint the strip's frame of the position now, if it has one
+  // (at once if it is decoded, else as soon as it is, unless the slider has moved on).
   const onMove = () => {
     const f = stripFrame();
-    if (f) {
-      shown++; // a kernel frame still decoding is older than this
+    if (!f) return;
+    const mine = ++shown; // a kernel frame still decoding is older than this
+    if (f.bitmap) {
+      remember(store.strip, position(store.strip.control), f);
       paintStrip(f);
+      return;
     }
+    const s = store.strip;
+    const key = position(s.control);
+    decode(f.blob).then((bitmap) => {
+      if (f.bitmap) bitmap.close();
+      else f.bitmap = bitmap;
+      remember(s, key, f);
+      if (mine === shown && stripFrame() === f) paintStrip(f);
+    });
   };
 
   for (const m of Object.values(controls)) m.on("change:value change:index", onMove);
@@ -97,12 +123,21 @@ async function render({ model, el }) {
     let s = store.strip;
     if (!s || s.id !== msg.id) {
       if (!msg.base) return; // a batch of a strip whose start this page missed
-      s = store.strip = { id: msg.id, control: msg.control, others: msg.others, size: msg.size, frames: new Map(), base: null };
+      const old = store.strip;
+      if (old) for (const f of old.frames.values()) if (f.bitmap) f.bitmap.close();
+      s = store.strip = { id: msg.id, control: msg.control, others: msg.others, size: msg.size,
+                          frames: new Map(), decoded: [], base: null };
     }
     const own = msg.base ? buffers.slice(1) : buffers;
     if (msg.base) s.base = await decode(buffers[0]);
-    const bitmaps = await Promise.all(own.map(decode));
-    msg.frames.forEach((f, i) => s.frames.set(f.key, { at: f.at, readout: f.readout, bitmap: bitmaps[i] }));
+    // nearest positions come first: decode as many as the strip keeps decoded, keep the rest as PNG
+    const room = Math.max(0, DECODED - s.decoded.length);
+    const bitmaps = await Promise.all(own.map((b, i) => (i < room ? decode(b) : null)));
+    msg.frames.forEach((f, i) => {
+      const frame = { at: f.at, readout: f.readout, blob: own[i], bitmap: bitmaps[i] };
+      s.frames.set(f.key, frame);
+      if (frame.bitmap) remember(s, f.key, frame);
+    });
     onMove(); // the slider may have reached a position of this batch before it arrived
     model.send({ type: "strip_ready", id: s.id, keys: msg.frames.map((f) => f.key) });
   };

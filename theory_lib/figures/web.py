@@ -36,7 +36,7 @@ from PIL import Image
 __all__ = ["CANVAS_CSS", "CanvasView", "WebCanvasAgg"]
 
 CANVAS_CSS = ".tl-canvas"  # the browser test and the benchmark find a figure's canvas by it
-STRIP_MAX_POSITIONS = 130  # a control with more positions gets no strip
+STRIP_MAX_POSITIONS = 256  # a control with more positions gets no strip (every slider here has fewer)
 STRIP_BUDGET_S = 6.0  # kernel time one strip may take in all (nearest positions come first)
 BATCH_S = 0.1  # frames are sent at least this often while a strip is computed
 
