@@ -25,7 +25,9 @@ The lessons themselves are not run. For every enabled slider of every figure:
                back), 7 per second whatever the pipeline. --drag-span 0.9 --drag-passes 2 asks more;
   alternative  --precomputed FIGURE.CONTROL also measures that slider as benchmarks/precomputed_widget.py
                draws it: the figure's curves over the slider's grid computed once and drawn in the
-               browser (an anywidget), no kernel in the loop; its row is marked [browser-drawn].
+               browser (an anywidget), no kernel in the loop; its row is marked [browser-drawn]. The
+               prototype whose numbers chose the figures' live canvas (theory_lib/figures/web.py), kept
+               to compare with it.
 
 Times are the page's own (``performance.now()`` in an init script wrapping ``drawImage`` and
 ``putImageData``, and capturing keydown and pointer events); nothing is screenshotted. It reports and
