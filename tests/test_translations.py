@@ -79,8 +79,13 @@ def test_a_changed_english_cell_or_a_missing_entry_is_caught(tmp_path):
 # ---------------------------------------------------------------- the strings figures draw
 def _fields(template: str) -> list:
     """The named {fields} a template fills (not mathtext's braces, as in $a_{k+1}$, $\\log_{10}$ or
-    $\\sqrt{c}$: a Chinese text draws its maths in Unicode, outside mathtext, which has no CJK glyphs)."""
-    parsed = string.Formatter().parse(re.sub(r"\$[^$]*\$", "", template))
+    $\\sqrt{c}$: a Chinese text draws its maths in Unicode, outside mathtext, which has no CJK glyphs).
+    A field inside mathtext is written in escaped braces, $\\sqrt{{{d}}}$, and counts."""
+
+    def fields_only(match):
+        return " ".join("{" + name + "}" for name in re.findall(r"\{\{\{(\w+)\}\}\}", match.group(0)))
+
+    parsed = string.Formatter().parse(re.sub(r"\$[^$]*\$", fields_only, template))
     return sorted((name, spec) for _, name, spec, _ in parsed if name and name.isidentifier())
 
 
@@ -220,3 +225,17 @@ def test_the_glyph_check_catches_a_missing_font(chinese, monkeypatch):
     with pytest.raises(UserWarning, match="missing from font"):
         fig.fig.canvas.draw()
     fig.close()
+
+
+def test_a_refused_text_box_value_is_said_in_the_figures_language():
+    """A value typed into a text box and refused shows in red in the readout, in the figure's language."""
+    from theory_lib.figures.smoothing import SmoothMaxFigure
+
+    for lang, said in (("zh", "向量必须是用逗号分隔的数"), ("en", "vector must be numbers separated by commas")):
+        fig = SmoothMaxFigure(lang=lang)
+        fig.widget()
+        try:
+            fig._controls["vector"].value = "1, x"
+            assert said in fig._readout_widget.value and "#b00" in fig._readout_widget.value
+        finally:
+            fig.close()

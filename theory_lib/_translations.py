@@ -114,12 +114,12 @@ def translated_lessons(lang: str = "zh") -> list[Path]:
 
 # ---------------------------------------------------------------- the strings figures draw
 def tr_literals(path: Path) -> set[str]:
-    """The string literals a module passes to ``tr(...)``, ``self.tr(...)`` or ``fig.tr(...)``."""
+    """The string literals a module passes to ``tr(...)``, ``self.tr(...)``, ``fig.tr(...)`` or ``Refused(...)``."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
             name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
-            if name == "tr" and isinstance(node.args[0].value, str):
+            if name in ("tr", "Refused") and isinstance(node.args[0].value, str):
                 found.add(node.args[0].value)
     return found
 

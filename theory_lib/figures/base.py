@@ -31,7 +31,7 @@ import numpy as np
 from theory_lib.figures import redraw
 from theory_lib.figures.background import Worker
 from theory_lib.figures.controls import Text
-from theory_lib.figures.language import check_language, current_language, tr
+from theory_lib.figures.language import Refused, check_language, current_language, tr
 from theory_lib.figures.style import close_figure, style_for, styled_figure
 
 __all__ = ["FIGURES", "InteractiveFigure", "figure_classes", "figure_name"]
@@ -393,8 +393,9 @@ class InteractiveFigure:
             try:
                 with self._lock:  # the browser painted this position from a strip already (web.py): no frame
                     self.update(**{name: change["new"]}, paint=not view.covers(name))
-            except ValueError as err:  # bad text in a box: say so, keep the last good figure
-                self._readout_widget.value = f'<span style="color:#b00">{html.escape(str(err))}</span>'
+            except ValueError as err:  # bad text in a box: say so (in the figure's language), keep the last good figure
+                text = err.text(self.lang) if isinstance(err, Refused) else str(err)
+                self._readout_widget.value = f'<span style="color:#b00">{html.escape(text)}</span>'
                 return
             if self.params[name] != before:  # a learner's move, not the page echoing a value back
                 view.start_strip(name)  # the frames of this slider's grid, sent ahead (closed-form figures)

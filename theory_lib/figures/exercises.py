@@ -113,22 +113,24 @@ def show_exercises(exercises: list[Exercise], fig: InteractiveFigure) -> None:
         answer = ex.verify(twin)
         head = tr("**Exercise {number}** ({kind}).", lang).format(number=number, kind=tr(KINDS[ex.kind], lang))
         display(Markdown(f"{head} {ex.text(lang)}"))
-        button = w.Button(description=tr("show me", lang), icon="eye", tooltip=_settings_text(ex.settings))
+        settings = _settings_text(ex.settings, fig)
+        button = w.Button(description=tr("show me", lang), icon="eye", tooltip=settings)
         button.on_click(lambda _, ex=ex: show_me(fig, ex.state()))
         body = w.Output()
         with body:
             display(Markdown(answer))
         fold = w.Accordion(children=[body], selected_index=None)
         fold.set_title(0, tr("answer", lang))
-        sets = tr("sets {settings}", lang).format(settings=_settings_text(ex.settings))
+        sets = tr("sets {settings}", lang).format(settings=settings)
         note = w.HTML(f"<small>{html.escape(sets)}</small>")
         display(w.VBox([w.HBox([button, note]), fold]))
     if twin is not None:
         twin.close()
 
 
-def _settings_text(settings: dict) -> str:
-    return ", ".join(f"{k} = {v}" for k, v in settings.items())
+def _settings_text(settings: dict, fig: InteractiveFigure) -> str:
+    """ "temperature τ = 0.3, n = 8": each control by its label in the figure's language."""
+    return ", ".join(f"{fig.tr(fig.controls[k].label or k)} = {v}" for k, v in settings.items())
 
 
 def claims_table(rows: list[tuple[str, str, str, bool | None]], lang: str | None = None) -> str:

@@ -21,7 +21,7 @@ import functools
 import json
 from pathlib import Path
 
-__all__ = ["LANGUAGES", "check_language", "current_language", "set_language", "table_dir", "tr"]
+__all__ = ["LANGUAGES", "Refused", "check_language", "current_language", "set_language", "table_dir", "tr"]
 
 LANGUAGES = ("en", "zh")
 _current = {"lang": "en"}
@@ -70,3 +70,17 @@ def tr(text: str, lang: str) -> str:
         raise LookupError(
             f"no {lang} translation of {text!r}: add it to theory_lib/figures/{lang}/<topic>.json"
         ) from None
+
+
+class Refused(ValueError):
+    """A value a figure refuses, with a message it can show in its language (the red readout).
+
+    ``Refused("vector needs 2 to {most} entries, got {n}", most=40, n=1)``: ``str()`` is the English,
+    ``text(lang)`` the same through ``tr``; the template is a translation key like a ``tr`` literal."""
+
+    def __init__(self, template: str, **fields):
+        self.template, self.fields = template, fields
+        super().__init__(template.format(**fields))
+
+    def text(self, lang: str) -> str:
+        return tr(self.template, lang).format(**self.fields)

@@ -19,6 +19,7 @@ from theory_lib import smoothing as sm
 from theory_lib._checks import as_float_tensor
 from theory_lib.figures.base import InteractiveFigure
 from theory_lib.figures.controls import LogSlider, Text
+from theory_lib.figures.language import Refused
 from theory_lib.figures.style import set_limits, sparse_log_ticks
 
 VECTOR_MAX = 1e6  # |x_i| beyond this: float64 no longer resolves the gap τ log n ≥ 1e-3 · log 2 next to max x
@@ -29,12 +30,13 @@ def parse_vector(text: str) -> torch.Tensor:
     try:
         values = [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
     except ValueError:
-        raise ValueError(f"vector must be numbers separated by commas, got {text!r}") from None
+        raise Refused("vector must be numbers separated by commas, got {text}", text=repr(text)) from None
     if not 2 <= len(values) <= 40:
-        raise ValueError(f"vector needs 2 to 40 entries, got {len(values)}")
+        raise Refused("vector needs 2 to {most} entries, got {n}", most=40, n=len(values))
     x = as_float_tensor("vector", torch.tensor(values, dtype=torch.float64))
     if x.abs().max().item() > VECTOR_MAX:
-        raise ValueError(f"vector entries must lie in [-{VECTOR_MAX:g}, {VECTOR_MAX:g}], got {text!r}")
+        limit = f"{VECTOR_MAX:g}"
+        raise Refused("vector entries must lie in [-{limit}, {limit}], got {text}", limit=limit, text=repr(text))
     return x
 
 

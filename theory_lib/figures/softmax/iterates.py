@@ -12,6 +12,7 @@ from matplotlib.ticker import MaxNLocator
 from theory_lib import softmax as sm
 from theory_lib.figures.base import InteractiveFigure
 from theory_lib.figures.controls import Choice, LogSlider, Slider, Text
+from theory_lib.figures.language import Refused
 
 PRESETS = {"[1, 100]": [1.0, 100.0], "[1, 2, 3, 4]": [1.0, 2.0, 3.0, 4.0]}
 VECTOR_LIMIT = 1e6  # |x_i| beyond this only stretches the log axis: p_1 is one-hot in float64 anyway
@@ -25,17 +26,19 @@ def parse_vector(vector: str) -> torch.Tensor:
     """The custom start x (float64) from text such as "0, 1, 5"; ValueError naming "vector"."""
     entries = vector.replace(";", ",").split(",")
     if any(not e.strip() for e in entries):
-        raise ValueError(f"vector must be numbers separated by commas, with no empty entry; got {vector!r}")
+        raise Refused("vector must be numbers separated by commas, with no empty entry; got {text}", text=repr(vector))
     try:
         values = [float(e) for e in entries]
     except ValueError:
-        raise ValueError(f"vector must be numbers separated by commas, got {vector!r}") from None
+        raise Refused("vector must be numbers separated by commas, got {text}", text=repr(vector)) from None
     if not 2 <= len(values) <= VECTOR_MAX_ENTRIES:
-        raise ValueError(f"vector needs 2 to {VECTOR_MAX_ENTRIES} entries, got {len(values)}")
+        raise Refused("vector needs 2 to {most} entries, got {n}", most=VECTOR_MAX_ENTRIES, n=len(values))
     if not all(np.isfinite(values)) or max(map(abs, values)) > VECTOR_LIMIT:
-        raise ValueError(
-            f"vector entries must be finite and within ±{VECTOR_LIMIT:g} (larger logits "
-            f"give the same one-hot p_1 in float64), got {vector!r}"
+        raise Refused(
+            "vector entries must be finite and within ±{limit} (larger logits give the same one-hot p_1 "
+            "in float64), got {text}",
+            limit=f"{VECTOR_LIMIT:g}",
+            text=repr(vector),
         )
     return torch.tensor(values, dtype=torch.float64)
 
