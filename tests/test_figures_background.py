@@ -72,11 +72,11 @@ def case(request):
     return CASES[request.param]
 
 
-def _open(case):
+def _open(case, lang: str = "en"):
     """A fresh figure (its experiment's cache cleared) with its widget and a first full draw."""
     cls, cached = case.load()
     cached.cache_clear()
-    fig = cls()
+    fig = cls(lang=lang)
     box = fig.widget()
     fig.fig.canvas.draw()  # fixes the layout and caches the background, as the browser's first draw does
     return fig, dict(zip(cls.controls, box.children[0].children, strict=True)), fig._worker
@@ -164,6 +164,25 @@ def test_progress_shows_while_the_worker_trains_and_hides_after(case, monkeypatc
         with_hook = fig.compute(**fig.params)
         cached.cache_clear()
         assert _same(with_hook, fig.compute(**fig.params)), "the progress hooks changed a result"
+    finally:
+        fig.close()
+
+
+def test_progress_speaks_the_figures_language(case):
+    """In a Chinese lesson the progress row says what it computes in Chinese: the status line, each
+    stage's label and its step count, where a stage lasts long enough to show one (the settings stay
+    code: control names and values)."""
+    fig, widgets, worker = _open(case, lang="zh")
+    statuses = []
+    worker.status.observe(lambda ch: statuses.append(ch["new"]), "value")
+    try:
+        (control, value), *_ = case.first.items()
+        widgets[control].value = value
+        assert settle(fig, 120), "the worker did not finish within 120 s"
+        said = [html.unescape(s) for s in statuses if s]
+        assert said, "no progress was shown"
+        assert all(s.startswith("<i>正在计算 ") and f"{control} = {value}" in s for s in said), said[:3]
+        assert not any(word in s for s in said for word in ("computing", "step", "Adam on", "landscape", "along")), said
     finally:
         fig.close()
 

@@ -114,12 +114,13 @@ def translated_lessons(lang: str = "zh") -> list[Path]:
 
 # ---------------------------------------------------------------- the strings figures draw
 def tr_literals(path: Path) -> set[str]:
-    """The string literals a module passes to ``tr(...)``, ``self.tr(...)``, ``fig.tr(...)`` or ``Refused(...)``."""
+    """The string literals a module passes to ``tr(...)``, ``self.tr(...)``, ``fig.tr(...)``, ``Refused(...)``
+    or ``stage(...)`` (a training figure's progress label)."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
             name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
-            if name in ("tr", "Refused") and isinstance(node.args[0].value, str):
+            if name in ("tr", "Refused", "stage") and isinstance(node.args[0].value, str):
                 found.add(node.args[0].value)
     return found
 
@@ -127,11 +128,13 @@ def tr_literals(path: Path) -> set[str]:
 def figure_strings(topic: str) -> set[str]:
     """The English strings the figures of ``topic`` translate: ``tr`` literals in its modules, its
     controls' labels (the widget's descriptions) and its exercises' questions. The shared exercise
-    layer is the topic "exercises" (its ``tr`` literals and the exercise kinds)."""
+    layer is the topic "exercises" (the ``tr`` literals of exercises.py and of background.py, the
+    progress row of training figures, and the exercise kinds)."""
     if topic == "exercises":
         from theory_lib.figures.exercises import KINDS
 
-        return tr_literals(FIGURE_DIR / "exercises.py") | set(KINDS.values())
+        shared = tr_literals(FIGURE_DIR / "exercises.py") | tr_literals(FIGURE_DIR / "background.py")
+        return shared | set(KINDS.values())
     package = FIGURE_DIR / topic
     files = sorted(package.rglob("*.py")) if package.is_dir() else [FIGURE_DIR / f"{topic}.py"]
     strings = set().union(*(tr_literals(f) for f in files))

@@ -81,21 +81,24 @@ class _Job:
             worker.stats["frame_s"] += self.last - start
 
 
-def stage(label: str, start: float = 0.0, stop: float = 1.0, preview=None):
+def stage(label: str, start: float = 0.0, stop: float = 1.0, preview=None, **fields):
     """The progress hook for one stage of a training figure's work, or None outside a worker.
 
-    ``label`` says what is computed; the stage fills ``[start, stop]`` of the bar (of the current
+    ``label`` says what is computed, an English template filled from ``fields`` and shown in the
+    figure's language (a translation key, like a ``tr`` literal); the stage fills ``[start, stop]`` of the bar (of the current
     ``part``). The hook, ``hook(done, total, partial=None)``, is what the maths functions take as
     ``progress``: it raises Cancelled when a newer setting arrived, and shows a frame now and then;
     ``preview(partial)`` makes the object passed to the figure's ``draw_preview``."""
     job = getattr(_local, "job", None)
     if job is None:
         return None
-    job.report(start, label, force=True)
+    said = job.worker.fig.tr(label).format(**fields)
+    job.report(start, said, force=True)
 
     def hook(done: int, total: int, partial=None):
         shown = None if preview is None or partial is None else (lambda: preview(partial))
-        job.report(start + (stop - start) * done / total, f"{label}: step {done} of {total}", shown)
+        step = job.worker.fig.tr("{stage}: step {done} of {total}").format(stage=said, done=done, total=total)
+        job.report(start + (stop - start) * done / total, step, shown)
 
     return hook
 
@@ -265,7 +268,8 @@ class Worker:
                 fig._readout_widget.value = f'<div style="opacity:0.45">{fig.readout}</div>'
                 self.row.layout.display = "flex"
             self.bar.value = min(max(fraction, 0.0), 1.0)
-            self.status.value = f"<i>computing {html.escape(_summary(job.params))}: {html.escape(label)}</i>"
+            said = fig.tr("computing {settings}: {stage}").format(settings=_summary(job.params), stage=label)
+            self.status.value = f"<i>{html.escape(said)}</i>"
             blit = fig._background is not None and fig._static_signature() == fig._signature
             if preview is not None and blit and hasattr(fig, "draw_preview"):
                 fig.draw_preview(preview(), **job.params)  # data only (animated artists): a blit
@@ -295,14 +299,17 @@ class Worker:
         with self.lock:
             if generation != self.generation:  # a newer setting replaced this one anyway
                 return
-            message = f"{_summary(params)}: {type(err).__name__}: {err}. The figure shows the last good setting."
+            failure = f"{type(err).__name__}: {err}"
+            message = fig.tr("{settings}: {error}. The figure shows the last good setting.")
+            message = message.format(settings=_summary(params), error=failure)
             with self.cond:
                 self.requested = dict(fig.params)
                 fig._busy = None
             try:  # the artists (a preview may have moved them), controls and state of the last good setting
                 self._update()
             except Exception as again:
-                message += f" Redrawing it failed too: {type(again).__name__}: {again}"
+                again_text = f"{type(again).__name__}: {again}"
+                message += fig.tr(" Redrawing it failed too: {error}").format(error=again_text)
             self._settled(generation)
             fig._readout_widget.value = _red(message)
 

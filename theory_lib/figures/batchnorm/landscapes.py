@@ -298,7 +298,10 @@ def teacher_data(mean: float, n: int = 512, seed: int = 0):
 def probe_run(bn: str, lr: float, batch_size: int, mean: float):
     """One training run with its landscape measures, cached by its parameters (progress in a worker)."""
     x, y = teacher_data(mean)
-    progress = stage(f"SGD with the landscape probe, {'no BN' if bn == 'none' else f'BN {bn}'}")
+    if bn == "none":
+        progress = stage("SGD with the landscape probe, no BN")
+    else:
+        progress = stage("SGD with the landscape probe, BN {bn}", bn=bn)
     return bnm.landscape_probe(x, y, bn=bn, lr=lr, batch_size=batch_size, progress=progress, **PROBE)
 
 

@@ -71,8 +71,10 @@ def f1_experiment(positive_fraction: float, separation: float, batch: str, seed:
     xtr, ytr = sm.imbalanced_blobs(N_TRAIN, positive_fraction, separation, generator=g)
     xte, yte = sm.imbalanced_blobs(N_TEST, positive_fraction, separation, generator=g)
     batch_size = None if batch == "full" else int(batch)
-    runs = {
-        loss: sm.train_linear_classifier(
+
+    def train(loss, progress):
+        generator = torch.Generator().manual_seed(seed + 1)
+        return sm.train_linear_classifier(
             xtr,
             ytr,
             loss,
@@ -80,10 +82,13 @@ def f1_experiment(positive_fraction: float, separation: float, batch: str, seed:
             lr=LR,
             batch_size=batch_size,
             record_every=RECORD,
-            generator=torch.Generator().manual_seed(seed + 1),
-            progress=stage(f"Adam on {name}", 0.4 * i, 0.4 * (i + 1)),
+            generator=generator,
+            progress=progress,
         )
-        for i, (loss, name) in enumerate((("ce", "cross-entropy"), ("f1", "the smooth-F1 loss")))
+
+    runs = {
+        "ce": train("ce", stage("Adam on cross-entropy", 0.0, 0.4)),
+        "f1": train("f1", stage("Adam on the smooth-F1 loss", 0.4, 0.8)),
     }
     stage("test F1 along training and over thresholds", 0.8)
     ce, f1 = runs["ce"], runs["f1"]
