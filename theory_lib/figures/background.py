@@ -85,10 +85,10 @@ def stage(label: str, start: float = 0.0, stop: float = 1.0, preview=None, **fie
     """The progress hook for one stage of a training figure's work, or None outside a worker.
 
     ``label`` says what is computed, an English template filled from ``fields`` and shown in the
-    figure's language (a translation key, like a ``tr`` literal); the stage fills ``[start, stop]`` of the bar (of the current
-    ``part``). The hook, ``hook(done, total, partial=None)``, is what the maths functions take as
-    ``progress``: it raises Cancelled when a newer setting arrived, and shows a frame now and then;
-    ``preview(partial)`` makes the object passed to the figure's ``draw_preview``."""
+    figure's language (a translation key, like a ``tr`` literal); the stage fills ``[start, stop]``
+    of the bar (of the current ``part``). The hook, ``hook(done, total, partial=None)``, is what the
+    maths functions take as ``progress``: it raises Cancelled when a newer setting arrived, and shows
+    a frame now and then; ``preview(partial)`` makes the object passed to the figure's ``draw_preview``."""
     job = getattr(_local, "job", None)
     if job is None:
         return None
