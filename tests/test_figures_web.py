@@ -101,7 +101,7 @@ def _run_strip(view, control):
 
     async def go():
         view.start_strip(control)
-        while view.strip is not None and not view.strip.get("finished"):
+        while view.queue:
             await asyncio.sleep(0)
 
     asyncio.run(go())
@@ -123,19 +123,19 @@ def test_a_strip_is_sent_nearest_first_in_batches_and_a_covered_move_sends_no_fr
 
         label = grid[here + 1]
         assert not view.covers("k") or view.position_key("k") != label
-        view._on_browser_msg(view, {"type": "strip_ready", "id": view.strip["id"], "keys": keys}, [])
+        view._on_browser_msg(view, {"type": "strip_ready", "id": view.strips["k"]["id"], "keys": keys}, [])
         before = view.frame
         view.controls["k"].label = label  # what the browser's move does
         assert fig.params["k"] == view.controls["k"].value and view.frame == before, "a covered move sent a frame"
         assert fig._readout_widget.value == fig.readout
         assert view.covers("k")
-        view.cancel_strip()  # what a new screen ratio (dpi) does: the frames no longer fit
+        view.cancel_strips()  # what a new screen ratio (dpi) does: the frames no longer fit
         assert not view.covers("k")
 
         other = FIGURES["softmax.RepeatedSoftmaxFigure"]()  # a figure with two sliders: the strip is dropped
         other.widget()
         sent = _run_strip(other._view, "temperature")
-        strip = other._view.strip
+        strip = other._view.strips["temperature"]
         other._view._on_browser_msg(other._view, {"type": "strip_ready", "id": strip["id"], "keys": [0]}, [])
         other.update(n=other.params["n"] + 1)  # from code: the widgets follow, the strip no longer fits
         assert not other._view.covers("temperature")
@@ -148,9 +148,9 @@ def test_no_strip_outside_an_event_loop_or_for_a_control_with_too_many_positions
     fig, view = _live("smoothing.KinkFigure")
     try:
         view.start_strip("k")  # no running loop: a script or a test
-        assert view.strip is None
+        assert view.strips == {}
         monkeypatch.setattr(web, "STRIP_MAX_POSITIONS", 3)
-        assert _run_strip(view, "k") == [] and view.strip is None
+        assert _run_strip(view, "k") == [] and view.strips == {}
     finally:
         fig.close()
 
@@ -167,5 +167,77 @@ def test_a_value_the_page_echoes_back_starts_no_strip():
         assert started == []
         ctrl.label = ctrl._options_labels[0]  # a learner's move (the observer runs the same handler)
         assert started == ["k"]
+    finally:
+        fig.close()
+
+
+def _idle(view, seconds: float, *, visible: bool = True, move=None):
+    """Show the view (or not), wait ``seconds`` on an event loop, then let the strips run out."""
+    sent = view.send = Sent()
+
+    async def go():
+        view.visible = visible
+        if move:
+            move()
+        await asyncio.sleep(seconds)
+        while view.queue and view.visible:
+            await asyncio.sleep(0)
+
+    asyncio.run(go())
+    return sent
+
+
+def _sliders(view):
+    return [name for name in view.controls if web._positions(view.figure.controls[name], view.controls[name], {})]
+
+
+def test_a_figure_on_screen_and_left_alone_gets_every_sliders_strip(monkeypatch):
+    """Prefetch: after PREFETCH_IDLE_S on screen, each slider's strip (the first move paints from the
+    browser too); off screen, none; another control's move makes a strip stale, and the next idle
+    spell draws it again at the new setting."""
+    monkeypatch.setattr(web, "PREFETCH_IDLE_S", 0.01)
+    monkeypatch.setattr(web, "STRIP_BUDGET_S", 0.05)  # a few frames each: the order is what is tested
+    fig, view = _live("softmax.RepeatedSoftmaxFigure")
+    try:
+        view.visible = False
+        assert _idle(view, 0.1, visible=False) == [] and view.strips == {}, "a figure off screen got strips"
+        sliders = _sliders(view)
+        assert set(sliders) == {"n", "seed", "steps", "temperature"}
+        sent = _idle(view, 0.1)
+        assert set(view.strips) == set(sliders) and all(s.get("finished") for s in view.strips.values())
+        assert {c["control"] for c, _ in sent} == set(sliders), "a slider's strip was not sent"
+        first = {name: s["id"] for name, s in view.strips.items()}
+
+        view.visible = False  # the move comes from code: the widgets follow, the strips of the others go stale
+        fig.update(steps=fig.params["steps"] + 1)
+        assert all(view.strips[n]["others"] != view._others(n) for n in sliders if n != "steps")
+        _idle(view, 0.1)
+        again = {name: s["id"] for name, s in view.strips.items()}
+        assert again["steps"] == first["steps"], "the moved slider's own strip still holds: not redrawn"
+        assert all(again[n] != first[n] for n in sliders if n != "steps"), "a stale strip was not redrawn"
+        assert all(view.strips[n]["others"] == view._others(n) for n in sliders)
+    finally:
+        fig.close()
+
+
+def test_the_learners_strip_goes_before_the_prefetched_ones(monkeypatch):
+    monkeypatch.setattr(web, "PREFETCH_IDLE_S", 0.01)
+    fig, view = _live("softmax.RepeatedSoftmaxFigure")
+    view.send = Sent()
+    try:
+
+        async def go():
+            view.visible = True
+            view._prefetch()  # the idle timer fired: every slider's strip queued
+            queued = [s["control"] for s in view.queue]
+            view.start_strip("temperature")  # the learner moves: that strip first, the timer restarted
+            order = [s["control"] for s in view.queue]
+            view.drop_strips()
+            return queued, order
+
+        queued, order = asyncio.run(go())
+        assert queued == _sliders(view)
+        assert order[0] == "temperature" and sorted(order) == sorted(queued)
+        assert view.send[-1][0] == {"type": "drop"} and view.strips == {}
     finally:
         fig.close()

@@ -46,7 +46,8 @@ def _broken(_v=_v):
     pixels[: pixels.shape[0] // 2] = 0  # cleared: transparent, the page's white shows through
     _v.frame = _png(pixels)
 _v.show_frame = _broken
-_v.start_strip = lambda name: None  # no strip either: its first frame would repaint the canvas right
+_v.start_strip = lambda *args, **kwargs: None  # no strip either: its first frame would repaint the canvas right
+_v.drop_strips()  # and none held: the strips prefetched while the figure sat on screen
 print("broken")
 """
 HEAL_FRAMES = """

@@ -8,23 +8,25 @@ async function decode(buffer) {
   return createImageBitmap(new Blob([bytes], { type: "image/png" }));
 }
 
-// A strip keeps every frame as its PNG and at most DECODED of them decoded (the latest used): a
-// decoded frame costs width x height x 4 bytes, and a grid of 250 positions at 2x would hold 1 GB.
+// A figure keeps every strip frame as its PNG and at most DECODED of them decoded (the latest used,
+// over all its strips): a decoded frame costs width x height x 4 bytes, and a grid of 250 positions
+// at 2x would hold 1 GB.
 const DECODED = 64;
-function remember(s, key, f) {
-  s.decoded = s.decoded.filter((k) => k !== key);
-  s.decoded.push(key);
-  while (s.decoded.length > DECODED) {
-    const old = s.frames.get(s.decoded.shift());
-    if (old && old.bitmap) old.bitmap.close();
-    if (old) old.bitmap = null;
+function remember(store, f) {
+  store.decoded = store.decoded.filter((g) => g !== f);
+  store.decoded.push(f);
+  while (store.decoded.length > DECODED) {
+    const old = store.decoded.shift();
+    if (old.bitmap) old.bitmap.close();
+    old.bitmap = null;
   }
 }
 
-// One store per model, shared by its views: the strip outlives a view (a page re-rendering it).
+// One store per model, shared by its views: the strips outlive a view (a page re-rendering it).
+// strips: control -> its latest strip { id, control, others, size, base, frames: key -> frame }.
 const stores = new WeakMap();
 function storeOf(model) {
-  if (!stores.has(model)) stores.set(model, { strip: null });
+  if (!stores.has(model)) stores.set(model, { strips: new Map(), decoded: [] });
   return stores.get(model);
 }
 
@@ -60,14 +62,20 @@ async function render({ model, el }) {
   const readout = readoutRef ? await model.widget_manager.get_model(readoutRef.slice(IPY.length)) : null;
   const position = (name) => keyOf(keys[name], controls[name]);
 
-  // The strip's frame for the controls' positions now, if it holds one.
-  const stripFrame = () => {
-    const s = store.strip;
+  // A strip's frame for the controls' positions now, if one holds it (the moved control's strip first).
+  const frameIn = (s) => {
     if (!s || !s.base) return null; // the base may still be decoding
     const [w, h] = model.get("size");
     if (s.size[0] !== w || s.size[1] !== h) return null; // drawn for another screen (a new dpi)
     for (const [name, key] of Object.entries(s.others)) if (position(name) !== key) return null;
     return s.frames.get(position(s.control)) || null;
+  };
+  const stripFrame = (first) => {
+    for (const s of [store.strips.get(first), ...store.strips.values()]) {
+      const f = frameIn(s);
+      if (f) return f;
+    }
+    return null;
   };
 
   let shown = 0; // generation of what the canvas shows: a late decode never paints over a newer frame
@@ -77,9 +85,8 @@ async function render({ model, el }) {
     ctx.drawImage(bitmap, 0, 0);
   };
   const paintStrip = (f) => {
-    const s = store.strip;
     size();
-    ctx.drawImage(s.base, 0, 0);
+    ctx.drawImage(f.strip.base, 0, 0);
     ctx.drawImage(f.bitmap, f.at[0], f.at[1]);
     if (readout && f.readout !== null && readout.get("value") !== f.readout) readout.set("value", f.readout);
   };
@@ -89,56 +96,61 @@ async function render({ model, el }) {
     const mine = ++shown;
     const bitmap = await decode(buffer);
     if (mine !== shown) return;
-    const f = stripFrame(); // the same pixels, if the strip holds this position: the kernel may not send them
+    const f = stripFrame(); // the same pixels, if a strip holds this state: the kernel may not send them
     if (f && f.bitmap) paintStrip(f);
     else if (f) onMove();
     else paintBitmap(bitmap);
   };
-  // A move, or a strip batch that arrived: paint the strip's frame of the position now, if it has one
-  // (at once if it is decoded, else as soon as it is, unless the slider has moved on).
-  const onMove = () => {
-    const f = stripFrame();
+  // A move, or a strip batch that arrived: paint a strip's frame of the state now, if one has it
+  // (at once if it is decoded, else as soon as it is, unless the controls have moved on).
+  const onMove = (moved) => {
+    const f = stripFrame(moved);
     if (!f) return;
     const mine = ++shown; // a kernel frame still decoding is older than this
     if (f.bitmap) {
-      remember(store.strip, position(store.strip.control), f);
+      remember(store, f);
       paintStrip(f);
       return;
     }
-    const s = store.strip;
-    const key = position(s.control);
     decode(f.blob).then((bitmap) => {
       if (f.bitmap) bitmap.close();
       else f.bitmap = bitmap;
-      remember(s, key, f);
-      if (mine === shown && stripFrame() === f) paintStrip(f);
+      remember(store, f);
+      if (mine === shown && stripFrame(moved) === f) paintStrip(f);
     });
   };
 
-  for (const m of Object.values(controls)) m.on("change:value change:index", onMove);
+  const movers = Object.entries(controls).map(([name, m]) => [m, () => onMove(name)]);
+  for (const [m, f] of movers) m.on("change:value change:index", f);
   model.on("change:frame", paintKernelFrame);
   model.on("change:size", size);
   const onStrip = async (msg, buffers) => {
+    if (msg.type === "drop") {
+      for (const s of store.strips.values()) for (const f of s.frames.values()) if (f.bitmap) f.bitmap.close();
+      store.strips.clear();
+      store.decoded = [];
+      return;
+    }
     if (msg.type !== "strip") return;
-    let s = store.strip;
+    let s = store.strips.get(msg.control);
     if (!s || s.id !== msg.id) {
       if (!msg.base) return; // a batch of a strip whose start this page missed
-      const old = store.strip;
-      if (old) for (const f of old.frames.values()) if (f.bitmap) f.bitmap.close();
-      s = store.strip = { id: msg.id, control: msg.control, others: msg.others, size: msg.size,
-                          frames: new Map(), decoded: [], base: null };
+      if (s) for (const f of s.frames.values()) if (f.bitmap) f.bitmap.close();
+      if (s) store.decoded = store.decoded.filter((f) => f.strip !== s);
+      s = { id: msg.id, control: msg.control, others: msg.others, size: msg.size, frames: new Map(), base: null };
+      store.strips.set(msg.control, s);
     }
     const own = msg.base ? buffers.slice(1) : buffers;
     if (msg.base) s.base = await decode(buffers[0]);
-    // nearest positions come first: decode as many as the strip keeps decoded, keep the rest as PNG
-    const room = Math.max(0, DECODED - s.decoded.length);
+    // nearest positions come first: decode while the figure has room, keep the rest as PNG
+    const room = Math.max(0, DECODED - store.decoded.length);
     const bitmaps = await Promise.all(own.map((b, i) => (i < room ? decode(b) : null)));
     msg.frames.forEach((f, i) => {
-      const frame = { at: f.at, readout: f.readout, blob: own[i], bitmap: bitmaps[i] };
+      const frame = { strip: s, at: f.at, readout: f.readout, blob: own[i], bitmap: bitmaps[i] };
       s.frames.set(f.key, frame);
-      if (frame.bitmap) remember(s, f.key, frame);
+      if (frame.bitmap) remember(store, frame);
     });
-    onMove(); // the slider may have reached a position of this batch before it arrived
+    onMove(msg.control); // the controls may have reached a state of this batch before it arrived
     model.send({ type: "strip_ready", id: s.id, keys: msg.frames.map((f) => f.key) });
   };
   model.on("msg:custom", onStrip);
@@ -150,8 +162,18 @@ async function render({ model, el }) {
     model.set("ratio", ratio);
     model.save_changes();
   }
+  // On screen or not: the kernel sends the strips of every slider only to a figure the learner sees.
+  const seen = new IntersectionObserver((entries) => {
+    const visible = entries[entries.length - 1].isIntersecting;
+    if (model.get("visible") !== visible) {
+      model.set("visible", visible);
+      model.save_changes();
+    }
+  });
+  seen.observe(canvas);
   return () => {
-    for (const m of Object.values(controls)) m.off("change:value change:index", onMove);
+    seen.disconnect();
+    for (const [m, f] of movers) m.off("change:value change:index", f);
     model.off("change:frame", paintKernelFrame);
     model.off("change:size", size);
     model.off("msg:custom", onStrip);

@@ -7,6 +7,10 @@ slider's whole grid, the other controls held where they are, nearest positions f
 them in batches; the browser keeps them and paints the one for the slider's position in the input
 event's own task, without the kernel. Until a position's frame has arrived, or after another
 control moved, the kernel's own frame (``frame``, a whole PNG per update) is painted as before.
+A figure on screen (``visible``, from the page) and left alone for PREFETCH_IDLE_S also gets the
+strips of its other sliders, so that a slider's first move paints without the kernel too. One strip
+per slider; a strip holds while the other controls stay where it was drawn. The strips share the
+kernel's loop one frame at a time, the learner's latest first, between the widget messages.
 
 A strip frame is exact, not an interpolation: the live figure drawn at that position, sent as the
 pixels that differ from the strip's base frame (cropped, transparent elsewhere) and painted over
@@ -15,13 +19,13 @@ that base: pixel for pixel the Agg frame, as the fidelity tests require.
     WebCanvasAgg(fig.fig)       # InteractiveFigure.widget() does both
     view = CanvasView(fig, controls, readout)
     view.start_strip(name)      # after a user move of control `name` (scheduled on the kernel's loop)
+    view.visible = True         # the page: the canvas is on screen (strips for every slider when idle)
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
-import json
 import time
 import traceback
 from pathlib import Path
@@ -39,6 +43,7 @@ CANVAS_CSS = ".tl-canvas"  # the browser test and the benchmark find a figure's 
 STRIP_MAX_POSITIONS = 256  # a control with more positions gets no strip (every slider here has fewer)
 STRIP_BUDGET_S = 6.0  # kernel time one strip may take in all (nearest positions come first)
 BATCH_S = 0.1  # frames are sent at least this often while a strip is computed
+PREFETCH_IDLE_S = 0.5  # a figure on screen and untouched this long gets the strips of all its sliders
 
 
 def _png(pixels: np.ndarray, level: int = 1) -> bytes:
@@ -75,6 +80,7 @@ class CanvasView(anywidget.AnyWidget):
     controls = traitlets.Dict().tag(sync=True, **widget_serialization)  # name -> the control's widget
     positions = traitlets.Dict().tag(sync=True)  # name -> how the browser reads a control's position
     readout = traitlets.Any(None).tag(sync=True, **widget_serialization)  # the readout HTML widget
+    visible = traitlets.Bool(False).tag(sync=True)  # the canvas is on screen (set by the page)
 
     def __init__(self, figure, controls: dict, readout, **kwargs):
         super().__init__(**kwargs)
@@ -83,12 +89,16 @@ class CanvasView(anywidget.AnyWidget):
         self.positions = {name: _key_spec(ctrl) for name, ctrl in controls.items()}
         self.readout = readout
         self.quiet = False  # True while strip frames are drawn: they are not the kernel's frame
-        self.strip = None  # the strip in progress or done: control, others, positions sent
+        self.strips = {}  # control -> its latest strip (in progress or done): others, positions sent
+        self.queue = []  # strips waiting for the kernel's time, the learner's latest first
         self.strips_made = 0
+        self._pumping = self._idle = None  # the loop's next strip step; the prefetch timer
+        self._drawn_elsewhere = False  # the artists show a strip's position, not the figure's parameters
         self.canvas = figure.fig.canvas  # a WebCanvasAgg (InteractiveFigure.widget)
         self.canvas.view = self
         self.on_msg(self._on_browser_msg)
         self.observe(self._on_ratio, names="ratio")
+        self.observe(self._on_visible, names="visible")
 
     # ---------------------------------------------------------------- the kernel's frames
     def show_frame(self):
@@ -102,8 +112,13 @@ class CanvasView(anywidget.AnyWidget):
     def _on_ratio(self, change):
         """The browser's screen: draw at its resolution (HiDPI: twice the dpi), as ipympl does."""
         ratio = max(1.0, float(change["new"]))
-        self.cancel_strip()
+        self.cancel_strips()
         self.figure.set_screen_ratio(ratio)
+        self._prefetch_later()
+
+    def _on_visible(self, change):
+        if change["new"]:
+            self._prefetch_later()
 
     # ---------------------------------------------------------------- strips
     def position_key(self, name: str):
@@ -112,35 +127,47 @@ class CanvasView(anywidget.AnyWidget):
 
     def covers(self, name: str) -> bool:
         """Has the browser painted the current position of ``name`` from a strip it holds?"""
-        s = self.strip
-        if s is None or s["control"] != name or not s.get("ready") or s.get("cancelled"):
-            return False
-        if s["others"] != self._others(name):
+        s = self.strips.get(name)
+        if s is None or not s.get("ready") or s.get("cancelled") or s["others"] != self._others(name):
             return False
         return self.position_key(name) in s["ready"]
 
-    def cancel_strip(self):
-        if self.strip is not None:
-            self.strip["cancelled"] = True
+    def cancel_strips(self):
+        for s in self.strips.values():
+            s["cancelled"] = True
 
-    def start_strip(self, name: str):
-        """Begin sending the frames of control ``name``'s grid, others held (no-op if sent or unsuitable)."""
-        positions = _positions(self.figure.controls[name], self.controls[name], self.positions[name])
-        if positions is None or len(positions) > STRIP_MAX_POSITIONS:
-            return
-        others = self._others(name)
-        s = self.strip
-        if s is not None and s["control"] == name and s["others"] == others and not s.get("cancelled"):
-            return  # already sent or on its way
-        self.cancel_strip()
+    def drop_strips(self):
+        """Cancel every strip and have the page forget the frames it holds (the page paints the kernel's)."""
+        self.cancel_strips()
+        self.strips = {}
+        self.send({"type": "drop"})
+
+    def start_strip(self, name: str, prefetch: bool = False):
+        """Begin sending the frames of control ``name``'s grid, others held (no-op if sent or unsuitable).
+
+        A learner's move (``prefetch`` False) puts its strip first and restarts the idle timer after
+        which every other slider gets its strip (``prefetch`` True, queued behind)."""
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # not in a kernel's event loop (a script, a test): no strip
             return
+        if not prefetch:
+            self._prefetch_later(loop)
+        positions = _positions(self.figure.controls[name], self.controls[name], self.positions[name])
+        if positions is None or len(positions) > STRIP_MAX_POSITIONS:
+            return
+        others, s = self._others(name), self.strips.get(name)
+        if s is not None and s["others"] == others and not s.get("cancelled"):
+            if not prefetch and s in self.queue:  # on its way: the learner wants it now
+                self.queue.remove(s)
+                self.queue.insert(0, s)
+            return
+        if s is not None:
+            s["cancelled"] = True
         self.strips_made += 1
         here = self.position_key(name)
         order = sorted(range(len(positions)), key=lambda i: (abs(i - _index_of(positions, here)), i))
-        self.strip = {
+        s = self.strips[name] = {
             "id": self.strips_made,
             "control": name,
             "others": others,
@@ -149,8 +176,27 @@ class CanvasView(anywidget.AnyWidget):
             "ready": set(),
             "spent": 0.0,
             "base": None,
+            "prefetch": prefetch,
         }
-        loop.call_soon(self._strip_step, self.strip, loop)
+        self.queue.insert(len(self.queue) if prefetch else 0, s)
+        self._pump_soon(loop)
+
+    def _prefetch_later(self, loop=None):
+        """In PREFETCH_IDLE_S, if nothing moved meanwhile and the canvas is on screen: every slider's strip."""
+        try:
+            loop = loop or asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        if self._idle is not None:
+            self._idle.cancel()
+        self._idle = loop.call_later(PREFETCH_IDLE_S, self._prefetch)
+
+    def _prefetch(self):
+        self._idle = None
+        if self.visible:
+            for name in self.controls:
+                self.start_strip(name, prefetch=True)
+            self._pump_soon(asyncio.get_running_loop())  # strips paused while off screen go on
 
     def strip_frames(self, name: str):
         """Every (key, value, frame, readout) of ``name``'s grid, others held, computed here and now (tests)."""
@@ -168,7 +214,7 @@ class CanvasView(anywidget.AnyWidget):
         """The picture and readout of the figure with ``name`` at ``value``, every other control as it is."""
         fig = self.figure
         params = {**fig.params, name: value}
-        readout, self.quiet = fig.readout, True
+        readout, self.quiet, self._drawn_elsewhere = fig.readout, True, True
         try:
             with fig.fig.styled():
                 fig.draw(**params)
@@ -178,20 +224,38 @@ class CanvasView(anywidget.AnyWidget):
         finally:
             fig.readout, self.quiet = readout, False
 
-    def _strip_step(self, s, loop):
-        """One frame of strip ``s``, then the next on the loop (slider messages are handled in between)."""
+    def _pump_soon(self, loop):
+        if self._pumping is None:
+            self._pumping = loop.call_soon(self._pump, loop)
+
+    def _pump(self, loop):
+        """One frame of the first strip in the queue, then the next step on the loop (messages between).
+
+        A prefetched strip waits while the canvas is off screen; a stale one (another control moved,
+        a new screen) is dropped."""
+        self._pumping = None
+        while self.queue:
+            s = self.queue[0]
+            if not (s.get("cancelled") or s.get("finished") or s["others"] != self._others(s["control"])):
+                break
+            self.queue.pop(0)
+            self._finish(s)
+        if not self.queue or (self.queue[0]["prefetch"] and not self.visible):
+            if self._drawn_elsewhere:  # paused mid-strip: the artists back to the figure's parameters
+                self._restore()
+            return
+        s = self.queue[0]
         try:
             with self.figure._lock:  # a subshell's thread may be drawing this figure for a message
-                self._strip_frame(s, loop)
+                self._strip_frame(s)
         except Exception:  # a bug: say so in the kernel's log, drop the strip, keep the kernel's frames
             traceback.print_exc()
             s["cancelled"] = True
+        if s.get("cancelled") or s.get("finished"):
             self._finish(s)
+        self._pump_soon(loop)
 
-    def _strip_frame(self, s, loop):
-        if s is not self.strip or s.get("cancelled") or s["others"] != self._others(s["control"]):
-            self._finish(s)
-            return
+    def _strip_frame(self, s):
         t0 = time.perf_counter()
         key, value = s["todo"].pop(0)
         try:
@@ -205,15 +269,12 @@ class CanvasView(anywidget.AnyWidget):
             s["sent"].append((key, _layer(s["base"], pixels), html))
         s["spent"] += time.perf_counter() - t0
         s.setdefault("batch_t", t0)
-        done = not s["todo"]
-        heavy = s["spent"] > STRIP_BUDGET_S
-        if done or heavy or time.perf_counter() - s["batch_t"] >= BATCH_S:
+        done = not s["todo"] or s["spent"] > STRIP_BUDGET_S
+        if done or time.perf_counter() - s["batch_t"] >= BATCH_S:
             self._send_batch(s)
             s["batch_t"] = time.perf_counter()
-        if done or heavy:
+        if done:
             self._finish(s)
-        else:
-            loop.call_soon(self._strip_step, s, loop)
 
     def _send_batch(self, s):
         batch = s["sent"][s.get("flushed", 0) :]
@@ -237,6 +298,8 @@ class CanvasView(anywidget.AnyWidget):
         """The strip is done or dropped: the figure's artists and readout back to its parameters."""
         if not s.get("finished"):
             s["finished"] = True
+            if s in self.queue:
+                self.queue.remove(s)
             self._restore()
 
     def _restore(self):
@@ -244,10 +307,13 @@ class CanvasView(anywidget.AnyWidget):
         fig = self.figure
         with fig._lock, fig.fig.styled():
             fig.draw(**fig.params)
+        self._drawn_elsewhere = False
 
     def _on_browser_msg(self, _, content, buffers):
-        if content.get("type") == "strip_ready" and self.strip is not None and content.get("id") == self.strip["id"]:
-            self.strip["ready"].update(_hashable(k) for k in content.get("keys", []))
+        if content.get("type") == "strip_ready":
+            for s in self.strips.values():
+                if s["id"] == content.get("id"):
+                    s["ready"].update(_hashable(k) for k in content.get("keys", []))
 
 
 # ---------------------------------------------------------------- controls' positions
@@ -310,11 +376,3 @@ def _layer(base: np.ndarray, pixels: np.ndarray):
     crop = pixels[y0:y1, x0:x1].copy()
     crop[~changed[y0:y1, x0:x1]] = 0  # transparent where the base shows through
     return (int(x0), int(y0)), _png(crop)
-
-
-def describe(view: CanvasView) -> str:
-    """A one-line summary of the view's strip, for logs and the benchmark."""
-    s = view.strip
-    if s is None:
-        return "no strip"
-    return json.dumps({"control": s["control"], "frames": len(s["sent"]), "spent_s": round(s["spent"], 3)})
