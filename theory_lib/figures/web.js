@@ -79,12 +79,18 @@ async function render({ model, el }) {
   };
 
   let shown = 0; // generation of what the canvas shows: a late decode never paints over a newer frame
+  // The controls' state a strip frame on the canvas shows (null after a kernel frame): a batch for
+  // the state already shown (another slider's strip arriving) paints nothing.
+  let shownState = null;
+  const stateNow = () => JSON.stringify(Object.keys(controls).map(position));
   const paintBitmap = (bitmap) => {
     size();
     ctx.clearRect(0, 0, canvas.width, canvas.height);
     ctx.drawImage(bitmap, 0, 0);
+    shownState = null;
   };
   const paintStrip = (f) => {
+    shownState = stateNow();
     size();
     ctx.drawImage(f.strip.base, 0, 0);
     ctx.drawImage(f.bitmap, f.at[0], f.at[1]);
@@ -97,6 +103,7 @@ async function render({ model, el }) {
     const bitmap = await decode(buffer);
     if (mine !== shown) return;
     const f = stripFrame(); // the same pixels, if a strip holds this state: the kernel may not send them
+    if (f && shownState === stateNow()) return; // on the canvas already
     if (f && f.bitmap) paintStrip(f);
     else if (f) onMove();
     else paintBitmap(bitmap);
@@ -105,7 +112,7 @@ async function render({ model, el }) {
   // (at once if it is decoded, else as soon as it is, unless the controls have moved on).
   const onMove = (moved) => {
     const f = stripFrame(moved);
-    if (!f) return;
+    if (!f || shownState === stateNow()) return; // none, or on the canvas already (a value echoed back)
     const mine = ++shown; // a kernel frame still decoding is older than this
     if (f.bitmap) {
       remember(store, f);
