@@ -181,6 +181,8 @@ CODE_WORDS |= {"Post", "Pre", "Norm", "post", "pre", "Xavier", "Adam", "MLM", "w
 CODE_WORDS |= {"RNN", "LSTM", "GRU", "rnn", "lstm", "gru", "relu", "PyTorch", "max", "cos"}
 # lessons 02 and 03: sin, and the options of their samplers, activations and weight laws as the controls show them
 CODE_WORDS |= {"sin", "beta", "vectors", "linear", "normal", "uniform", "rademacher"}
+# lesson 13: the method's name as Su writes it in Chinese, and the optimizer control's option
+CODE_WORDS |= {"Flooding", "SGD"}
 
 
 def _texts(fig) -> list[str]:
