@@ -183,6 +183,8 @@ CODE_WORDS |= {"RNN", "LSTM", "GRU", "rnn", "lstm", "gru", "relu", "PyTorch", "m
 CODE_WORDS |= {"sin", "beta", "vectors", "linear", "normal", "uniform", "rademacher"}
 # lesson 13: the method's name as Su writes it in Chinese, and the optimizer control's option
 CODE_WORDS |= {"Flooding", "SGD"}
+# lesson 12: the method's name as Su writes it in Chinese
+CODE_WORDS |= {"FGM"}
 # lesson 11: Gumbel Max and Gumbel Softmax as Su writes them in Chinese, SF (score function) and Var
 CODE_WORDS |= {"Gumbel", "Max", "Softmax", "SF", "Var"}
 

@@ -8,6 +8,7 @@ Figures live in ``theory_lib.figures`` and are imported only by the lessons, so
 """
 
 from theory_lib import (
+    adversarial,
     angles,
     batchnorm,
     bert_init,
@@ -23,6 +24,7 @@ from theory_lib._checks import default_device
 
 __all__ = [
     "default_device",
+    "adversarial",
     "angles",
     "batchnorm",
     "bert_init",
