@@ -117,13 +117,15 @@ class PitBottomFigure(InteractiveFigure):
     def draw(self, eps_train, eps_attack, seed):
         r = self.compute(eps_train, eps_attack, seed)
         run, x, y = r["runs"][eps_train], r["x"], r["y"]
-        self.c0.set_data(r["grid"], run["curves"][:, 0])
-        self.c1.set_data(r["grid"], run["curves"][:, 1])
-        self.s0.set_data(x[y == 0], run["loss"][y == 0])
-        self.s1.set_data(x[y == 1], run["loss"][y == 1])
-        for eps, line in self.acc_lines.items():
-            line.set_data(ATTACKS, r["runs"][eps]["acc"])
-            line.set_linewidth(2.6 if eps == eps_train else 1.0)
+        if (eps_train, seed) != getattr(self, "_shown", None):  # the curves change only with these two
+            self._shown = (eps_train, seed)
+            self.c0.set_data(r["grid"], run["curves"][:, 0])
+            self.c1.set_data(r["grid"], run["curves"][:, 1])
+            self.s0.set_data(x[y == 0], run["loss"][y == 0])
+            self.s1.set_data(x[y == 1], run["loss"][y == 1])
+            for eps, line in self.acc_lines.items():
+                line.set_data(ATTACKS, r["runs"][eps]["acc"])
+                line.set_linewidth(2.6 if eps == eps_train else 1.0)
         k = int(np.argmin(abs(ATTACKS - eps_attack)))
         self.accuracy = float(run["acc"][k])
         self.clean = float(run["acc"][0])

@@ -114,9 +114,11 @@ class TaylorGapFigure(InteractiveFigure):
         grid, table = gap_table()
         i = int(np.argmin(abs(grid - eps)))
         gaps, terms = table[form]
-        for name, (gap_line, term_line) in self.lines.items():
-            gap_line.set_linewidth(2.4 if name == form else 1.0)
-            term_line.set_linewidth(1.8 if name == form else 0.8)
+        if form != getattr(self, "_form", None):  # restyle only on a change: a styled line is redrawn
+            self._form = form
+            for name, (gap_line, term_line) in self.lines.items():
+                gap_line.set_linewidth(2.4 if name == form else 1.0)
+                term_line.set_linewidth(1.8 if name == form else 0.8)
         self.gap, self.term = float(gaps[i]), float(terms[i])
         self.relative = self.gap / self.term
         self.dot.set_data([eps], [self.gap])
