@@ -185,12 +185,18 @@ def sample_gumbel_softmax(logits, tau: float, num_samples: int, *, device=None, 
     o, num_samples, device = _sampling(logits, num_samples, device, generator)
     tau = _tau(tau)
     fits("num_samples", num_samples, num_samples * o.numel(), bytes_per=o.element_size())
-    parts = []
+    step = max(1, _CHUNK // o.numel())
+    if o.requires_grad:  # keep each block's graph: the blocks are concatenated (twice the result's memory)
+        blocks = [
+            gumbel_softmax(o, _uniform((min(step, num_samples - i), *o.shape), device, generator), tau)
+            for i in _rows(o, num_samples)
+        ]
+        return torch.cat(blocks)
+    out = torch.empty((num_samples, *o.shape), dtype=o.dtype, device=device)
     for start in _rows(o, num_samples):
-        rows = min(num_samples - start, max(1, _CHUNK // o.numel()))
-        u = _uniform((rows, *o.shape), device, generator)
-        parts.append(gumbel_softmax(o, u, tau))
-    return torch.cat(parts)
+        rows = min(step, num_samples - start)
+        out[start : start + rows] = gumbel_softmax(o, _uniform((rows, *o.shape), device, generator), tau)
+    return out
 
 
 # ---------------------------------------------------------------- the binary case, by quadrature
