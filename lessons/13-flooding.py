@@ -247,6 +247,10 @@ for opt, batch in (("SGD", "full"), ("SGD", "10"), ("Adam", "full")):
         f"{1e3 * flood.seconds_per_step:.2f} |"
     )
 display(Markdown("\n".join(rows)))
+path = fl.flood_valley(1.0, 2.0, b=0.1, lr=0.05, steps=20_000)  # the first figure's flooded run
+print(
+    f"the valley (full batch, no noise): the sign of L - b flips at {fl.sign_flip_rate(fl.valley_loss(path), 0.1):.1%} of the steps"
+)
 
 # %% [markdown]
 # Full-batch descent comes close to strict alternation; with mini-batches each step sees a different batch's loss, and Adam rescales every coordinate by its own running statistics, so "one step at $\varepsilon$, one at $-\varepsilon$" describes neither. Flooding may still help there, but steps 2–4 do not say why.
