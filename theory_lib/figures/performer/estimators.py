@@ -40,15 +40,21 @@ def _mc_omega() -> torch.Tensor:
     return pf.sample_omega(N_MC, 2, generator=torch.Generator().manual_seed(11), dtype=torch.float64)
 
 
-@one_cpu_thread()
 def mc_relative_rms(q_norm: float, k_norm: float, m: int) -> dict:
     """{kind: sample relative RMS at MC_ANGLES}: N_MC single-feature products, spread / √m / e^{q·k}."""
+    return {kind: rms1 / math.sqrt(m) for kind, rms1 in _mc_rms1(q_norm, k_norm).items()}
+
+
+@functools.lru_cache(maxsize=1024)
+@one_cpu_thread()
+def _mc_rms1(q_norm: float, k_norm: float) -> dict:
+    """{kind: sample relative RMS of one feature at MC_ANGLES} (cached: m only rescales it)."""
     q, k = _pair(q_norm, k_norm, MC_ANGLES)
     target = torch.exp((q * k).sum(-1))  # (A,)
     out = {}
     for kind in ("positive", "trig"):
         per = _single_products(q, k, kind)  # (A, N_MC)
-        out[kind] = (((per - target[:, None]) ** 2).mean(-1).sqrt() / target / math.sqrt(m)).numpy()
+        out[kind] = (((per - target[:, None]) ** 2).mean(-1).sqrt() / target).numpy()
     return out
 
 

@@ -67,12 +67,14 @@ class RunningMeanFigure(InteractiveFigure):
     def build(self):
         ax, ax2 = self.fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.35, 1]})
         self.ax, self.ax2 = ax, ax2
-        ms = np.arange(1, M_MAX + 1)
+        ms = np.unique(np.logspace(0, 4, 400).round().astype(int))  # the drawn m: 400 log-spaced, not all 10^4
         data = products()
         names = {"positive": self.tr("positive features"), "trig": self.tr("trigonometric features")}
         for kind, (means, rms1) in data.items():
             for r in range(SHOWN):
-                ax.plot(ms, means[r], color=COLORS[kind], lw=0.8, alpha=0.55, label=names[kind] if r == 0 else None)
+                ax.plot(
+                    ms, means[r, ms - 1], color=COLORS[kind], lw=0.8, alpha=0.55, label=names[kind] if r == 0 else None
+                )
             grid = np.unique(np.logspace(0, 4, 25).round().astype(int))
             ax2.loglog(ms, rms1 / np.sqrt(ms), color=COLORS[kind], lw=1.4, label=names[kind])
             ax2.loglog(grid, [sample_rms(m)[kind] for m in grid], "o", color=COLORS[kind], ms=3.5, alpha=0.8)
