@@ -75,7 +75,10 @@ def sample_omega(
     sets = 1 if draws is None else integer("draws", draws, minimum=1, maximum=MAX_FEATURES)
     device, generator, dtype = _checks.sampling(device, generator, dtype)
     _checks.fits(
-        "m" if draws is None else "draws", m if draws is None else draws, sets * (2 * m * d + d * d), bytes_per=8
+        "m" if draws is None else "draws",
+        m if draws is None else draws,
+        sets * (4 * -(-m // d) * d * d + 3 * m * d),  # Gaussian blocks, Q, R, lengths, then the rows
+        bytes_per=8,
     )
     if kind == "iid":
         out = torch.randn(sets, m, d, device=device, generator=generator, dtype=dtype)
@@ -327,6 +330,15 @@ def _attention_inputs(q, k, v, omega, features, causal):
 def _stable_features(q, k, omega, features):
     """φ(Q) and φ(K) up to constants that cancel in the ratio: per query row its own maximum
     (positive) or no e^{|q|²/2} at all (trig); one constant over all keys."""
+    try:
+        batch = torch.broadcast_shapes(q.shape[:-2], k.shape[:-2], omega.shape[:-2])
+    except RuntimeError:
+        raise ValueError(
+            f"omega's leading dimensions must broadcast with q's and k's, got {tuple(omega.shape)}, "
+            f"{tuple(q.shape)} and {tuple(k.shape)}"
+        ) from None
+    rows = math.prod(batch) * (q.shape[-2] + k.shape[-2]) * omega.shape[-2]
+    _checks.fits("omega", omega, 3 * rows, bytes_per=q.element_size())  # projections, features, their products
     pq, pk = _project(q, omega), _project(k, omega)  # (…, n, m), (…, n_k, m)
     if features == "positive":
         aq = pq - (q * q).sum(-1, keepdim=True) / 2
