@@ -351,6 +351,7 @@ rows = [
     ),
 ]
 display(Markdown(claims_table(rows)))
+print(f"sample_gumbel_max, 10^7 draws over 10 categories on {device}: {seconds:.2f} s (step 4)")
 
 # %% [markdown]
 # **Where the article is loose.**
