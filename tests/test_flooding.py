@@ -204,6 +204,19 @@ def test_train_flooding_holds_the_loss_at_b_and_plain_training_drives_it_to_zero
     assert torch.equal(again.train_loss, plain.train_loss)
 
 
+def test_train_flooding_reports_progress_and_a_raising_hook_stops_it():
+    seen = []
+    fl.train_flooding(0.1, 30, log_every=10, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(0, 30), (10, 30), (20, 30)]
+
+    def stop(done, total):
+        if done >= 10:
+            raise KeyboardInterrupt  # what a worker's Cancelled does: the run ends there
+
+    with pytest.raises(KeyboardInterrupt):
+        fl.train_flooding(0.1, 30, log_every=10, progress=stop)
+
+
 # ---------------------------------------------------------------- bad and extreme input
 @pytest.mark.parametrize(
     ("call", "name"),

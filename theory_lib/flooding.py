@@ -379,6 +379,7 @@ def train_flooding(
     seed: int = 0,
     device=None,
     generator=None,
+    progress=None,
 ) -> FloodRun:
     """Train a one-hidden-layer ReLU network on |L - b| + b (b = 0: plain training), L the cross-entropy.
 
@@ -386,6 +387,7 @@ def train_flooding(
     ``noise`` (so a network that fits the training set perfectly has memorised noise). ``seed`` draws the
     data and the initial weights (the same for every b, optimizer and batch size); ``generator`` (on
     ``device``) draws the mini-batches (None: seeded by ``seed``). ``batch_size`` None is full batch.
+    ``progress(done, total)``, if given, is called at each logged step (a figure's worker: it may raise).
     """
     b = positive("b", b, allow_zero=True)
     steps = integer("steps", steps, minimum=1, maximum=MAX_TRAIN_STEPS)
@@ -429,6 +431,8 @@ def train_flooding(
     for step in range(steps):
         if step % log_every == 0:
             log(step)
+            if progress is not None:
+                progress(step, steps)
         idx = torch.randperm(n_train, generator=generator, device=device)[:batch_size]
         loss = ce(model(x[idx]), y[idx])
         step_loss[step] = loss.item()

@@ -9,8 +9,6 @@ networks once (``flood_experiment``, cached; a few seconds, in the widget's work
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from theory_lib import flooding as fl
@@ -25,21 +23,31 @@ LR = {"SGD": 0.5, "Adam": 0.01}
 BATCHES = {"full": None, "10": 10}
 
 
-@functools.lru_cache(maxsize=64)
+_RUNS: dict = {}  # (optimizer, batch, b) -> FloodRun: at most 2 x 2 x 7 small runs
+
+
 @one_cpu_thread()
-def flood_run(optimizer: str, batch: str, b: float) -> fl.FloodRun:
-    """One cached training run (b = 0: plain)."""
-    return fl.train_flooding(
-        b, STEPS, optimizer=optimizer.lower(), lr=LR[optimizer], batch_size=BATCHES[batch], log_every=LOG_EVERY
-    )
+def flood_run(optimizer: str, batch: str, b: float, progress=None) -> fl.FloodRun:
+    """One training run (b = 0: plain), cached on its setting; ``progress`` is a worker's hook (background.py)."""
+    key = (optimizer, batch, round(float(b), 10))
+    if key not in _RUNS:  # a run cancelled by a newer setting raises and leaves nothing cached
+        _RUNS[key] = fl.train_flooding(
+            key[2],
+            STEPS,
+            optimizer=optimizer.lower(),
+            lr=LR[optimizer],
+            batch_size=BATCHES[batch],
+            log_every=LOG_EVERY,
+            progress=progress,
+        )
+    return _RUNS[key]
 
 
 def flood_experiment(optimizer: str, batch: str, b: float) -> dict:
-    """The plain and the flooded run of one setting."""
-    stage("training without flooding", 0.0)
-    plain = flood_run(optimizer, batch, 0.0)
-    stage("training with flooding at b = {b:g}", 0.5, b=b)
-    return {"plain": plain, "flood": flood_run(optimizer, batch, round(b, 10))}
+    """The plain and the flooded run of one setting (in a widget's worker, with a progress bar)."""
+    plain = flood_run(optimizer, batch, 0.0, stage("training without flooding", 0.0, 0.5))
+    flood = flood_run(optimizer, batch, b, stage("training with flooding at b = {b:g}", 0.5, 1.0, b=b))
+    return {"plain": plain, "flood": flood}
 
 
 class ExperimentFigure(InteractiveFigure):
