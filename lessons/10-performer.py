@@ -325,7 +325,8 @@ display(Markdown("\n".join(rows)))
 # %%
 e_small, e_mid, e_big = (errors(m, c, "iid", "positive", 10)[2].mean() for m, c in ((64, 0.5), (64, 1.0), (1024, 2.0)))
 trig_negative = float((errors(16, 2.0, "iid", "trig")[0] < 0).mean())
-soft, perf = pf.attention_multiply_adds(5120, 64, 256)
+d_head, m_head = 64, 256
+soft, perf = pf.attention_multiply_adds(20 * m_head, d_head, m_head)
 rows = [
     (
         "e^(q·k) is exactly the mean of positive random features",
@@ -356,7 +357,8 @@ rows = [
     (
         "clearly faster only beyond n ≈ 5000",
         "Su",
-        f"FLOP crossover n = 2m = 512 (m = 256, d = 64); at n = 5120 softmax costs {soft / perf:.0f}× Performer",
+        f"FLOP crossover n = 2m = {2 * m_head} (m = 4d, d = {d_head}); "
+        f"at n = 20m = {20 * m_head} softmax costs {soft / perf:.0f}× Performer",
         None,
     ),
     (
