@@ -111,3 +111,14 @@ def test_radii_figure_shows_the_bias_of_the_note():
         assert "E|ω| = 7.9688" in fig.readout  # the note's E|ω| for d = 64
     finally:
         fig.close()
+
+
+def test_batched_error_curves_equal_the_per_scale_ones():
+    """The curves come from one pass over every c of the slider: the same ω draws as ``errors`` at each c."""
+    from theory_lib.figures.performer import matrix
+
+    grid = matrix._curves_on_grid("positive")
+    for c in (0.5, 2.0):
+        for kind in matrix.KIND_COLORS:
+            one = [matrix.errors(m, c, kind, "positive", matrix.CURVE_DRAWS)[2].mean() for m in matrix.M_CURVE]
+            np.testing.assert_allclose(grid[c][kind], one, rtol=1e-6)
