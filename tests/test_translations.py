@@ -187,6 +187,9 @@ CODE_WORDS |= {"Flooding", "SGD"}
 CODE_WORDS |= {"FGM"}
 # lesson 11: Gumbel Max and Gumbel Softmax as Su writes them in Chinese, SF (score function) and Var
 CODE_WORDS |= {"Gumbel", "Max", "Softmax", "SF", "Var"}
+# lesson 09: the words Su keeps in Latin letters in Chinese (Attention, query, key, token, Mask), elu of elu + 1,
+# and the cumsum mode as the code names it
+CODE_WORDS |= {"Attention", "query", "key", "token", "Mask", "elu", "cumsum"}
 
 
 def _texts(fig) -> list[str]:
