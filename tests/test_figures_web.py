@@ -227,8 +227,9 @@ def test_the_learners_strip_goes_before_the_prefetched_ones(monkeypatch):
     try:
 
         async def go():
-            view.visible = True
-            view._prefetch()  # the idle timer fired: every slider's strip queued
+            view.visible = True  # starts the idle timer: fire it now
+            view._idle.cancel()
+            view._prefetch()  # every slider's strip queued
             queued = [s["control"] for s in view.queue]
             view.start_strip("temperature")  # the learner moves: that strip first, the timer restarted
             order = [s["control"] for s in view.queue]

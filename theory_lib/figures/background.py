@@ -275,8 +275,7 @@ class Worker:
                 fig.draw_preview(preview(), **job.params)  # data only (animated artists): a blit
                 canvas = fig.fig.canvas
                 canvas.restore_region(fig._background)
-                for artist in fig._dynamic:
-                    fig.fig.draw_artist(artist)
+                fig.fig.draw_artists(fig._dynamic)
                 canvas.blit(fig.fig.bbox)
                 fig.fig.stale = False
 

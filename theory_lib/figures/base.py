@@ -313,8 +313,7 @@ class InteractiveFigure:
         self.fig.stale = False  # measuring the boxes marks the figure stale: IPython would redraw it, forever
         if self._widget is not None:  # the state now has its layout (and a new dpi, if the screen changed)
             self._state_widget.value = html.escape(json.dumps(self.state()))
-        for artist in self._dynamic:
-            self.fig.draw_artist(artist)
+        self.fig.draw_artists(self._dynamic)
 
     def _whole_pixels(self):
         """Make the figure's size in pixels a whole number, or a hair above one, in floating point.
@@ -358,8 +357,7 @@ class InteractiveFigure:
             canvas.draw()
             return
         canvas.restore_region(self._background)
-        for artist in self._dynamic:
-            self.fig.draw_artist(artist)
+        self.fig.draw_artists(self._dynamic)
         canvas.blit(self.fig.bbox)
         self.fig.stale = False  # or pyplot's interactive mode would redraw it all after the event
 

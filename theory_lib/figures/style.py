@@ -106,6 +106,13 @@ class StyledFigure(Figure):
         with mpl.rc_context(self.rc):
             return super().draw_artist(a)
 
+    def draw_artists(self, artists):
+        """``draw_artist`` for each, under one rc_context (entering one costs ~1 ms: a blit of ten
+        artists spent 10 ms on it)."""
+        with mpl.rc_context(self.rc):
+            for a in artists:
+                Figure.draw_artist(self, a)
+
     def styled(self):
         """The figure's rc while artists are made outside a draw (a legend an update rebuilds): a text
         takes its font family when made, so a Chinese figure's must see the CJK fallback. English

@@ -137,9 +137,12 @@ class CanvasView(anywidget.AnyWidget):
             s["cancelled"] = True
 
     def drop_strips(self):
-        """Cancel every strip and have the page forget the frames it holds (the page paints the kernel's)."""
+        """Cancel every strip (and the prefetch due) and have the page forget the frames it holds."""
         self.cancel_strips()
         self.strips = {}
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
         self.send({"type": "drop"})
 
     def start_strip(self, name: str, prefetch: bool = False):
