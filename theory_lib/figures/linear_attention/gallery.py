@@ -57,8 +57,9 @@ def gallery_data(c: float, similarity: str):
     i = int(np.argmin(np.abs(C_GRID - c)))
     if abs(C_GRID[i] - c) > 1e-9:  # off the slider's grid (set from code): computed on demand
         q, k = _qk()
-        soft, other = (la.attention_weights(c * q, c * k, s) for s in ("exp", SIMS[similarity]))
-        return soft.numpy(), other.numpy(), la.row_entropy(soft).numpy(), la.row_entropy(other).numpy()
+        with one_cpu_thread():
+            soft, other = (la.attention_weights(c * q, c * k, s) for s in ("exp", SIMS[similarity]))
+            return soft.numpy(), other.numpy(), la.row_entropy(soft).numpy(), la.row_entropy(other).numpy()
     soft, h_soft = _maps("exp")
     other, h_other = _maps(SIMS[similarity])
     return soft[i], other[i], h_soft[i], h_other[i]
