@@ -76,6 +76,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	MPLBACKEND=Agg $(PY) benchmarks/bench_figures.py --by-control
+	$(PY) benchmarks/bench_attention.py
 
 # The same slider moves timed in the browser (JupyterLab in Chromium): input to paint, drags, bytes per
 # move, against a naive interact() baseline. ARGS passes options: make bench-browser ARGS="--only softmax".
