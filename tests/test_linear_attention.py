@@ -267,3 +267,15 @@ def test_states_are_the_running_sums_and_give_the_causal_output():
     torch.testing.assert_close(out, la.causal_linear_attention(q, k, v), rtol=0, atol=1e-12)
     torch.testing.assert_close(la.features(q), F.elu(q) + 1, rtol=0, atol=1e-15)
     torch.testing.assert_close(la.features(q, "relu"), F.relu(q), rtol=1e-15, atol=0)  # exp(log x)
+
+
+def test_requests_over_the_memory_budget_are_refused_by_name():
+    big = torch.ones(1, 64).expand(16384, 64)  # a view: 16384^2 float32 weights would be 1 GiB
+    with pytest.raises(ValueError, match=r"^q must ask for at most 512 MiB"):
+        la.softmax_attention(big, big, big)
+    small = big[:4096]  # 4096^2 float32 weights: 64 MiB, within the budget
+    assert la.softmax_attention(small[:8], small, small).shape == (8, 64)
+    with pytest.raises(ValueError, match=r"^q must ask for at most"):
+        la.causal_linear_attention(
+            torch.ones(1, 1024).expand(4096, 1024), big[:4096, :1].expand(4096, 1024), small, mode="cumsum"
+        )

@@ -88,12 +88,12 @@ def _qkv(q, k, v, *, causal: bool = False, weights_only: bool = False, need: str
     n, n_k, d, d_v = q.shape[-2], k.shape[-2], q.shape[-1], v.shape[-1]
     if need == "weights":  # the n x n_k matrix (elu + 1 and relu: n x n_k x d log-features)
         elements = n * n_k * (d if weights_only else 1)
-    elif need == "cumsum":  # the n x d' x d_v tensor (d' <= 2d for the named feature maps)
-        elements = n * 2 * d * d_v
+    elif need == "cumsum":  # the n x d' x d_v tensor (d' = d for the named feature maps)
+        elements = n * d * d_v
     else:  # features and the d' x d_v product
         elements = (n + n_k) * 2 * d + 2 * d * d_v + n * d_v
-    fits("q", q, math.prod(batch) * elements)
     dtype = torch.promote_types(torch.promote_types(q.dtype, k.dtype), v.dtype)
+    fits("q", q, math.prod(batch) * elements, bytes_per=torch.empty((), dtype=dtype).element_size())
     return q.to(dtype), k.to(dtype), v.to(dtype)
 
 
