@@ -190,6 +190,8 @@ CODE_WORDS |= {"Gumbel", "Max", "Softmax", "SF", "Var"}
 # lesson 09: the words Su keeps in Latin letters in Chinese (Attention, query, key, token, Mask), elu of elu + 1,
 # and the cumsum mode as the code names it
 CODE_WORDS |= {"Attention", "query", "key", "token", "Mask", "elu", "cumsum"}
+# lesson 17: the logistic (sigmoid) form, erf and GELU as Su writes them, and the figure's level and a options
+CODE_WORDS |= {"logistic", "sigmoid", "erf", "GELU", "gelu", "phi", "fixed", "free"}
 
 
 def _texts(fig) -> list[str]:
