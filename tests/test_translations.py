@@ -190,6 +190,9 @@ CODE_WORDS |= {"Gumbel", "Max", "Softmax", "SF", "Var"}
 # lesson 09: the words Su keeps in Latin letters in Chinese (Attention, query, key, token, Mask), elu of elu + 1,
 # and the cumsum mode as the code names it
 CODE_WORDS |= {"Attention", "query", "key", "token", "Mask", "elu", "cumsum"}
+# lesson 16: the distances by their names as Su writes them (EMD, WMD, WCD, WRD), CDF, and the cost options as the
+# code names them
+CODE_WORDS |= {"EMD", "WMD", "WCD", "WRD", "CDF", "euclidean", "rms", "cosine"}
 # lesson 17: the logistic (sigmoid) form, erf and GELU as Su writes them, and the figure's level and a options
 CODE_WORDS |= {"logistic", "sigmoid", "erf", "GELU", "gelu", "phi", "fixed", "free"}
 

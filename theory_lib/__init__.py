@@ -23,6 +23,7 @@ from theory_lib import (
     rnn,
     smoothing,
     softmax,
+    transport,
 )
 from theory_lib._checks import default_device
 
@@ -43,5 +44,6 @@ __all__ = [
     "rnn",
     "smoothing",
     "softmax",
+    "transport",
 ]
 __version__ = "0.1.0"

@@ -1,0 +1,132 @@
+"""Optimal transport, lesson 16's figures: what they show at the values the lesson names."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+import scipy.stats
+
+
+def _figure(cls, **params):
+    fig = cls(offscreen=True, **params)
+    fig.fig.canvas.draw()
+    return fig
+
+
+@pytest.mark.parametrize("cost", ["euclidean", "rms", "cosine"])
+@pytest.mark.parametrize("phi", [0.0, 90.0, 180.0])
+def test_push_dirt_segments_carry_the_plan_and_the_bounds_hold(phi, cost):
+    from theory_lib.figures.transport import PushDirtFigure
+
+    fig = _figure(PushDirtFigure, phi=phi, cost=cost)
+    try:
+        r, plan = fig.r, fig.r["plan"]
+        segs = fig.segments.get_segments()
+        assert len(segs) == int((plan > 1e-9).sum())
+        widths = np.asarray(fig.segments.get_linewidths())
+        assert widths.sum() == pytest.approx(len(segs) + 24.0 * plan.sum(), rel=1e-9)  # width ∝ γ, γ sums to 1
+        assert r["wcd"] <= r["wmd"] + 1e-9 and r["bound"] <= r["wrd"] + 1e-9 and r["wrd"] <= 2
+        heights = [b.get_height() for b in fig.bars]
+        assert heights == pytest.approx([r["wmd"], r["wcd"], r["wrd"], r["bound"]])
+        if cost == "euclidean":  # WMD is at most any feasible plan's cost, e.g. the independent plan p q^T
+            d = np.linalg.norm(r["x"][:, None] - r["y"][None], axis=-1)
+            assert r["wmd"] <= d.mean() + 1e-12
+            assert float((plan * d).sum()) == pytest.approx(r["wmd"], abs=1e-9)
+    finally:
+        fig.close()
+
+
+def test_push_dirt_equal_lengths_give_a_permutation_plan():
+    """Four words against four with uniform masses: the optimal plan is a permutation / 4 (Birkhoff)."""
+    from theory_lib import transport as tp
+    from theory_lib.figures.transport.dirt import B
+
+    turned = B @ np.array([[0.0, 1.0], [-1.0, 0.0]])
+    plan = tp.emd_plan(np.full(4, 0.25), np.full(4, 0.25), np.linalg.norm(B[:, None] - turned[None], axis=-1)).numpy()
+    assert sorted(np.round(plan.ravel() * 4, 9).tolist()) == [0.0] * 12 + [1.0] * 4
+    d = np.linalg.norm(B[:, None] - turned[None], axis=-1)
+    brute = min(sum(d[i, s[i]] for i in range(4)) for s in itertools.permutations(range(4))) / 4
+    assert tp.word_mover_distance(B, turned) == pytest.approx(brute, abs=1e-9)
+
+
+def test_opening_figure_has_one_control_and_the_same_picture():
+    from theory_lib.figures.transport import OpeningFigure, PushDirtFigure
+
+    assert list(OpeningFigure.controls) == ["phi"]
+    a, b = _figure(OpeningFigure, phi=45.0), _figure(PushDirtFigure, phi=45.0)
+    try:
+        assert a.r["wmd"] == b.r["wmd"] and "WMD" in a.title.get_text()
+    finally:
+        a.close()
+        b.close()
+
+
+@pytest.mark.parametrize(
+    "weights", [(0.2, 0.5, 0.3, 0.6, 0.1, 0.3), (1.0, 0.0, 0.0, 0.0, 0.0, 1.0), (0.3, 0.3, 0.3, 0.05, 0.9, 0.05)]
+)
+def test_cdf_figure_lp_equals_the_area_and_scipy(weights):
+    from theory_lib.figures.transport import CdfFigure
+
+    params = dict(zip(["p1", "p2", "p3", "q1", "q2", "q3"], weights, strict=True))
+    fig = _figure(CdfFigure, **params)
+    try:
+        pos = np.arange(3.0)
+        want = scipy.stats.wasserstein_distance(pos, pos, weights[:3], weights[3:])
+        assert fig.lp == pytest.approx(want, abs=1e-9) and fig.area == pytest.approx(want, abs=1e-12)
+        verts = fig.gap.get_paths()[0].vertices
+        shoelace = 0.5 * abs(
+            np.dot(verts[:, 0], np.roll(verts[:, 1], 1)) - np.dot(verts[:, 1], np.roll(verts[:, 0], 1))
+        )
+        assert shoelace == pytest.approx(want, abs=1e-9)  # the shaded polygon is the area
+    finally:
+        fig.close()
+
+
+def test_cdf_article_example_is_four_tenths():
+    from theory_lib.figures.transport import CdfFigure
+
+    fig = _figure(CdfFigure)
+    try:
+        assert fig.lp == pytest.approx(0.4, abs=1e-9) and "0.400000" in fig.readout
+    finally:
+        fig.close()
+
+
+def test_norm_figure_wrd_is_not_monotone_and_tends_to_the_lone_word():
+    from theory_lib import transport as tp
+    from theory_lib.figures.transport import NormFigure
+    from theory_lib.figures.transport.norm import X, Y, curve
+
+    values, changes = curve()
+    assert len(changes) >= 1
+    fig = _figure(NormFigure, s=1.0)
+    try:
+        at1 = fig.wrd
+        fig.update(s=5.0)
+        at5 = fig.wrd
+        fig.update(s=100.0)
+        at100 = fig.wrd
+        fig.update(s=0.2)
+        at02 = fig.wrd
+        lone = tp.word_rotator_distance(X[:1], Y)
+        assert at02 > at1 and at5 > at1  # down, then up: not monotone in the norm
+        assert abs(at100 - lone) < abs(at5 - lone) and at100 == pytest.approx(lone, abs=0.02)
+        assert fig.limit == pytest.approx(lone)
+        # the marked support change lies between s = 1 and s = 5, where the curve turns
+        assert any(1.0 < c < 5.0 for c in changes)
+        k = int(np.argmin(values))
+        assert 1.0 < np.logspace(-2, 2, len(values))[k] < 5.0
+    finally:
+        fig.close()
+
+
+def test_scaling_the_whole_sentence_leaves_the_norm_figures_wrd():
+    from theory_lib import transport as tp
+    from theory_lib.figures.transport.norm import Y, scaled
+
+    x = scaled(3.0).numpy()
+    assert tp.word_rotator_distance(x * 7.0, Y) == pytest.approx(tp.word_rotator_distance(x, Y), abs=1e-9)
+    assert math.isfinite(tp.wrd_lower_bound(x, Y))
