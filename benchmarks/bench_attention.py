@@ -42,6 +42,7 @@ import torch
 from theory_lib import linear_attention as la, performer as pf
 call, device, sizes = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 repeats, max_s = int(sys.argv[4]), float(sys.argv[5])
+torch.set_num_threads(int(sys.argv[6]))
 cuda = device == "cuda"
 torch.manual_seed(0)
 omega = pf.sample_omega(4 * 64, 64, generator=torch.Generator().manual_seed(1)).to(device)
@@ -74,9 +75,9 @@ for n in sizes:
 """
 
 
-def measure(call: str, sizes: list[int], device: str) -> list[dict]:
+def measure(call: str, sizes: list[int], device: str, threads: int) -> list[dict]:
     """One process per form: a row per n (until the form's time limit), as the worker printed them."""
-    argv = [sys.executable, "-c", WORKER, call, device, json.dumps(sizes), str(REPEATS), str(MAX_CALL_S)]
+    argv = [sys.executable, "-c", WORKER, call, device, json.dumps(sizes), str(REPEATS), str(MAX_CALL_S), str(threads)]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=1800)
     if done.returncode:
         print(done.stderr[-2000:], file=sys.stderr)
@@ -97,6 +98,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
     parser.add_argument("--max-log2n", type=int, default=16)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch's CPU threads (default 1: on a busy machine a second one waits)"
+    )
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
     import torch
@@ -105,10 +109,11 @@ def main(argv=None):
     ns = [2**e for e in range(8, args.max_log2n + 1)]
     results = {}
     for name, (call, largest) in FORMS.items():
-        results[name] = measure(call, [n for n in ns if largest(n) <= GB], device)
+        results[name] = measure(call, [n for n in ns if largest(n) <= GB], device, args.threads)
     times = {name: {r["n"]: r["median_s"] for r in rows} for name, rows in results.items()}
 
-    print(f"# attention benchmark · {platform.machine()} · device {device} · torch {torch.__version__} · d = {D}")
+    where = f"{device}, {args.threads} CPU thread(s)" if device == "cpu" else device
+    print(f"# attention benchmark · {platform.machine()} · {where} · torch {torch.__version__} · d = {D}")
     print(f"{'n':>7} " + " ".join(f"{name:>22}" for name in FORMS) + "   (median time / peak memory)")
     for n in ns:
         cells = []
@@ -125,7 +130,7 @@ def main(argv=None):
         print(f"  {name:<16} measured {'never' if n is None else f'n ≈ {n:,.0f}'}; cost model n = {at}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"device": device, "d": D, "results": results}, f, indent=1)
+            json.dump({"device": device, "threads": args.threads, "d": D, "results": results}, f, indent=1)
 
 
 if __name__ == "__main__":

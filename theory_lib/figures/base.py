@@ -28,6 +28,7 @@ import threading
 import matplotlib as mpl
 import numpy as np
 
+from theory_lib._checks import one_cpu_thread
 from theory_lib.figures import redraw
 from theory_lib.figures.background import Worker
 from theory_lib.figures.controls import Text
@@ -98,7 +99,7 @@ class InteractiveFigure:
         self._signature = None
         self._layout_params = self._layout_dpi = self._layout_figsize = None  # at the first full draw
         self.fig.canvas.mpl_connect("draw_event", self._on_full_draw)
-        with self.fig.styled():
+        with self.fig.styled(), one_cpu_thread():
             self.draw(**self.params)
 
     @classmethod
@@ -184,7 +185,9 @@ class InteractiveFigure:
         leaves the canvas as it is (the browser already shows this state: ``web.py``'s strips)."""
         with self._lock:
             new = {**self.params, **self._checked(params)}
-            with self.fig.styled():
+            # one intra-op thread: a slider's compute is small, and on a busy 2-core machine each op's
+            # OpenMP wake-up cost more than the op (LaplaceFigure 77 -> 8 ms a move under load)
+            with self.fig.styled(), one_cpu_thread():
                 try:
                     self.draw(**new)
                 except ValueError:

@@ -37,6 +37,8 @@ from ipywidgets import widget_serialization
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from PIL import Image
 
+from theory_lib._checks import one_cpu_thread
+
 __all__ = ["CANVAS_CSS", "CanvasView", "WebCanvasAgg"]
 
 CANVAS_CSS = ".tl-canvas"  # the browser test and the benchmark find a figure's canvas by it
@@ -219,7 +221,7 @@ class CanvasView(anywidget.AnyWidget):
         params = {**fig.params, name: value}
         readout, self.quiet, self._drawn_elsewhere = fig.readout, True, True
         try:
-            with fig.fig.styled():
+            with fig.fig.styled(), one_cpu_thread():
                 fig.draw(**params)
             fig._redraw()
             pixels = np.asarray(self.canvas.buffer_rgba()).copy()
