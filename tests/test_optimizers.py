@@ -225,3 +225,38 @@ def test_extreme_input_stays_finite(device):
     theta.grad = torch.tensor([1e-300, 0.0], dtype=torch.float64, device=device)
     opt.step()
     assert torch.isfinite(theta).all()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(base="adam", lr=0.05, weight_decay=0.3),
+        dict(base="sgd", lr=0.05, layer_adaptation=True, weight_decay=0.1),
+        dict(base="adam", lr=0.05, grad_accum_steps=4, lookahead_steps=5, lookahead_alpha=0.3),
+        dict(base="adam", lr=0.1, lr_schedule={20: 1.0, 50: 0.2}),
+    ],
+)
+def test_quadratic_paths_row_by_row_equal_quadratic_path(options):
+    """Each row of the batched run is DerivedOptimizer's own path (the figures read the batch)."""
+    for noise, l2 in ((0.0, 0.0), (1.5, 0.2)):
+        ref = op.quadratic_path(60, options, noise=noise, l2=l2, generator=torch.Generator().manual_seed(0))
+        sched = options.get("lr_schedule")
+        rho = None if sched is None else op.piecewise_linear(torch.arange(60.0, dtype=torch.float64), sched)
+        rows = op.quadratic_paths(
+            60,
+            3,
+            base=options["base"],
+            lr=options["lr"],
+            weight_decay=[options.get("weight_decay", 0.0), 0.0, options.get("weight_decay", 0.0)],
+            l2=l2,
+            noise=noise,
+            rho=None if rho is None else rho[:, None],
+            layer_adaptation=options.get("layer_adaptation", False),
+            grad_accum_steps=options.get("grad_accum_steps", 1),
+            lookahead_steps=options.get("lookahead_steps", 0),
+            lookahead_alpha=options.get("lookahead_alpha", 0.5),
+        )
+        torch.testing.assert_close(rows[:, 0], ref, rtol=1e-12, atol=1e-12)
+        torch.testing.assert_close(rows[:, 2], ref, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="weight_decay"):
+        op.quadratic_paths(5, 3, weight_decay=[0.1, 0.2])

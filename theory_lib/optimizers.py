@@ -21,7 +21,7 @@ import torch
 
 from theory_lib._checks import as_float_tensor, choice, integer, positive, public, real, sampling, shorten
 
-__all__ = ["DerivedOptimizer", "lookahead_factor", "piecewise_linear", "quadratic_path"]
+__all__ = ["DerivedOptimizer", "lookahead_factor", "piecewise_linear", "quadratic_path", "quadratic_paths"]
 
 BASES = ("sgd", "adam")
 MAX_PATH_STEPS = 10**5
@@ -233,3 +233,91 @@ def quadratic_path(steps, options, *, start=(-1.5, 2.0), noise=0.0, l2=0.0, devi
         if (i + 1) % k == 0:
             path.append(theta.clone())
     return torch.stack(path)
+
+
+def _rows(name, value, batch: int, dev) -> torch.Tensor:
+    """A per-row float64 column (batch, 1) from a number or a (batch,) sequence, each entry >= 0."""
+    t = as_float_tensor(name, value, min_dim=0).to(device=dev, dtype=torch.float64).reshape(-1)
+    if t.numel() not in (1, batch) or bool((t < 0).any()):
+        raise ValueError(f"{name} must be >= 0: a number or {batch} values, got {shorten(value)}")
+    return t.expand(batch).reshape(batch, 1).clone()
+
+
+@public(
+    {"steps": 20, "batch": 3, "base": "adam", "lr": 0.05, "weight_decay": [0.0, 0.1, 0.2]},
+    extremes={"steps": [0, 2000], "noise": [0.0, 10.0]},
+    kinds={
+        "weight_decay": "other",
+        "l2": "other",
+        "rho": "other",
+        "lookahead_steps": "other",
+        "lookahead_alpha": "other",
+    },
+    cannot=("grad", "batch"),
+    nonfinite="SGD at lr > 0.2 diverges along the stiff axis (curvature 10)",
+)
+def quadratic_paths(
+    steps,
+    batch,
+    *,
+    base="adam",
+    lr=1e-3,
+    weight_decay=0.0,
+    l2=0.0,
+    layer_adaptation=False,
+    rho=None,
+    grad_accum_steps=1,
+    lookahead_steps=0,
+    lookahead_alpha=0.5,
+    noise=0.0,
+    start=(-1.5, 2.0),
+    seed=0,
+    device=None,
+):
+    """``batch`` independent runs of quadratic_path at once, one per row: (updates + 1, batch, 2).
+
+    Row b is DerivedOptimizer(base, lr, weight_decay[b], ...) on the valley plus (l2[b]/2)||theta||^2,
+    its lr times rho[t, b] at update t (rho: (steps, batch), or None), Lookahead every
+    lookahead_steps[b] updates (0: off) with alpha lookahead_alpha[b], gradient noise noise[b] times
+    the draws of torch.Generator().manual_seed(seed) (the same as quadratic_path's on the CPU). Adam's
+    eps 1e-8, betas (0.9, 0.999); layer adaptation per row (each row is its own tensor).
+    """
+    steps = integer("steps", steps, maximum=MAX_PATH_STEPS)
+    batch = integer("batch", batch, minimum=1, maximum=10**6)
+    base = choice("base", base, BASES)
+    lr = positive("lr", lr)
+    k = integer("grad_accum_steps", grad_accum_steps, minimum=1)
+    dev = sampling(device, None)[0]
+    wd, l2 = _rows("weight_decay", weight_decay, batch, dev), _rows("l2", l2, batch, dev)
+    sigma = _rows("noise", noise, batch, dev)
+    la_k = _rows("lookahead_steps", lookahead_steps, batch, dev)
+    la_a = _rows("lookahead_alpha", lookahead_alpha, batch, dev)
+    if rho is None:
+        rho = torch.ones(steps, batch, dtype=torch.float64, device=dev)
+    rho = as_float_tensor("rho", rho, min_dim=0).to(device=dev, dtype=torch.float64).expand(steps, batch)
+    A = torch.tensor(QUADRATIC_A, dtype=torch.float64, device=dev)
+    c = torch.tensor(QUADRATIC_C, dtype=torch.float64, device=dev)
+    theta = as_float_tensor("start", start).to(device=dev, dtype=torch.float64).expand(batch, 2).clone()
+    slow, m, v = theta.clone(), torch.zeros_like(theta), torch.zeros_like(theta)
+    draws = torch.randn(steps * k, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(int(seed)))
+    mean_noise = draws.to(dev).reshape(steps, k, 2).sum(1) / k  # accumulation: the mean of k noisy gradients
+    out, lookahead = [theta.clone()], bool((la_k > 0).any())
+    for t in range(steps):
+        g = (theta - c) @ A + l2 * theta + sigma * mean_noise[t]
+        if base == "sgd":
+            h = g
+        else:
+            m = 0.9 * m + 0.1 * g
+            v = 0.999 * v + 0.001 * g * g
+            h = (m / (1 - 0.9 ** (t + 1))) / ((v / (1 - 0.999 ** (t + 1))).sqrt() + 1e-8)
+        u = h + wd * theta
+        if layer_adaptation:
+            nu, nt = u.norm(dim=1, keepdim=True), theta.norm(dim=1, keepdim=True)
+            u = torch.where((nu > 0) & (nt > 0), u * nt / nu.clamp_min(1e-300), u)
+        theta = theta - lr * rho[t].unsqueeze(1) * u
+        if lookahead:
+            sync = (la_k > 0) & (torch.remainder(t + 1, la_k.clamp_min(1)) == 0)
+            slow = torch.where(sync, slow + la_a * (theta - slow), slow)
+            theta = torch.where(sync, slow, theta)
+        out.append(theta.clone())
+    return torch.stack(out)

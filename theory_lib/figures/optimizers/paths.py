@@ -3,7 +3,8 @@
 ``OpeningFigure`` (λ alone): SGD with decay and SGD on L + (λ/2)‖θ‖² trace one path; Adam with L2 in the
 loss and AdamW (decoupled decay) do not, and end at different points. ``LabFigure``: every trick on one
 path (base, decay, layer adaptation, accumulation against gradient noise, Lookahead's k and α), with
-the loss along the updates. Paths are ``optimizers.quadratic_path``, cached by setting.
+the loss along the updates. Paths come from ``optimizers.quadratic_paths``, every slider value of λ (and of the
+lab's λ and α) in one batched run, cached; a value off the sliders' grid runs on its own.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 import torch
 
 from theory_lib import optimizers as op
+from theory_lib._checks import one_cpu_thread
 from theory_lib.figures.base import InteractiveFigure
 from theory_lib.figures.controls import Choice, Slider
 
@@ -40,14 +42,43 @@ def loss_of(p: np.ndarray) -> np.ndarray:
     return 0.5 * (d * (d @ np.array(op.QUADRATIC_A))).sum(-1)
 
 
+def grid(slider: Slider) -> list:
+    """The values a linear slider can take: min + k·step."""
+    n = int(round((slider.max - slider.min) / slider.step))
+    return [round(slider.min + i * slider.step, 10) for i in range(n + 1)]
+
+
+LAMBDAS = Slider(0.0, 1.0, 0.3, step=0.05, label="decay λ", named=(0.0, 0.3, 1.0))
+
+
+@functools.lru_cache(maxsize=1)
+@one_cpu_thread()
+def opening_grid() -> dict:
+    """Every λ of the slider at once (quadratic_paths): {variant: (updates + 1, len(grid), 2)}."""
+    lam = torch.tensor(grid(LAMBDAS), dtype=torch.float64)
+    zero = torch.zeros_like(lam)
+    out = {}
+    for base in ("sgd", "adam"):
+        both = op.quadratic_paths(
+            STEPS, 2 * len(lam), base=base, lr=LR[base], weight_decay=torch.cat([lam, zero]), l2=torch.cat([zero, lam])
+        ).numpy()
+        out[base + " decay"], out[base + " l2"] = both[:, : len(lam)], both[:, len(lam) :]
+    return out
+
+
 def opening_paths(lam: float) -> dict:
     """The four paths of the opening: SGD decay, SGD L2, Adam L2 (torch Adam's weight_decay), AdamW."""
-    return {
-        "sgd decay": path(STEPS, base="sgd", lr=LR["sgd"], weight_decay=lam),
-        "sgd l2": path(STEPS, l2=lam, base="sgd", lr=LR["sgd"]),
-        "adam l2": path(STEPS, l2=lam, base="adam", lr=LR["adam"]),
-        "adamw": path(STEPS, base="adam", lr=LR["adam"], weight_decay=lam),
-    }
+    table, lams = opening_grid(), np.array(grid(LAMBDAS))
+    i = int(np.argmin(np.abs(lams - lam)))
+    if abs(lams[i] - lam) > 1e-9:  # off the grid: one run each
+        return {
+            "sgd decay": path(STEPS, base="sgd", lr=LR["sgd"], weight_decay=lam),
+            "sgd l2": path(STEPS, l2=lam, base="sgd", lr=LR["sgd"]),
+            "adam l2": path(STEPS, l2=lam, base="adam", lr=LR["adam"]),
+            "adamw": path(STEPS, base="adam", lr=LR["adam"], weight_decay=lam),
+        }
+    keys = {"sgd decay": "sgd decay", "sgd l2": "sgd l2", "adam l2": "adam l2", "adamw": "adam decay"}
+    return {name: table[key][:, i] for name, key in keys.items()}
 
 
 def l2_minimum(lam: float) -> np.ndarray:
@@ -67,7 +98,7 @@ def _contours(ax, xlim=XLIM, ylim=YLIM):
 class OpeningFigure(InteractiveFigure):
     """Decay against L2 on the valley: one path for SGD, two for Adam."""
 
-    controls = {"lam": Slider(0.0, 1.0, 0.3, step=0.05, label="decay λ", named=(0.0, 0.3, 1.0))}
+    controls = {"lam": LAMBDAS}
     figsize = (10.0, 4.2)
 
     def build(self):
@@ -122,17 +153,57 @@ class OpeningFigure(InteractiveFigure):
         )
 
 
+LAB = {
+    "lam": Slider(0.0, 0.5, 0.0, step=0.05, label="decay λ", named=(0.0,)),
+    "alpha": Slider(0.1, 1.0, 0.5, step=0.1, label="Lookahead α", named=(0.5,)),
+}
+
+
+@functools.lru_cache(maxsize=256)
+@one_cpu_thread()
+def lab_rows(base: str, layer: str, accum: int, noise: float, la_k: int) -> np.ndarray:
+    """Every (λ, α) of the lab's sliders at once: (updates + 1, len(λ grid), len(α grid), 2)."""
+    lam, alpha = (torch.tensor(grid(LAB[c]), dtype=torch.float64) for c in ("lam", "alpha"))
+    grid_l, grid_a = torch.meshgrid(lam, alpha, indexing="ij")
+    paths = op.quadratic_paths(
+        LAB_STEPS,
+        grid_l.numel(),
+        base=base,
+        lr=LR[base],
+        weight_decay=grid_l.reshape(-1),
+        layer_adaptation=layer == "on",
+        grad_accum_steps=accum,
+        noise=noise,
+        lookahead_steps=la_k,
+        lookahead_alpha=grid_a.reshape(-1),
+        seed=SEED,
+    )
+    return paths.numpy().reshape(LAB_STEPS + 1, len(lam), len(alpha), 2)
+
+
+def lab_path(base, layer, accum, noise, la_k, lam, alpha) -> np.ndarray:
+    """One lab path, read from its (λ, α) batch."""
+    lams, alphas = np.array(grid(LAB["lam"])), np.array(grid(LAB["alpha"]))
+    i, j = int(np.argmin(np.abs(lams - lam))), int(np.argmin(np.abs(alphas - alpha)))
+    if abs(lams[i] - lam) > 1e-9 or abs(alphas[j] - alpha) > 1e-9:  # off the grid: one run
+        options = dict(base=base, lr=LR[base], weight_decay=lam, layer_adaptation=layer == "on", grad_accum_steps=accum)
+        if la_k:
+            options.update(lookahead_steps=int(la_k), lookahead_alpha=alpha)
+        return path(LAB_STEPS, noise=noise, **options)
+    return lab_rows(base, layer, int(accum), float(noise), int(la_k))[:, i, j]
+
+
 class LabFigure(InteractiveFigure):
     """Every trick on one path: base, decay, layer adaptation, accumulation against noise, Lookahead."""
 
     controls = {
         "base": Choice(list(op.BASES), "adam", label="base"),
-        "lam": Slider(0.0, 0.5, 0.0, step=0.05, label="decay λ", named=(0.0,)),
+        "lam": LAB["lam"],
         "layer": Choice(["off", "on"], "off", label="layer adaptation"),
         "accum": Slider(1, 8, 1, integer=True, label="accumulation k", named=(1, 8)),
         "noise": Slider(0.0, 4.0, 0.0, step=0.5, label="gradient noise σ", named=(0.0, 2.0)),
         "la_k": Slider(0, 10, 0, integer=True, label="Lookahead k (0: off)", named=(0, 5)),
-        "alpha": Slider(0.1, 1.0, 0.5, step=0.1, label="Lookahead α", named=(0.5,)),
+        "alpha": LAB["alpha"],
     }
     figsize = (10.0, 4.2)
 
@@ -154,15 +225,9 @@ class LabFigure(InteractiveFigure):
         ax_l.set_title(self.tr("loss along the updates"), fontsize=9)
         ax_l.legend(loc="lower left", fontsize=7.5, frameon=False)
 
-    def options(self, base, lam, layer, accum, la_k, alpha) -> dict:
-        out = dict(base=base, lr=LR[base], weight_decay=lam, layer_adaptation=layer == "on", grad_accum_steps=accum)
-        if la_k:
-            out.update(lookahead_steps=la_k, lookahead_alpha=alpha)
-        return out
-
     def draw(self, base, lam, layer, accum, noise, la_k, alpha):
-        p = path(LAB_STEPS, noise=noise, **self.options(base, lam, layer, accum, la_k, alpha))
-        q = path(LAB_STEPS, noise=noise, base=base, lr=LR[base])
+        p = lab_path(base, layer, accum, noise, la_k, lam, alpha)
+        q = lab_path(base, "off", 1, noise, 0, 0.0, 0.5)
         self.line.set_data(p[:, 0], p[:, 1])
         self.plain.set_data(q[:, 0], q[:, 1])
         self.end.set_data([p[-1, 0]], [p[-1, 1]])

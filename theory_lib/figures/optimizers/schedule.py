@@ -7,12 +7,16 @@ valley of ``paths.py`` with that schedule and without one.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
+import torch
 
 from theory_lib import optimizers as op
+from theory_lib._checks import one_cpu_thread
 from theory_lib.figures.base import InteractiveFigure
 from theory_lib.figures.controls import Choice, Slider
-from theory_lib.figures.optimizers.paths import loss_of, path
+from theory_lib.figures.optimizers.paths import grid, loss_of
 
 END = 300
 LR = 0.1
@@ -23,13 +27,52 @@ def schedule_of(warmup: int, final: float) -> dict:
     return {int(warmup): 1.0, END: float(final)}
 
 
+WARMUP = Slider(0, 200, 100, step=25, integer=True, label="warm-up steps", named=(0, 100))
+FINAL = Slider(0.0, 1.0, 0.1, step=0.05, label="ρ at the last breakpoint", named=(0.1, 1.0))
+ZERO = ("on", "off")
+
+
+def as_given(warmup: int, final: float, from_zero: str) -> dict:
+    """The schedule the optimiser runs: from_zero off = the first value from t = 0 (a breakpoint at 0)."""
+    sched = schedule_of(warmup, final)
+    return sched if from_zero == "on" else {0: 1.0, **sched}
+
+
+@functools.lru_cache(maxsize=1)
+@one_cpu_thread()
+def schedule_grid() -> tuple[dict, np.ndarray]:
+    """Adam's paths for every setting of the sliders at once: ({setting: row}, (updates + 1, rows, 2))."""
+    t = torch.arange(END + 60, dtype=torch.float64)
+    settings = [(w, f, z) for w in grid(WARMUP) for f in grid(FINAL) for z in ZERO]
+    rho = torch.stack([op.piecewise_linear(t, as_given(*s)) for s in settings], dim=1)
+    paths = op.quadratic_paths(END + 60, len(settings), base="adam", lr=LR, rho=rho)
+    return {s: i for i, s in enumerate(settings)}, paths.numpy()
+
+
+def schedule_path(warmup, final, from_zero) -> np.ndarray:
+    """Adam's path under one setting's schedule, read from the grid."""
+    rows, paths = schedule_grid()
+    f = min(grid(FINAL), key=lambda v: abs(v - final))
+    key = (int(warmup), f, from_zero)
+    if key in rows and abs(f - final) < 1e-9:
+        return paths[:, rows[key]]
+    return _one_schedule(int(warmup), float(final), from_zero)  # off the grid: one run, cached
+
+
+@functools.lru_cache(maxsize=256)
+@one_cpu_thread()
+def _one_schedule(warmup: int, final: float, from_zero: str) -> np.ndarray:
+    rho = op.piecewise_linear(torch.arange(END + 60, dtype=torch.float64), as_given(warmup, final, from_zero))
+    return op.quadratic_paths(END + 60, 1, base="adam", lr=LR, rho=rho[:, None]).numpy()[:, 0]
+
+
 class ScheduleFigure(InteractiveFigure):
     """ρ(t) and Adam's loss with and without it."""
 
     controls = {
-        "warmup": Slider(0, 200, 100, step=25, integer=True, label="warm-up steps", named=(0, 100)),
-        "final": Slider(0.0, 1.0, 0.1, step=0.05, label="ρ at the last breakpoint", named=(0.1, 1.0)),
-        "from_zero": Choice(["on", "off"], "on", label="from_zero"),
+        "warmup": WARMUP,
+        "final": FINAL,
+        "from_zero": Choice(list(ZERO), "on", label="from_zero"),
     }
     figsize = (10.0, 4.0)
 
@@ -60,9 +103,8 @@ class ScheduleFigure(InteractiveFigure):
         self.rho_half = op.piecewise_linear(warmup / 2, sched, from_zero=zero)
         self.rho_start = float(rho[0])
         self.half.set_data([warmup / 2], [self.rho_half])
-        as_given = sched if zero else {0: 1.0, **sched}  # from_zero off = the first value from t = 0
-        p = path(END + 60, base="adam", lr=LR, lr_schedule=tuple(sorted(as_given.items())))
-        q = path(END + 60, base="adam", lr=LR)
+        p = schedule_path(warmup, final, from_zero)
+        q = schedule_path(0, 1.0, "on")  # {0: 1, END: 1}: a constant rate
         self.sched.set_data(t, np.clip(loss_of(p), 1e-10, 1e8))
         self.flat.set_data(t, np.clip(loss_of(q), 1e-10, 1e8))
         self.loss_sched, self.loss_flat = float(loss_of(p[-1:])[0]), float(loss_of(q[-1:])[0])
