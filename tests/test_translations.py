@@ -190,6 +190,8 @@ CODE_WORDS |= {"Gumbel", "Max", "Softmax", "SF", "Var"}
 # lesson 09: the words Su keeps in Latin letters in Chinese (Attention, query, key, token, Mask), elu of elu + 1,
 # and the cumsum mode as the code names it
 CODE_WORDS |= {"Attention", "query", "key", "token", "Mask", "elu", "cumsum"}
+# lesson 14: Sinkhorn and CAN as Su writes them in Chinese, and the subscripts of τ_train and τ_post
+CODE_WORDS |= {"Sinkhorn", "CAN", "train"}
 # lesson 16: the distances by their names as Su writes them (EMD, WMD, WCD, WRD), CDF, and the cost options as the
 # code names them
 CODE_WORDS |= {"EMD", "WMD", "WCD", "WRD", "CDF", "euclidean", "rms", "cosine"}
