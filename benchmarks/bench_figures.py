@@ -1,7 +1,8 @@
 """`make bench`: how long one slider move takes, for every figure of every lesson.
 
 For each registered figure, a fixed random walk of slider moves (one control at a time, values
-from the control's own sweep samples) is replayed twice, interleaved move by move:
+from the control's own sweep samples, snapped to the slider's grid as the browser sends them) is
+replayed twice, interleaved move by move:
   update  - the figure's own path: figure.update(**move) (compute + in-place redraw on Agg)
   rebuild - the naive path: a new figure with the same parameters, fully drawn, then closed
 and the table gives the median and p95 of each and the ratio rebuild/update of the medians.
@@ -36,14 +37,25 @@ def percentile(values, q):
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
+def on_grid(spec, value):
+    """The value a learner's slider can send nearest ``value``: the slider's own step from its minimum
+    (the sweeps' samples are uniform floats, which a browser slider never sends)."""
+    if not hasattr(spec, "grid_step") or hasattr(spec, "grid") or isinstance(value, str):
+        return value  # a log slider samples its grid already; choices and texts are what they are
+    step = spec.grid_step()
+    snapped = min(spec.max, spec.min + round((value - spec.min) / step) * step)
+    return int(round(snapped)) if spec.integer else round(snapped, 12)
+
+
 def random_walk(cls, moves: int, seed: int = 0):
-    """A reproducible sequence of single-control moves, like a learner dragging sliders."""
+    """A reproducible sequence of single-control moves on the sliders' grids, like a learner dragging sliders."""
     rng = random.Random(seed)
     names = list(cls.controls)
     walk = []
     for _ in range(moves):
         name = rng.choice(names)
-        walk.append({name: rng.choice(cls.controls[name].samples(rng, 3))})
+        spec = cls.controls[name]
+        walk.append({name: on_grid(spec, rng.choice(spec.samples(rng, 3)))})
     return walk
 
 
