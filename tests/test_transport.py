@@ -259,3 +259,28 @@ def test_sentence_distances_are_the_four_functions(cost, device):
     d = torch.cdist(x, y) / scale
     assert float((r["wmd_plan"].cpu() * d).sum()) == pytest.approx(r["wmd"], abs=1e-9)
     torch.testing.assert_close(r["wmd_plan"].cpu().sum(0), torch.full((5,), 0.2, **F64), atol=1e-9, rtol=0)
+
+
+def test_sinkhorn_tends_to_the_lp_and_keeps_the_marginals(device):
+    g = torch.Generator().manual_seed(31)
+    p, q, cost = _simplex(2, g), _simplex(3, g), torch.rand(2, 3, generator=g, **F64)
+    lp = tp.emd(p, q, cost)
+    gaps = []
+    for eps in (1.0, 0.1, 0.01, 0.001):
+        value, plan = tp.sinkhorn(p.to(device), q.to(device), cost.to(device), eps)
+        plan = plan.cpu()
+        torch.testing.assert_close(plan.sum(1), p, atol=1e-10, rtol=0)
+        torch.testing.assert_close(plan.sum(0), q, atol=1e-10, rtol=0)
+        assert value >= lp - 1e-9  # a feasible plan costs at least the optimum (to the marginals' 1e-12)
+        gaps.append(value - lp)
+    assert gaps[0] > gaps[1] > gaps[2] - 1e-9 and abs(gaps[-1]) < 1e-9 and gaps[0] > 1e-3
+    # the entropic plan at eps is the Gibbs kernel exp(-d/eps) scaled: its log has rank-2 structure
+    _, plan = tp.sinkhorn(p, q, cost, 0.5)
+    log_k = plan.log() + cost / 0.5
+    centred = log_k - log_k.mean(0, keepdim=True) - log_k.mean(1, keepdim=True) + log_k.mean()
+    assert float(centred.abs().max()) < 1e-9
+
+
+def test_sinkhorn_bad_temperature():
+    with pytest.raises(ValueError, match="^temperature"):
+        tp.sinkhorn([0.5, 0.5], [0.5, 0.5], [[0.0, 1.0], [1.0, 0.0]], 0.0)

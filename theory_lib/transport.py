@@ -26,7 +26,7 @@ import scipy.optimize
 import scipy.sparse
 import torch
 
-from theory_lib._checks import as_float_tensor, choice, public, shorten
+from theory_lib._checks import as_float_tensor, choice, integer, positive, public, shorten
 
 __all__ = [
     "MASS_TOL",
@@ -40,6 +40,7 @@ __all__ = [
     "word_rotator_plan",
     "wrd_lower_bound",
     "sentence_distances",
+    "sinkhorn",
 ]
 
 MASS_TOL = 1e-9  # |sum p - sum q| above this: no transport plan exists (float32 masses: a few eps32 per entry)
@@ -243,3 +244,28 @@ def sentence_distances(x, y, *, cost: str = "euclidean") -> dict:
         "wmd_plan": torch.from_numpy(wmd_plan).to(device),
         "wrd_plan": torch.from_numpy(wrd_plan).to(device),
     }
+
+
+@public(_EXAMPLE, cannot=("grad", "batch"), extremes={"temperature": [1e-3, 1e3]})
+def sinkhorn(p, q, cost, temperature=0.1, *, iterations: int = 10_000) -> tuple[float, torch.Tensor]:
+    """Entropic transport: gamma = exp((f_i + g_j - d_ij)/eps) with potentials f, g scaled in turn until
+    gamma's rows sum to p and its columns to q (max error 1e-12, or ``iterations`` sweeps); returns
+    (sum gamma_ij d_ij, gamma), float64 on p's device. As eps -> 0 the cost tends to ``emd``."""
+    a, b, d = _problem(p, q, cost)
+    eps = positive("temperature", temperature)
+    sweeps = integer("iterations", iterations, minimum=1, maximum=10**6)
+    dev = a.device
+    a, b, d = a.double(), b.to(dev).double(), d.to(dev).double()
+    if float(a.sum()) == 0:
+        return 0.0, torch.zeros_like(d)
+    la, lb = a.log(), b.log()
+    f, g = torch.zeros_like(a), torch.zeros_like(b)
+    for _ in range(sweeps):
+        f = eps * (la - torch.logsumexp((g[None] - d) / eps, dim=1))
+        f = torch.where(a > 0, f, torch.zeros_like(f))
+        g = eps * (lb - torch.logsumexp((f[:, None] - d) / eps, dim=0))
+        g = torch.where(b > 0, g, torch.zeros_like(g))
+        plan = torch.exp((f[:, None] + g[None] - d) / eps) * (a > 0)[:, None] * (b > 0)[None]
+        if float((plan.sum(1) - a).abs().max()) < 1e-12:
+            break
+    return float((plan * d).sum()), plan
