@@ -101,10 +101,12 @@ class PriorHeatmapFigure(InteractiveFigure):
             np.zeros((2, 2)), origin="lower", extent=(-0.5, 2.0, -0.5, 2.0), cmap="viridis", vmin=0, vmax=0.5
         )
         self.fig.colorbar(self.image, ax=ax, label=self.tr("balanced error"))
-        ax.plot([-0.5, 1.5], [1.5, -0.5], color="w", lw=1.2, ls="--", label=self.tr("valley τ_train + τ_post = 1"))
+        ax.plot([-0.5, 1.5], [1.5, -0.5], color="C1", lw=1.5, ls="--", label=self.tr("valley τ_train + τ_post = 1"))
         (self.mark,) = ax.plot([], [], "o", color="r", ms=7, mec="w", label=self.tr("chosen (τ_train, τ_post)"))
         ax.set(xlabel="τ_train", ylabel="τ_post")
-        ax.legend(loc="upper right", fontsize=8, framealpha=0.8)
+        ax.legend(
+            loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize=8, frameon=False
+        )  # outside: the image is redrawn over the axes
         ax.set_title(self.tr("two Gaussians N(∓1, 1); dashed: τ_train + τ_post = 1"), fontsize=9)
 
     def draw(self, pi1, tau_train, tau_post):
