@@ -73,3 +73,21 @@ def test_criteria_only_minimax_reproduces_both_constants_and_levels_differ():
         assert fig.inactive() == {"a"}
     finally:
         fig.close()
+
+
+def test_criteria_read_off_at_the_minimax_peaks():
+    """The read-off slider: at the min–max fit's two peaks (x ≈ 1.2421 and 2.5922, tanh form, Φ
+    level) its error is ±1 of itself to within the slider's 0.01 step, with opposite signs."""
+    from theory_lib.figures.gelu import CriteriaFigure
+
+    fig = _figure(CriteriaFigure)
+    try:
+        signs = []
+        for at in (1.24, 2.59):
+            fig.update(form="tanh", level="phi", a="fixed", at=at)
+            assert abs(abs(fig.read["minimax"]) - 1.0) < 2e-3, fig.read
+            assert list(fig.marker.get_xdata()) == [at, at] and f"x = {at:.2f}" in fig.readout
+            signs.append(np.sign(fig.read["minimax"]))
+        assert signs[0] == -signs[1], "the two peaks alternate in sign"
+    finally:
+        fig.close()

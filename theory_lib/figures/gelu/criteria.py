@@ -13,7 +13,7 @@ import torch
 
 from theory_lib import gelu as g
 from theory_lib.figures.base import InteractiveFigure
-from theory_lib.figures.controls import Choice
+from theory_lib.figures.controls import Choice, Slider
 
 X = np.linspace(0.0, 5.0, 1001)
 FORMS, LEVELS, A_MODES = ["tanh", "sigmoid"], ["phi", "gelu"], ["fixed", "free"]
@@ -45,6 +45,8 @@ class CriteriaFigure(InteractiveFigure):
         "form": Choice(FORMS, "tanh", label="form"),
         "level": Choice(LEVELS, "phi", label="error of"),
         "a": Choice(A_MODES, "fixed", label="a (tanh form)"),
+        # where to read the curves off: the min–max fit's two peaks (tanh form, Φ level) sit near 1.24 and 2.59
+        "at": Slider(0.0, 5.0, 1.24, step=0.01, label="read the errors at x", named=(1.24, 2.59)),
     }
     figsize = (7.6, 4.4)
 
@@ -75,15 +77,21 @@ class CriteriaFigure(InteractiveFigure):
         (self.published,) = ax.plot([], [], color="tab:orange", lw=1.4, ls="--", label=self.names["published"])
         ax.set(xlim=(0, 5), ylim=(-YLIM, YLIM), xlabel="x", ylabel=self.tr("error / min–max error"))
         ax.legend(loc="upper right", fontsize=8, frameon=False, ncol=2)
+        self.marker = ax.axvline(1.24, color="0.35", lw=0.9, ls="-.")
         self.title = ax.text(0.5, 1.01, "", transform=ax.transAxes, ha="center", va="bottom", fontsize=10)
 
-    def draw(self, form, level, a):
+    def draw(self, form, level, a, at):
         free = form == "tanh" and a == "free"
         rows = self.rows = self.tables[(form, level, free)]
         unit = rows["minimax"][2]
+        here = torch.tensor([at], dtype=torch.float64)
+        read = {}
         for k, line in [*self.lines.items(), ("published", self.published)]:
             value, av, _ = rows[k]
             line.set_data(X, g.gelu_error(self.x, form, value, level=level, a=av).numpy() / unit)
+            read[k] = float(g.gelu_error(here, form, value, level=level, a=av)[0]) / unit
+        self.at_x, self.read = at, read
+        self.marker.set_xdata([at, at])
         what = "Φ" if level == "phi" else "xΦ = GELU"
         self.title.set_text(
             self.tr("{form} form: error in {what}, a {a}").format(form=form, what=what, a=a if form == "tanh" else "—")
@@ -98,4 +106,7 @@ class CriteriaFigure(InteractiveFigure):
                     k=self.names[k], name=name, v=value, extra=extra, w=worst
                 )
             )
-        self.readout = "; ".join(cells) + "."
+        at_x = self.tr("At x = {x:.2f}, error / min–max error: {values}.").format(
+            x=at, values=", ".join(f"{self.names[k]} {v:+.3f}" for k, v in read.items())
+        )
+        self.readout = "; ".join(cells) + ".<br>" + at_x
