@@ -242,3 +242,32 @@ def test_the_learners_strip_goes_before_the_prefetched_ones(monkeypatch):
         assert view.send[-1][0] == {"type": "drop"} and view.strips == {}
     finally:
         fig.close()
+
+
+def test_a_prefetched_strip_is_short_until_the_learner_moves_its_slider(monkeypatch):
+    """A strip nobody asked for stops at PREFETCH_BUDGET_S (here: after one frame); the learner's
+    move of its slider lets the same strip go on to the end, with no frame drawn twice."""
+    monkeypatch.setattr(web, "PREFETCH_BUDGET_S", 0.0)
+    fig, view = _live("smoothing.KinkFigure")
+    view.send = Sent()
+    try:
+
+        async def go():
+            view.visible = True
+            view.start_strip("k", prefetch=True)
+            while view.queue:
+                await asyncio.sleep(0)
+            s = view.strips["k"]
+            cut = (len(s["sent"]), len(s["todo"]), s.get("finished"))
+            view.start_strip("k")  # the learner moves k
+            while view.queue:
+                await asyncio.sleep(0)
+            view.drop_strips()
+            return cut, s
+
+        (sent, left, finished), s = asyncio.run(go())
+        assert sent == 1 and left > 0 and finished, "the prefetched strip was not cut at its budget"
+        keys = [key for key, _, _ in s["sent"]]
+        assert not s["todo"] and len(keys) == len(set(keys)) == sent + left, "the strip did not go on, or redrew"
+    finally:
+        fig.close()

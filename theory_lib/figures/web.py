@@ -44,6 +44,7 @@ __all__ = ["CANVAS_CSS", "CanvasView", "WebCanvasAgg"]
 CANVAS_CSS = ".tl-canvas"  # the browser test and the benchmark find a figure's canvas by it
 STRIP_MAX_POSITIONS = 256  # a control with more positions gets no strip (every slider here has fewer)
 STRIP_BUDGET_S = 6.0  # kernel time one strip may take in all (nearest positions come first)
+PREFETCH_BUDGET_S = 1.0  # the same for a strip nobody asked for yet: the positions next to the slider's
 BATCH_S = 0.1  # frames are sent at least this often while a strip is computed
 PREFETCH_IDLE_S = 0.5  # a figure on screen and untouched this long gets the strips of all its sliders
 
@@ -163,9 +164,15 @@ class CanvasView(anywidget.AnyWidget):
             return
         others, s = self._others(name), self.strips.get(name)
         if s is not None and s["others"] == others and not s.get("cancelled"):
-            if not prefetch and s in self.queue:  # on its way: the learner wants it now
-                self.queue.remove(s)
+            if not prefetch and s["prefetch"]:  # the learner wants a prefetched strip: its full budget
+                s["prefetch"] = False
+                if s.get("finished") and s["todo"]:  # cut short by the prefetch budget: it goes on
+                    s["finished"] = False
+            if not prefetch and s["todo"] and not s.get("finished"):  # on its way: the learner's first
+                if s in self.queue:
+                    self.queue.remove(s)
                 self.queue.insert(0, s)
+                self._pump_soon(loop)
             return
         if s is not None:
             s["cancelled"] = True
@@ -274,7 +281,7 @@ class CanvasView(anywidget.AnyWidget):
             s["sent"].append((key, _layer(s["base"], pixels), html))
         s["spent"] += time.perf_counter() - t0
         s.setdefault("batch_t", t0)
-        done = not s["todo"] or s["spent"] > STRIP_BUDGET_S
+        done = not s["todo"] or s["spent"] > (PREFETCH_BUDGET_S if s["prefetch"] else STRIP_BUDGET_S)
         if done or time.perf_counter() - s["batch_t"] >= BATCH_S:
             self._send_batch(s)
             s["batch_t"] = time.perf_counter()
