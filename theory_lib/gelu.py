@@ -31,7 +31,6 @@ import math
 
 import numpy as np
 import torch
-from scipy import optimize, special
 
 from theory_lib._checks import as_float_tensor, boolean, choice, public, real
 
@@ -123,6 +122,8 @@ def gelu_error(x, approximate: str, value: float, *, level: str = "phi", a: floa
 def _err(x: np.ndarray, form: str, params: tuple, level: str) -> np.ndarray:
     """The error on x >= 0 for params (c, a) (tanh) or (lam,) (sigmoid), from the upper tails
     (1 - Phi~) - (1 - Phi): accurate to a relative 1e-15 far out, where Phi and Phi~ are both 1."""
+    from scipy import special  # on first use: `import theory_lib` stays light
+
     if form == "tanh":
         c, a = params
         e = special.expit(-2 * a * (x + c * x**3)) - special.ndtr(-x)
@@ -133,6 +134,8 @@ def _err(x: np.ndarray, form: str, params: tuple, level: str) -> np.ndarray:
 
 def _derr(x: np.ndarray, form: str, params: tuple, level: str, free: tuple) -> np.ndarray:
     """d(error)/d(param) for each free parameter index: shape (len(free), len(x))."""
+    from scipy import special  # on first use: `import theory_lib` stays light
+
     if form == "tanh":
         c, a = params
         u = a * (x + c * x**3)
@@ -159,6 +162,8 @@ def _peaks(form: str, params: tuple, level: str) -> list[tuple[float, float]]:
 
 
 def _refine(form, params, level, sign, lo, hi) -> float:
+    from scipy import optimize  # on first use: `import theory_lib` stays light
+
     res = optimize.minimize_scalar(
         lambda x: -sign * _err(np.array([x]), form, params, level)[0],
         bounds=(lo, hi),
@@ -198,6 +203,7 @@ def gelu_max_error(approximate: str, value: float, *, level: str = "phi", a: flo
 # ---------------------------------------------------------------- fitting
 def _minimax(form, start: tuple, free: tuple, level: str, bounds) -> tuple:
     """The min-max parameters: a coarse search, then the k + 1 largest peaks equalised by a root solve."""
+    from scipy import optimize  # on first use: `import theory_lib` stays light
 
     def put(p):
         q = list(start)
@@ -254,6 +260,8 @@ def _quadrature(criterion: str):
 
 def _least_squares(form, start: tuple, free: tuple, level: str, criterion: str) -> tuple:
     """Solve int w e de/dp = 0 (the derivative of the weighted squared error) for the free parameters."""
+    from scipy import optimize  # on first use: `import theory_lib` stays light
+
     x, w = _quadrature(criterion)
 
     def put(p):

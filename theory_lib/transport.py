@@ -22,8 +22,6 @@ the two CDFs (``emd_1d``). Distances are Python floats, plans float64 tensors on
 from __future__ import annotations
 
 import numpy as np
-import scipy.optimize
-import scipy.sparse
 import torch
 
 from theory_lib._checks import as_float_tensor, choice, integer, positive, public, shorten
@@ -101,6 +99,9 @@ def _pair(x, y):
 # ---------------------------------------------------------------- the LP
 def _solve(a: torch.Tensor, b: torch.Tensor, d: torch.Tensor) -> tuple[float, np.ndarray]:
     """The LP in float64 on the CPU: (value, plan (m, n))."""
+    import scipy.optimize  # on first use: `import theory_lib` stays light
+    import scipy.sparse
+
     p = a.detach().double().cpu().numpy()
     q = b.detach().double().cpu().numpy()
     c = d.detach().double().cpu().numpy()
