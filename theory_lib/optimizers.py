@@ -21,7 +21,11 @@ import torch
 
 from theory_lib._checks import as_float_tensor, choice, integer, positive, public, real, sampling, shorten
 
-__all__ = ["DerivedOptimizer", "lookahead_factor", "piecewise_linear", "quadratic_path", "quadratic_paths"]
+# The declared functions (tests/test_properties.py drives each with valid, extreme and bad input).
+# Public too, though not listed: DerivedOptimizer, a torch.optim.Optimizer tested against torch's
+# own optimizers in tests/test_optimizers.py, and quadratic_paths, the figures' batched form of
+# quadratic_path (tested row by row against DerivedOptimizer there).
+__all__ = ["lookahead_factor", "piecewise_linear", "quadratic_path"]
 
 BASES = ("sgd", "adam")
 MAX_PATH_STEPS = 10**5
