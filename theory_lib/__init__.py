@@ -25,6 +25,7 @@ from theory_lib import (
     smoothing,
     softmax,
     transport,
+    vae,
 )
 from theory_lib._checks import default_device
 
@@ -47,5 +48,6 @@ __all__ = [
     "smoothing",
     "softmax",
     "transport",
+    "vae",
 ]
 __version__ = "0.1.0"
