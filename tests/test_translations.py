@@ -197,6 +197,8 @@ CODE_WORDS |= {"Sinkhorn", "CAN", "train"}
 CODE_WORDS |= {"EMD", "WMD", "WCD", "WRD", "CDF", "euclidean", "rms", "cosine"}
 # lesson 17: the logistic (sigmoid) form, erf and GELU as Su writes them, and the figure's level and a options
 CODE_WORDS |= {"logistic", "sigmoid", "erf", "GELU", "gelu", "phi", "fixed", "free"}
+# lesson 18: the two papers by their venues, as Su names them in Chinese (ICCV, WACV)
+CODE_WORDS |= {"ICCV", "WACV"}
 
 
 def _texts(fig) -> list[str]:
