@@ -1,6 +1,7 @@
 """Every lesson in a real browser: JupyterLab and Voila, in headless Chromium driven by Playwright.
 
-For each ``lessons/*.ipynb`` (found by glob: a new lesson needs no edit here) the browser test
+For each lesson (found by glob: a new lesson needs no edit here; English in JupyterLab, Chinese in
+Voila, and lesson 01 in English in Voila too) the browser test
 
 1. starts a server on 127.0.0.1 with a free port and a random token (one JupyterLab, then one
    Voila, each shared by all lessons), with MPLBACKEND removed from its environment (as a learner's

@@ -123,6 +123,27 @@ print(_tl_json.dumps(_TL._tl_log)); _TL._tl_log.clear()
         path.write_bytes(data)
         return path
 
+    def shoot(self, name: str, element=None) -> str:
+        """Save a screenshot of ``element`` (a locator; None: the window) for a person to look at.
+
+        The picture is a record, not a check (the checks read the canvas's pixels): Playwright's
+        element screenshot first waits for the element to hold still over two animation frames,
+        which on a loaded machine timed out in CI (47 s, while every check of the same figure
+        passed). So the element is scrolled into view without that wait and the window's screenshot
+        is clipped to its box; a picture that cannot be taken is noted in the log, not failed."""
+        try:
+            if element is None:
+                data = self.page.screenshot(timeout=RENDER_S * 1000)
+            else:
+                element.evaluate("(el) => el.scrollIntoView({block: 'nearest'})")
+                box = element.bounding_box(timeout=RENDER_S * 1000)
+                data = self.page.screenshot(clip=box, timeout=RENDER_S * 1000)
+        except Exception as err:  # playwright's TimeoutError or Error: the log says which
+            self.note(f"screenshot {name} not taken: {type(err).__name__}: {str(err).splitlines()[0]}")
+            return ""
+        self.save(name, data)
+        return name
+
     # kernel ---------------------------------------------------------------------------------
     def watch_kernel(self):
         """Count the kernel's transitions to idle; record errors it publishes."""
@@ -274,9 +295,7 @@ def _move(session: Session, fig, fig_no: int, slider, label: str, keys, before: 
     value = _readout(slider)
     truth = _await_truth(session, fig, fig_no, f"{shot_no:02d} {label} {key}")
     seconds = time.monotonic() - t0
-    shot = session.save(
-        f"fig{fig_no}-{shot_no:02d}-{_slug(label)}-{key}.png", canvas.screenshot(timeout=RENDER_S * 1000)
-    )
+    shot = session.shoot(f"fig{fig_no}-{shot_no:02d}-{_slug(label)}-{key}.png", canvas)
     refused = fig.locator(REFUSED_CSS)
     return {
         "label": label,
@@ -284,7 +303,7 @@ def _move(session: Session, fig, fig_no: int, slider, label: str, keys, before: 
         "value": value,
         "frac": _changed(before, truth["pixels"]),
         "pixels": truth["pixels"],
-        "shot": shot.name,
+        "shot": shot,
         "seconds": seconds,
         "skipped": False,
         "truth": truth,

@@ -51,7 +51,7 @@ def _exercise_figures(session: Session, at_least: int, every_slider: bool):
     problems: list[str] = []
     for i in range(count):
         fig, fig_no = figures.nth(i), i + 1
-        fig.scroll_into_view_if_needed(timeout=RENDER_S * 1000)
+        fig.evaluate("(el) => el.scrollIntoView({block: 'nearest'})")  # no wait for it to hold still
         canvas = fig.locator(CANVAS_CSS).first
         width, room = fig.evaluate(
             """(f) => [f.querySelector('.tl-canvas canvas').getBoundingClientRect().width,
@@ -71,8 +71,8 @@ def _exercise_figures(session: Session, at_least: int, every_slider: bool):
             f"of its state ({first['mismatch']:.3%} of pixels differ) after {first['wait_s']:.2f} s"
         )
         before = first["pixels"]
-        session.save(f"fig{fig_no}-00-before.png", canvas.screenshot(timeout=RENDER_S * 1000))
-        session.save(f"fig{fig_no}-widget-before.png", fig.screenshot(timeout=RENDER_S * 1000))
+        session.shoot(f"fig{fig_no}-00-before.png", canvas)
+        session.shoot(f"fig{fig_no}-widget-before.png", fig)
         moves: list[dict] = []
         plan = [("ArrowRight", "ArrowLeft"), ("End", "Home")] if every_slider else [("End", "Home")]
         for j in range(sliders.count() if every_slider or i == 0 else 0):
@@ -87,7 +87,7 @@ def _exercise_figures(session: Session, at_least: int, every_slider: bool):
                 before = move["pixels"]
             if not every_slider and any(m["frac"] > 0 for m in moves):
                 break
-        session.save(f"fig{fig_no}-widget-after.png", fig.screenshot(timeout=RENDER_S * 1000))
+        session.shoot(f"fig{fig_no}-widget-after.png", fig)
 
         made = [m for m in moves if not m["skipped"]]
         paths = json.loads(session.execute(Session.READ_LOG).strip().splitlines()[-1]) if session.hooked else None
@@ -127,8 +127,8 @@ def _exercise_figures(session: Session, at_least: int, every_slider: bool):
             )
     session.times["moves_s"] = time.monotonic() - t0
     if count:  # what a learner (or a class, in Voila) sees: the page around the first figure
-        figures.first.scroll_into_view_if_needed(timeout=RENDER_S * 1000)
-        session.save("page.png", page.screenshot(timeout=RENDER_S * 1000))
+        figures.first.evaluate("(el) => el.scrollIntoView({block: 'start'})")
+        session.shoot("page.png")
     assert not problems, (
         f"{session.lesson.name} in {session.app}:\n"
         + "\n".join(problems)
