@@ -13,7 +13,7 @@ from theory_lib.figures.controls import LogSlider, Slider
 
 A, X = 2.0, 1.0
 S_GRID = np.geomspace(0.01, 1.0, 300)
-BOTTOM = 1e-40  # fixed, so that a move never relayouts; values below it are written at the bottom
+BOTTOM = 1e-24  # fixed, so that a move never relayouts; values below it are written at the bottom
 
 
 def ess(s, d: int, delta: float | None = None) -> np.ndarray:

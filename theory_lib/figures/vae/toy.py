@@ -59,7 +59,7 @@ class VaeToyFigure(InteractiveFigure):
             label=self.tr("M = 1 closed form (KL), M = 2 quadrature"),
         )
         (self.ref,) = right.plot([], [], ":", color="0.4", lw=1.2, label=self.tr("∝ 1/M through M = 8"))
-        right.set(xscale="log", yscale="log", xlim=(0.9, 9), ylim=(FLOOR, 30.0), xlabel="M")
+        right.set(xscale="log", yscale="log", xlim=(0.9, 9), ylim=(FLOOR, 100.0), xlabel="M")
         right.set(ylabel=self.tr("gap log q(x) − E[L_M]"))
         right.set_xticks(MS, [str(k) for k in MS])
         right.legend(loc="lower right", fontsize=8, frameon=False)
