@@ -62,6 +62,11 @@ def test_forms_on_a_linear_critic(device, scale):
         out = c.gradient_normalize(crit, x, form=form)
         assert out.shape == (3,) and out.device == x.device and out.dtype == torch.float64
         np.testing.assert_allclose(out.detach().cpu().numpy(), expected, rtol=1e-12, atol=1e-14)
+    for eps in (0.7, 30.0):  # WACV's epsilon: D n/(n^2 + eps), gradient norm n^2/(n^2 + eps)
+        out = c.gradient_normalize(crit, x, form="wacv", eps=eps).detach().cpu().numpy()
+        np.testing.assert_allclose(out, d * n / (n**2 + eps), rtol=1e-12)
+        norm = c.normalized_gradient_norm(crit, x, form="wacv", eps=eps).cpu().numpy()
+        np.testing.assert_allclose(norm, np.full(3, n**2 / (n**2 + eps)), rtol=1e-12)
     # direction = t - beta/||g||: shifted from the plain form by the region's offset
     t = c.gradient_normalize(crit, x, form="plain").detach().cpu().numpy()
     np.testing.assert_allclose(want["direction"], t - beta / 5.0, atol=1e-12)

@@ -78,7 +78,17 @@ class CriticKinkFigure(InteractiveFigure):
         ax_s.axhline(1, color="0.4", lw=0.8, ls=":")
         ax_s.set(xlim=(-1, 3), ylim=(1e-3, 1e3), yscale="log", xlabel="x", title=self.tr("ICCV slope |dD̂/dx|"))
         ax_s.legend(loc="upper left", fontsize=8, frameon=False)
-        self.note = ax_d.text(0.03, 0.97, "", transform=ax_d.transAxes, ha="left", va="top", fontsize=8.5)
+        self.note = ax_d.text(
+            0.03,
+            0.97,
+            "",
+            transform=ax_d.transAxes,
+            ha="left",
+            va="top",
+            fontsize=8.5,
+            zorder=5,
+            bbox=dict(facecolor="white", alpha=0.85, edgecolor="none", pad=2),
+        )
 
     def draw(self, critic, slope1, slope2, position, eps, a):
         fn = kink(slope1, slope2, position) if critic == "kink" else sine(a)
