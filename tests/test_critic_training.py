@@ -82,3 +82,9 @@ def test_gn_generator_step_stores_more_than_gp(device):
     assert gn["saved_bytes"] > 1.5 * gp["saved_bytes"] and gp["seconds"] > 0
     if device.type == "cuda":
         assert gn["peak_bytes"] > 0
+
+
+def test_train_critic_refuses_samples_too_large_for_memory():
+    big = torch.zeros(10**6, 1, dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"^real must ask for at most 512 MiB"):
+        c.train_critic(big, big, widths=(1, 64, 64, 1), steps=1)

@@ -152,6 +152,7 @@ def train_critic(
     widths = _widths(list(widths) if isinstance(widths, tuple) else widths)
     if widths[0] != r.shape[1]:
         raise ValueError(f"widths must start with the samples' dimension {r.shape[1]}, got {shorten(widths)}")
+    _checks.fits("real", real, 2 * r.shape[0] * max(widths) * len(widths) * 8)  # activations kept for backward
     gen = _checks.generator("generator", generator, r.device)
     gen = gen if gen is not None else torch.Generator(device=r.device).manual_seed(0)
     critic = relu_critic(widths, device=r.device, generator=gen)
