@@ -35,7 +35,7 @@ from IPython.display import Markdown, display
 
 from theory_lib import default_device, optimizers as op
 from theory_lib.figures.exercises import claims_table, show_exercises
-from theory_lib.figures.optimizers import EXERCISES, LabFigure, OpeningFigure, ScheduleFigure, opening_paths
+from theory_lib.figures.optimizers import EXERCISES, LabFigure, LazyFigure, OpeningFigure, ScheduleFigure, opening_paths
 
 # headless test runs set MPLBACKEND=Agg; JupyterLab gets live figures
 if os.environ.get("MPLBACKEND", "").lower() != "agg":
@@ -215,6 +215,16 @@ for lazy in (False, True):
         still = max(still, (emb[1 - t % 2] - before).abs().max().item())
     moved[lazy] = still
     print(f"lazy={lazy}: largest move of a row whose gradient was zero: {still:.4f}")
+
+# %% [markdown]
+# The figure follows one rare row of an embedding (`optimizers.lazy_rows`: its token comes every few steps, its target is $\theta = (1, 1)$) under plain and lazy Adam. Look at the right panel: plain Adam's dots between the gradient steps are the moves momentum makes with no gradient, each about $\beta_1$ times the one before; lazy Adam's crosses there sit at zero. Set $\beta_1 = 0$: the drift is gone and the two paths are one.
+
+# %%
+lazy_fig = LazyFigure()
+lazy_fig.widget()
+
+# %%
+show_exercises(EXERCISES, lazy_fig)
 
 # %% [markdown]
 # ## The lab

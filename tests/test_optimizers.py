@@ -260,3 +260,52 @@ def test_quadratic_paths_row_by_row_equal_quadratic_path(options):
         torch.testing.assert_close(rows[:, 2], ref, rtol=1e-12, atol=1e-12)
     with pytest.raises(ValueError, match="weight_decay"):
         op.quadratic_paths(5, 3, weight_decay=[0.1, 0.2])
+
+
+def _numpy_rare_row(beta1, period, steps, lazy, lr=0.1, beta2=0.999, eps=1e-8):
+    """Adam on the rare row written in numpy, one coordinate at a time (both coordinates are equal)."""
+    theta, m, v, out = 0.0, 0.0, 0.0, [0.0]
+    for t in range(steps):
+        seen = t % period == 0
+        g = theta - 1.0 if seen else 0.0
+        m, v = beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * g * g
+        u = (m / (1 - beta1 ** (t + 1))) / (np.sqrt(v / (1 - beta2 ** (t + 1))) + eps)
+        theta -= lr * u * (seen or not lazy)
+        out.append(theta)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("beta1, period", [(0.9, 10), (0.0, 10), (0.5, 3), (0.95, 1)])
+@pytest.mark.parametrize("lazy", [False, True])
+def test_lazy_rows_against_numpy_adam(beta1, period, lazy, device):
+    path, seen = op.lazy_rows(beta1, period, 40, lazy=lazy, device=device)
+    want = _numpy_rare_row(beta1, period, 40, lazy)
+    np.testing.assert_allclose(path.numpy(), np.stack([want, want], 1), rtol=1e-12, atol=1e-15)
+    assert seen.tolist() == [t % period == 0 for t in range(40)]
+    fast = op.lazy_rows_batched([beta1, 0.3], [period, 7], 40, lazy=lazy)
+    np.testing.assert_allclose(fast[:, 0].numpy(), path.numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(fast[:, 1].numpy(), op.lazy_rows(0.3, 7, 40, lazy=lazy)[0].numpy(), atol=1e-15)
+
+
+def test_lazy_rows_first_drift_closed_form():
+    """Step 1 (no gradient) after step 0's gradient g: plain Adam moves each coordinate by
+    lr (β₁/(1+β₁)) / sqrt(β₂/(1+β₂)); lazy Adam does not move."""
+    for beta1 in (0.0, 0.5, 0.9):
+        path, _ = op.lazy_rows(beta1, 10, 2, lazy=False)
+        want = 0.1 * (beta1 / (1 + beta1)) / np.sqrt(0.999 / 1.999)
+        np.testing.assert_allclose((path[2] - path[1]).numpy(), [want, want], rtol=1e-7)
+        lazy, _ = op.lazy_rows(beta1, 10, 2, lazy=True)
+        assert torch.equal(lazy[2], lazy[1])
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [dict(beta1=1.0), dict(beta1=-0.1), dict(period=0), dict(period=2.5), dict(lazy="yes"), dict(steps=-1)],
+)
+def test_lazy_rows_bad_input(kwargs):
+    args = dict(beta1=0.9, period=5, steps=10, lazy=False) | kwargs
+    with pytest.raises(ValueError):
+        op.lazy_rows(**args)
+    if "lazy" not in kwargs:
+        with pytest.raises(ValueError):
+            op.lazy_rows_batched(**args)

@@ -90,3 +90,27 @@ def test_figures_accept_tensors_from_the_maths_layer():
     """quadratic_path's float64 CPU tensors are what the figures draw (no silent dtype change)."""
     p = op.quadratic_path(3, {"lr": 0.1})
     assert p.dtype == torch.float64 and p.device.type == "cpu"
+
+
+def test_lazy_figure_plain_adam_drifts_lazy_does_not():
+    """β₁ = 0.9, every 10 steps: plain Adam moves the rare row on all 54 steps without its gradient, lazy on
+    none; its first drift is lr (β₁/(1+β₁))/sqrt(β₂/(1+β₂)) per coordinate. β₁ = 0: no momentum, no drift,
+    one path."""
+    from theory_lib.figures.optimizers import LazyFigure
+
+    fig = _figure(LazyFigure, beta1=0.9, period=10)
+    try:
+        assert fig.unseen == 54 and fig.moved_plain == 54 and fig.moved_lazy == 0
+        first = 0.1 * np.sqrt(2) * (0.9 / 1.9) / np.sqrt(0.999 / 1.999)
+        assert fig.d_plain.get_ydata()[1] == pytest.approx(first, rel=1e-7)
+        assert fig.drift == pytest.approx(first, rel=1e-7)
+        assert f"<b>{fig.moved_plain}</b>" in fig.readout and f"<b>{fig.moved_lazy}</b>" in fig.readout
+        x, y = fig.lazy.get_data()
+        assert np.all(np.diff(y)[np.arange(60) % 10 != 0] == 0)
+        fig.update(beta1=0.0)
+        assert fig.moved_plain == 0 == fig.moved_lazy
+        np.testing.assert_array_equal(fig.plain.get_ydata(), fig.lazy.get_ydata())
+        fig.update(period=3)
+        assert fig.unseen == 40
+    finally:
+        fig.close()

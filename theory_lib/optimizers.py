@@ -325,3 +325,61 @@ def quadratic_paths(
             theta = torch.where(sync, slow, theta)
         out.append(theta.clone())
     return torch.stack(out)
+
+
+LAZY_TARGETS = ((1.0, -1.0), (1.0, 1.0))  # row 0: a frequent token, row 1: a rare one
+
+
+def lazy_rows(beta1, period, steps=60, *, lazy, lr=0.1, beta2=0.999, device=None):
+    """The rare row of a 2-row embedding under DerivedOptimizer(base="adam", lazy=lazy): (path, seen).
+
+    The loss at step t is the sum of (1/2)||theta_r - target_r||^2 (LAZY_TARGETS, rows from 0) over the
+    tokens present: row 0 at every step, row 1 when t % period == 0. Returns the rare row's
+    (steps + 1, 2) float64 path on the CPU and the (steps,) bool mask of the steps with its gradient.
+    """
+    beta1 = real("beta1", beta1, lo=0.0, hi=1.0, hi_open=True)
+    period = integer("period", period, minimum=1)
+    steps = integer("steps", steps, maximum=MAX_PATH_STEPS)
+    if not isinstance(lazy, bool):
+        raise ValueError(f"lazy must be True or False, got {shorten(lazy)}")
+    dev = sampling(device, None)[0]
+    emb = torch.zeros(2, 2, dtype=torch.float64, device=dev)
+    target = torch.tensor(LAZY_TARGETS, dtype=torch.float64, device=dev)
+    opt = DerivedOptimizer([emb], lr=lr, betas=(beta1, beta2), lazy=lazy)
+    seen = torch.arange(steps) % period == 0
+    present = torch.ones(steps, 2, 1, dtype=torch.float64, device=dev)
+    present[:, 1, 0] = seen.to(torch.float64)
+    path = [emb[1].clone()]
+    for t in range(steps):
+        emb.grad = (emb - target) * present[t]
+        opt.step()
+        path.append(emb[1].clone())
+    return torch.stack(path).cpu(), seen
+
+
+def lazy_rows_batched(beta1, period, steps=60, *, lazy, lr=0.1, beta2=0.999, eps=1e-8):
+    """lazy_rows' rare-row path for many (beta1[b], period[b]) at once, Adam written out: (steps + 1, batch, 2).
+
+    The figures' fast form (one DerivedOptimizer run costs milliseconds a step); tested against
+    lazy_rows row by row in tests/test_optimizers.py.
+    """
+    b1 = as_float_tensor("beta1", beta1, min_dim=0).to(torch.float64).reshape(-1, 1)
+    per = as_float_tensor("period", period, min_dim=0).to(torch.float64).reshape(-1)
+    if bool(((b1 < 0) | (b1 >= 1)).any()) or bool((per < 1).any()) or bool((per != per.round()).any()):
+        raise ValueError(
+            f"beta1 must lie in [0, 1) and period be whole numbers >= 1, got {shorten(beta1)}, {shorten(period)}"
+        )
+    b1, per = torch.broadcast_tensors(b1, per.reshape(-1, 1))
+    steps = integer("steps", steps, maximum=MAX_PATH_STEPS)
+    target = torch.tensor(LAZY_TARGETS[1], dtype=torch.float64)
+    theta = torch.zeros(b1.shape[0], 2, dtype=torch.float64)
+    m, v, out = torch.zeros_like(theta), torch.zeros_like(theta), [theta.clone()]
+    for t in range(steps):
+        seen = torch.remainder(torch.tensor(float(t)), per) == 0
+        g = (theta - target) * seen
+        m = b1 * m + (1 - b1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        u = (m / (1 - b1 ** (t + 1))) / ((v / (1 - beta2 ** (t + 1))).sqrt() + eps)
+        theta = theta - lr * (u * seen if lazy else u)
+        out.append(theta.clone())
+    return torch.stack(out)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from theory_lib import optimizers as op
 from theory_lib.figures.exercises import Exercise
+from theory_lib.figures.optimizers.lazy import LazyFigure, moves, rare_row
 from theory_lib.figures.optimizers.paths import LabFigure, OpeningFigure, loss_of, path
 from theory_lib.figures.optimizers.schedule import ScheduleFigure, schedule_of
 
@@ -62,7 +63,22 @@ def _accum_check(fig):
     return fig.final_loss < fig.final_plain / 3
 
 
-# 4 ------------------------------------------------------------------ break: layer adaptation
+# 4 ------------------------------------------------------------------ lazy rows: the drift is momentum's
+def _lazy_answer(fig):
+    drift = moves(rare_row(0.9, fig.params["period"], False))[1]
+    return fig.tr(
+        "On {mp} of the {n} steps without its gradient. With β₁ = 0 Adam's m is this step's gradient, 0 when the "
+        "token is absent, so the update m̂/(√v̂ + ε) is 0 although v̂ is not: plain and lazy Adam take one path "
+        "(θ₁ ends at {ep:.3f} and {el:.3f}). The drift is momentum's: at β₁ = 0.9 the step right after a "
+        "gradient moves the row by {d:.3f} with no gradient at all."
+    ).format(mp=fig.moved_plain, n=fig.unseen, ep=fig.end_plain, el=fig.end_lazy, d=drift)
+
+
+def _lazy_check(fig):
+    return fig.moved_plain == 0 == fig.moved_lazy and fig.end_plain == fig.end_lazy
+
+
+# 5 ------------------------------------------------------------------ break: layer adaptation
 def _layer_answer(fig):
     return fig.tr(
         "The step is always γ‖θ‖ ≈ {step:.3f}, whatever the gradient: near the minimum it cannot shrink, so the "
@@ -101,6 +117,18 @@ EXERCISES = [
         settings={"warmup": 100, "final": 0.1, "from_zero": "on"},
         answer=_warm_answer,
         check=_warm_check,
+    ),
+    Exercise(
+        name="lazy-momentum",
+        kind="predict",
+        question=(
+            "At β₁ = 0.9 plain Adam moves the rare row on every step without its gradient. Predict: at β₁ = 0, on "
+            "how many of those steps does it move the row?"
+        ),
+        figure=LazyFigure,
+        settings={"beta1": 0.0, "period": 10},
+        answer=_lazy_answer,
+        check=_lazy_check,
     ),
     Exercise(
         name="accumulation",
