@@ -40,7 +40,14 @@ from IPython.display import Markdown, display
 
 from theory_lib import transport as tp
 from theory_lib.figures.exercises import claims_table, show_exercises
-from theory_lib.figures.transport import EXERCISES, CdfFigure, NormFigure, OpeningFigure, PushDirtFigure
+from theory_lib.figures.transport import (
+    EXERCISES,
+    CdfFigure,
+    NormFigure,
+    OpeningFigure,
+    PushDirtFigure,
+    TriangleFigure,
+)
 
 # headless test runs set MPLBACKEND=Agg; JupyterLab gets live figures
 if os.environ.get("MPLBACKEND", "").lower() != "agg":
@@ -233,6 +240,13 @@ print(
     f"WMD(A, C) = {tp.word_mover_distance(ta, tc):.4f} ≤ WMD(A, B) + WMD(B, C) = "
     f"{tp.word_mover_distance(ta, tb) + tp.word_mover_distance(tb, tc):.4f}"
 )
+
+# %% [markdown]
+# The figure: turn and stretch the three words. For each distance the stacked bar is $d(A, B) + d(B, C)$, scaled to height 1, and beside it $d(A, C)$ on the same scale: the triangle inequality holds while that bar stays under the dashed line. Look at WRD's bar with B between A and C (red: it overshoots, by up to a factor 2 as the angles shrink, since $1 - \cos\theta \approx \theta^2/2$), at WMD's, which never crosses, and at the norm sliders, which move WMD and leave WRD alone: one word carries all of its sentence's mass, whatever its norm.
+
+# %%
+triangle = TriangleFigure()
+triangle.widget()
 
 # %% [markdown]
 # **Beyond the article: Sinkhorn.** Add an entropy term at temperature $\varepsilon$ to the LP; the optimal plan becomes $\gamma_{ij} = e^{(f_i + g_j - d_{ij})/\varepsilon}$, and the potentials $f$, $g$ are found by scaling rows and columns in turn (the same alternating normalisation as lesson 14's CAN). As $\varepsilon\to0$ the cost tends to the LP value, as a smooth max tends to the max (lesson 05).

@@ -85,6 +85,22 @@ def test_plan_has_the_marginals_and_the_value(device):
     assert float((plan * cost).sum()) == pytest.approx(tp.emd(p, q, cost), abs=1e-12)
 
 
+@pytest.mark.parametrize("shape", [(1, 1), (1, 5), (4, 1), (1, 2)])
+def test_one_word_on_a_side_is_the_linprog_value(shape):
+    """m = 1 or n = 1 skips the LP (the marginals force gamma = p q^T / total): against linprog itself."""
+    g = torch.Generator().manual_seed(sum(shape))
+    m, n = shape
+    p, q = _simplex(m, g), _simplex(n, g)
+    cost = torch.rand(m, n, generator=g, **F64) * 3
+    a_eq = np.vstack([np.kron(np.eye(m), np.ones((1, n))), np.kron(np.ones((1, m)), np.eye(n))])
+    want = scipy.optimize.linprog(cost.numpy().ravel(), A_eq=a_eq, b_eq=np.concatenate([p, q]), method="highs")
+    assert tp.emd(p, q, cost) == pytest.approx(want.fun, abs=1e-12)
+    plan = tp.emd_plan(p, q, cost).numpy()
+    assert plan == pytest.approx(want.x.reshape(m, n), abs=1e-12)
+    x, y = torch.randn(m, 3, generator=g, **F64), torch.randn(n, 3, generator=g, **F64)
+    assert tp.word_mover_distance(x, y) == pytest.approx(float(torch.cdist(x, y).mean()), abs=1e-12)
+
+
 def test_the_dual_lp_gives_the_same_value():
     """max sum p_i f_i - q_j g_j ... as max sum p f + sum q h with f_i + h_j <= d_ij (strong duality)."""
     g = torch.Generator().manual_seed(5)

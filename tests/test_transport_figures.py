@@ -130,3 +130,67 @@ def test_scaling_the_whole_sentence_leaves_the_norm_figures_wrd():
     x = scaled(3.0).numpy()
     assert tp.word_rotator_distance(x * 7.0, Y) == pytest.approx(tp.word_rotator_distance(x, Y), abs=1e-9)
     assert math.isfinite(tp.wrd_lower_bound(x, Y))
+
+
+def test_triangle_figure_wrd_fails_at_the_lessons_angles_wmd_holds():
+    """A, B, C at 0°, 45°, 90°: WRD(A, C) = 1 > 2 (1 − cos 45°), by √2 − 1; WMD's chords keep the inequality."""
+    from matplotlib.colors import to_hex
+
+    from theory_lib.figures.transport import TriangleFigure
+    from theory_lib.figures.transport.triangle import FAILS, HOLDS
+
+    fig = _figure(TriangleFigure)
+    try:
+        assert fig.gap["wrd"] == pytest.approx(1.0 - 2.0 * (1.0 - math.cos(math.pi / 4)), abs=1e-12)
+        assert fig.gap["wrd"] == pytest.approx(math.sqrt(2) - 1, abs=1e-12)
+
+        def chord(deg):  # |a − c| for unit vectors deg apart
+            return 2 * math.sin(math.radians(deg) / 2)
+
+        assert fig.gap["wmd"] == pytest.approx(chord(90) - 2 * chord(45), abs=1e-12) and fig.gap["wmd"] < 0
+        assert to_hex(fig.direct["wrd"].get_facecolor()) == FAILS.lower()
+        assert to_hex(fig.direct["wmd"].get_facecolor()) == HOLDS.lower()
+        assert fig.direct["wrd"].get_height() == pytest.approx(1 / (2 - math.sqrt(2)), abs=1e-12)  # 1.707 > 1
+        assert fig.leg1["wrd"].get_height() + fig.leg2["wrd"].get_height() == pytest.approx(1.0)
+        assert "fails, by 0.4142" in fig.readout and "holds" in fig.readout.split("<br>")[0]
+    finally:
+        fig.close()
+
+
+def test_triangle_figure_wmd_never_fails_and_wrd_ignores_the_norms():
+    from theory_lib.figures.transport import TriangleFigure
+
+    rng = np.random.default_rng(0)
+    fig = _figure(TriangleFigure)
+    try:
+        wrd_fails = 0
+        for _ in range(40):
+            angles = (5.0 * rng.integers(-36, 37, 3)).tolist()
+            norms = np.exp(rng.uniform(np.log(0.5), np.log(2.0), 3)).tolist()
+            fig.update(**dict(zip(["theta_a", "theta_b", "theta_c", "r_a", "r_b", "r_c"], angles + norms, strict=True)))
+            v = [
+                n * np.array([math.cos(math.radians(t)), math.sin(math.radians(t))])
+                for t, n in zip(angles, norms, strict=True)
+            ]
+            assert fig.d["wmd"] == pytest.approx(
+                [np.linalg.norm(v[0] - v[1]), np.linalg.norm(v[1] - v[2]), np.linalg.norm(v[0] - v[2])], abs=1e-12
+            )
+            want = [1 - math.cos(math.radians(angles[i] - angles[j])) for i, j in ((0, 1), (1, 2), (0, 2))]
+            assert fig.d["wrd"] == pytest.approx(want, abs=1e-12)  # no norm in it
+            assert fig.gap["wmd"] <= 1e-12
+            wrd_fails += fig.gap["wrd"] > 1e-12
+        assert wrd_fails > 0
+    finally:
+        fig.close()
+
+
+def test_triangle_figure_antipodes_are_wrds_equality():
+    """A, B, C at 0°, 90°, 180°: WRD(A, C) = 2 = 1 + 1, the inequality's edge; the bar reaches the line."""
+    from theory_lib.figures.transport import TriangleFigure
+
+    fig = _figure(TriangleFigure, theta_a=0.0, theta_b=90.0, theta_c=180.0)
+    try:
+        assert fig.d["wrd"] == pytest.approx((1.0, 1.0, 2.0), abs=1e-12)
+        assert fig.gap["wrd"] == pytest.approx(0.0, abs=1e-12) and fig.ratio["wrd"] == pytest.approx(1.0)
+    finally:
+        fig.close()

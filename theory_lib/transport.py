@@ -99,13 +99,16 @@ def _pair(x, y):
 # ---------------------------------------------------------------- the LP
 def _solve(a: torch.Tensor, b: torch.Tensor, d: torch.Tensor) -> tuple[float, np.ndarray]:
     """The LP in float64 on the CPU: (value, plan (m, n))."""
-    import scipy.optimize  # on first use: `import theory_lib` stays light
-    import scipy.sparse
-
     p = a.detach().double().cpu().numpy()
     q = b.detach().double().cpu().numpy()
     c = d.detach().double().cpu().numpy()
     m, n = c.shape
+    if m == 1 or n == 1:  # one word on a side: the marginals force the only plan, gamma = p q^T / total
+        plan = np.outer(p, q) / max(float(p.sum()), 1e-300)
+        return float((plan * c).sum()), plan
+    import scipy.optimize  # on first use: `import theory_lib` stays light
+    import scipy.sparse
+
     rows = scipy.sparse.kron(scipy.sparse.identity(m), np.ones((1, n)))  # sum_j gamma_ij = p_i
     cols = scipy.sparse.kron(np.ones((1, m)), scipy.sparse.identity(n))  # sum_i gamma_ij = q_j
     a_eq = scipy.sparse.vstack([rows, cols]).tocsr()
