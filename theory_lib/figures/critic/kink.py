@@ -40,7 +40,8 @@ def sine(a: float):
 def jumps(critic, position: float, delta: float = 1e-9) -> dict:
     """Each form's value just left and just right of ``position`` (the jump is their difference)."""
     at = torch.tensor([[position - delta], [position + delta]], dtype=torch.float64)
-    return {f: cr.gradient_normalize(critic, at, form=f).detach().numpy() for f in COLOURS}
+    d, g = (t.detach() for t in cr.critic_gradient(critic, at))
+    return {f: cr.normalize_values(d, g, form=f).numpy() for f in COLOURS}
 
 
 class CriticKinkFigure(InteractiveFigure):
@@ -92,11 +93,11 @@ class CriticKinkFigure(InteractiveFigure):
 
     def draw(self, critic, slope1, slope2, position, eps, a):
         fn = kink(slope1, slope2, position) if critic == "kink" else sine(a)
-        d = fn(XT).numpy()
-        self.d_line.set_ydata(d)
+        self.d_line.set_ydata(fn(XT).numpy())
         self.kink_mark.set_xdata([position, position])
         self.kink_mark.set_visible(critic == "kink")
-        forms = {f: cr.gradient_normalize(fn, XT, form=f, eps=eps).detach().numpy() for f in COLOURS}
+        dv, gv = (t.detach() for t in cr.critic_gradient(fn, XT))  # one backward pass for the three forms
+        forms = {f: cr.normalize_values(dv, gv, form=f, eps=eps).numpy() for f in COLOURS}
         for f, line in self.form_lines.items():
             line.set_ydata(forms[f])
         self.fd = np.abs(np.diff(forms["iccv"]) / np.diff(X))  # one grid step, 2e-3
