@@ -309,3 +309,38 @@ def test_lazy_rows_bad_input(kwargs):
     if "lazy" not in kwargs:
         with pytest.raises(ValueError):
             op.lazy_rows_batched(**args)
+
+
+def _keras_v1_accumulation(k, updates, lr=0.1, beta1=0.9, beta2=0.999):
+    """bert4keras's Keras-v1 gradient accumulation with Adam, simulated micro-step by micro-step (numpy).
+
+    iterations counts micro-steps; at iterations % k == 0 Adam updates with the accumulated mean (zeros at
+    iteration 0), bias-corrected with t = iterations + 1; the gradient is a constant 1. Returns the step sizes.
+    """
+    theta, m, v, acc, sizes = 0.0, 0.0, 0.0, 0.0, []
+    for it in range(k * updates + 1):
+        if it % k == 0:
+            g = acc / k
+            m, v = beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * g * g
+            t = it + 1
+            step = lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + 1e-300)
+            theta -= step
+            acc = 0.0
+            if it > 0:
+                sizes.append(step)
+        acc += 1.0
+    return np.array(sizes)
+
+
+@pytest.mark.parametrize("k", [1, 4, 10])
+def test_keras_step_ratio_against_a_simulated_keras_loop(k):
+    sizes = _keras_v1_accumulation(k, 30)
+    want = [op.keras_step_ratio(j, k) for j in range(1, 31)]
+    np.testing.assert_allclose(sizes / 0.1, want, rtol=1e-12)
+    theta = torch.zeros(1, dtype=torch.float64)  # DerivedOptimizer counts updates: every step is lr
+    opt, before = op.DerivedOptimizer([theta], lr=0.1, eps=1e-300, grad_accum_steps=k), []
+    for _ in range(30 * k):
+        before.append(theta.item())
+        theta.grad = torch.ones(1, dtype=torch.float64)
+        opt.step()
+    np.testing.assert_allclose(-np.diff(before[::k] + [theta.item()]), 0.1, rtol=1e-12)

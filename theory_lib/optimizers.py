@@ -383,3 +383,19 @@ def lazy_rows_batched(beta1, period, steps=60, *, lazy, lr=0.1, beta2=0.999, eps
         theta = theta - lr * (u * seen if lazy else u)
         out.append(theta.clone())
     return torch.stack(out)
+
+
+def keras_step_ratio(j, k, beta1=0.9, beta2=0.999):
+    """Adam's j-th update under bert4keras's Keras-v1 accumulation over DerivedOptimizer's (a constant gradient).
+
+    There the counter advances every micro-step and the update at micro-step 0 applies a zero gradient,
+    so update j (j = 1, 2, ...) holds m = (1 - beta1^j) g, v = (1 - beta2^j) g^2 but is bias-corrected
+    with t = jk + 1; counting updates (t = j) the step is exactly lr. The ratio (eps = 0):
+    [(1 - beta1^j) / (1 - beta1^(jk+1))] / sqrt((1 - beta2^j) / (1 - beta2^(jk+1))).
+    """
+    j = integer("j", j, minimum=1)
+    k = integer("k", k, minimum=1)
+    beta1 = real("beta1", beta1, lo=0.0, hi=1.0, hi_open=True)
+    beta2 = real("beta2", beta2, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+    t = j * k + 1
+    return ((1 - beta1**j) / (1 - beta1**t)) / ((1 - beta2**j) / (1 - beta2**t)) ** 0.5
