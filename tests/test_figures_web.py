@@ -271,3 +271,22 @@ def test_a_prefetched_strip_is_short_until_the_learner_moves_its_slider(monkeypa
         assert not s["todo"] and len(keys) == len(set(keys)) == sent + left, "the strip did not go on, or redrew"
     finally:
         fig.close()
+
+
+def test_a_page_that_missed_messages_gets_the_frame_again_and_no_stale_strip(monkeypatch):
+    """web.js mends a model anywidget gave up on (it dropped the kernel's messages) and sends
+    "resend": the kernel sends its frame and size again, even unchanged, and drops the strips the
+    page never received (it would wait for their frames)."""
+    fig, view = _live("softmax.RepeatedSoftmaxFigure")
+    try:
+        assert view.own_id == view.model_id  # how the page finds its own model
+        sent_state, sent = [], []
+        monkeypatch.setattr(view, "send_state", lambda key=None: sent_state.append(key))
+        monkeypatch.setattr(view, "send", lambda content, buffers=None: sent.append(content))
+        view.strips = {"temperature": {"id": 1, "cancelled": False}}
+        view._on_browser_msg(view, {"type": "resend"}, [])
+        assert sent_state == [["size", "frame"]]
+        assert view.strips == {} and {"type": "drop"} in sent
+        assert _decode(view.frame).shape[:2] == (view.size[1], view.size[0])
+    finally:
+        fig.close()

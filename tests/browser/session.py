@@ -21,10 +21,10 @@ from tests.browser.servers import Server
 # Console errors that are not ours: Voila's page template links Font Awesome from a CDN, and the
 # test blocks every request that would leave the machine.
 BENIGN_CONSOLE = ("Failed to load resource: net::ERR_FAILED",)
-# anywidget's runtime rejects a promise if a model has not initialised within 2 s of the page making
-# it (AbortSignal.timeout(2e3) in its runtime), even though it goes on and initialises: on a loaded
-# CI machine a page of four figures passes 2 s. Noted, not failed: every figure is still required
-# to render and to match its Agg picture, which a model that never initialised cannot.
+# anywidget's runtime rejects its model's `ready` if the model has not loaded within 2 s of the page
+# making it (AbortSignal.timeout(2e3)), and from then on drops every message from the kernel to it;
+# web.js mends such a model (hearKernel), and test_voila.py forces the case on lesson 01. Noted, not
+# failed: every figure is still required to render and to match its Agg picture after each move.
 ANYWIDGET_SLOW_INIT = "[anywidget] Failed to initialize model."
 
 

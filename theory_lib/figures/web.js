@@ -36,7 +36,29 @@ function keyOf(spec, m) {
   return m.get("value");
 }
 
+// anywidget (0.9 to 0.11) drops every message from the kernel to a model whose start took more than
+// 2 s: its Runtime rejects `ready` after AbortSignal.timeout(2000) ("[anywidget] Failed to initialize
+// model."), and AnyModel's _handle_comm_msg awaits `ready` before handling anything. On a busy page
+// (a slow Binder, a loaded CI machine) the figure then never repaints. So ask the model itself (a
+// no-op message through its handler); if it is deaf, give its comm the base class's handler, which
+// does not wait; render then asks the kernel for its frame again (what was sent meanwhile is lost).
+async function hearKernel(model) {
+  const real = await model.widget_manager.get_model(model.get("own_id"));
+  const probe = { content: { data: { method: "custom", content: { type: "probe" } } }, buffers: [] };
+  try {
+    await real._handle_comm_msg(probe);
+    return false;
+  } catch (err) {
+    if (!String(err && err.message).includes("Failed to initialize model")) throw err;
+  }
+  const base = Object.getPrototypeOf(Object.getPrototypeOf(real)); // DOMWidgetModel, under AnyModel
+  real.comm.on_msg((msg) => base._handle_comm_msg.call(real, msg));
+  console.warn("[theory_lib] anywidget gave up on this figure's model after 2 s; it hears the kernel again");
+  return true;
+}
+
 async function render({ model, el }) {
+  const mended = await hearKernel(model);
   const store = storeOf(model);
   const canvas = document.createElement("canvas");
   const ctx = canvas.getContext("2d");
@@ -163,6 +185,7 @@ async function render({ model, el }) {
   model.on("msg:custom", onStrip);
 
   size();
+  if (mended) model.send({ type: "resend" }); // the kernel's state again: its frame and size
   await paintKernelFrame();
   const ratio = window.devicePixelRatio || 1;
   if (model.get("ratio") !== ratio) {

@@ -84,9 +84,11 @@ class CanvasView(anywidget.AnyWidget):
     positions = traitlets.Dict().tag(sync=True)  # name -> how the browser reads a control's position
     readout = traitlets.Any(None).tag(sync=True, **widget_serialization)  # the readout HTML widget
     visible = traitlets.Bool(False).tag(sync=True)  # the canvas is on screen (set by the page)
+    own_id = traitlets.Unicode("").tag(sync=True)  # this widget's model id: the page mends a deaf model by it
 
     def __init__(self, figure, controls: dict, readout, **kwargs):
         super().__init__(**kwargs)
+        self.own_id = self.model_id
         self.figure = figure  # the InteractiveFigure
         self.controls = controls
         self.positions = {name: _key_spec(ctrl) for name, ctrl in controls.items()}
@@ -322,7 +324,10 @@ class CanvasView(anywidget.AnyWidget):
         self._drawn_elsewhere = False
 
     def _on_browser_msg(self, _, content, buffers):
-        if content.get("type") == "strip_ready":
+        if content.get("type") == "resend":  # the page missed our messages (web.js: hearKernel)
+            self.drop_strips()
+            self.send_state(["size", "frame"])
+        elif content.get("type") == "strip_ready":
             for s in self.strips.values():
                 if s["id"] == content.get("id"):
                     s["ready"].update(_hashable(k) for k in content.get("keys", []))
