@@ -194,3 +194,35 @@ def test_triangle_figure_antipodes_are_wrds_equality():
         assert fig.gap["wrd"] == pytest.approx(0.0, abs=1e-12) and fig.ratio["wrd"] == pytest.approx(1.0)
     finally:
         fig.close()
+
+
+def test_power_fit_recovers_an_exact_power_law_past_a_flat_overhead():
+    from theory_lib.figures.transport.timing import power_fit
+
+    m = np.array([2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0])
+    t = 3e-6 * m**2.5
+    t[:3] = 1e-2  # the solver's fixed overhead at small m: not in the last four points
+    c, k = power_fit(m, t)
+    assert k == pytest.approx(2.5, abs=1e-9) and c == pytest.approx(3e-6, rel=1e-9)
+
+
+def test_lp_time_figure_reads_measured_points_and_extrapolates_the_fit():
+    """The measurement stops at the budget; at a measured length the dots are the medians, beyond it the fit."""
+    from theory_lib.figures.transport import LpTimeFigure
+    from theory_lib.figures.transport.timing import BUDGET_S, LENGTHS, measure, power_fit
+
+    r = measure()
+    assert list(r["m"]) == list(LENGTHS[: len(r["m"])])
+    assert (r["lp"][:-1] <= BUDGET_S).all() and (r["lp"][-1] > BUDGET_S or len(r["m"]) == len(LENGTHS))
+    top = int(r["m"][-1])
+    fig = _figure(LpTimeFigure, m=top)
+    try:
+        assert fig.dots.get_ydata() == pytest.approx([1e3 * r["lp"][-1], 1e3 * r["assignment"][-1]])
+        assert "measured" in fig.readout
+        assert r["assignment"][-1] < r["lp"][-1]  # equal lengths: the assignment solver beats the LP
+        fig.update(m=1000)
+        c, k = power_fit(r["m"], r["lp"])
+        assert fig.shown["lp"] == pytest.approx(c * 1000.0**k) and "extrapolated" in fig.readout
+        assert fig.dots.get_ydata()[0] == pytest.approx(1e3 * c * 1000.0**k)
+    finally:
+        fig.close()
