@@ -9,7 +9,7 @@ import pytest
 
 from tests.browser import CANVAS_CSS, FIGURE_CSS, RENDER_S
 from tests.browser.fidelity import _await_truth
-from tests.browser.session import _close_in_lab, _open_in_lab, _open_session, _press
+from tests.browser.session import GIVE_UP_AT_ONCE, _close_in_lab, _open_in_lab, _open_session, _press
 
 pytestmark = pytest.mark.slow
 
@@ -87,5 +87,34 @@ class TestFidelityCheck:
             healed = _await_truth(session, fig, 1, "whole frame restored")
             assert healed["ok"], healed.get("problem")
             session.note(f"injected: {broken['mismatch']:.2%} of the pixels differ; healed: {healed['mismatch']:.3%}")
+        finally:
+            _close_in_lab(session, context, capsys, started)
+
+    def test_a_figure_anywidget_gave_up_on_still_repaints_in_jupyterlab(
+        self, lab, browser, references, workdir, capsys
+    ):
+        """anywidget's 2 s give-up forced on a figure made by a running cell (JupyterLab opens its
+        model from the comm's first message): it must show its state and repaint after a move."""
+        started = time.monotonic()
+        probe = workdir / "lessons" / "_gave_up_probe.ipynb"
+        probe.write_text(json.dumps(PROBE))
+        context, page, session = _open_session(browser, lab, "jupyterlab", probe, references)
+        page.add_init_script(GIVE_UP_AT_ONCE)
+        try:
+            _open_in_lab(session, lab, probe)
+            page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            fig = page.locator(FIGURE_CSS).first
+            fig.locator(CANVAS_CSS).first.wait_for(timeout=RENDER_S * 1000)
+            first = _await_truth(session, fig, 1, "first render", timeout=RENDER_S)
+            assert first["ok"], first.get("problem")
+            slider = fig.locator(".widget-gridbox").first.locator(".widget-slider").nth(0)
+            idle = page.evaluate("() => window.__tlIdle")
+            assert _press(session, slider, ("ArrowRight",)) == "ArrowRight"
+            session.wait_kernel_idle(idle)
+            moved = _await_truth(session, fig, 1, "after a move", timeout=RENDER_S)
+            assert moved["ok"], moved.get("problem")
+            gave_up = [line for line in session.lines if "initialisation timer fired" in line]
+            assert gave_up, "no model was given up on: the test did not reproduce anywidget's 2 s limit"
+            session.check_kernel_and_console()
         finally:
             _close_in_lab(session, context, capsys, started)

@@ -14,16 +14,10 @@ import time
 import pytest
 
 from tests.browser import LESSONS, LESSONS_ZH, OPEN_S, ROOT, lesson_id
-from tests.browser.session import _open_session
+from tests.browser.session import GIVE_UP_AT_ONCE, _open_session
 from tests.browser.sweeps import _exercise_figures
 
 IN_VOILA = [p for p in LESSONS if p.stem == "01-softmax"] + LESSONS_ZH
-
-# anywidget's Runtime gives a model 2 s to load its module (AbortSignal.timeout(2000)), then drops
-# every message from the kernel to it; on a busy page a figure would never repaint (web.js:
-# hearKernel mends it). Made certain here: every such timer fires at once.
-GIVE_UP_AT_ONCE = """(() => { const timeout = AbortSignal.timeout.bind(AbortSignal);
-    AbortSignal.timeout = (ms) => timeout(ms === 2000 ? 1 : ms); })();"""
 
 
 def _open_in_voila(session, voila, lesson):

@@ -28,6 +28,7 @@ import asyncio
 import io
 import time
 import traceback
+import uuid
 from pathlib import Path
 
 import anywidget
@@ -87,12 +88,14 @@ class CanvasView(anywidget.AnyWidget):
     own_id = traitlets.Unicode("").tag(sync=True)  # this widget's model id: the page mends a deaf model by it
 
     def __init__(self, figure, controls: dict, readout, **kwargs):
-        super().__init__(**kwargs)
-        self.own_id = self.model_id
+        # Everything the page reads once, in the state the comm opens with: a value set afterwards
+        # travels as a message, which a model anywidget gave up on never hears (web.js: hearKernel).
+        model_id = kwargs.pop("model_id", None) or uuid.uuid4().hex
+        positions = {name: _key_spec(ctrl) for name, ctrl in controls.items()}
+        super().__init__(
+            model_id=model_id, own_id=model_id, controls=controls, positions=positions, readout=readout, **kwargs
+        )
         self.figure = figure  # the InteractiveFigure
-        self.controls = controls
-        self.positions = {name: _key_spec(ctrl) for name, ctrl in controls.items()}
-        self.readout = readout
         self.quiet = False  # True while strip frames are drawn: they are not the kernel's frame
         self.strips = {}  # control -> its latest strip (in progress or done): others, positions sent
         self.queue = []  # strips waiting for the kernel's time, the learner's latest first
