@@ -80,14 +80,11 @@ class TriangleFigure(InteractiveFigure):
         ax.set_title(self.tr("three one-word sentences"), fontsize=10)
         # bars: per distance, the two legs stacked (scaled to 1) and d(A, C) on the same scale
         self.x_pos = {"wmd": (0.0, 1.0), "wrd": (2.6, 3.6)}
-        self.leg1, self.leg2, self.direct, self.value_text = {}, {}, {}, {}
+        self.leg1, self.leg2, self.direct = {}, {}, {}  # the numbers are in the readout
         for key, (xs, xd) in self.x_pos.items():
             self.leg1[key] = bars.bar([xs], [0.5], color="#56B4E9", width=0.8)[0]
             self.leg2[key] = bars.bar([xs], [0.5], bottom=[0.5], color="#CC79A7", width=0.8)[0]
             self.direct[key] = bars.bar([xd], [0.0], color=HOLDS, width=0.8)[0]
-            self.value_text[key] = bars.text(
-                xd, 0, "", ha="center", va="bottom", fontsize=9, bbox=dict(fc="white", ec="none", alpha=0.85, pad=1)
-            )
         self.leg1["wmd"].set_label("d(A, B)")
         self.leg2["wmd"].set_label("d(B, C)")
         bars.axhline(1.0, color="k", ls="--", lw=1)
@@ -120,11 +117,6 @@ class TriangleFigure(InteractiveFigure):
             fails = self.gap[key] > 1e-12
             self.direct[key].set_height(self.ratio[key])
             self.direct[key].set_color(FAILS if fails else HOLDS)
-            xd = self.x_pos[key][1]
-            self.value_text[key].set_position(
-                (xd, self.ratio[key] + (0.1 if abs(self.ratio[key] - 0.97) < 0.08 else 0.03))
-            )
-            self.value_text[key].set_text(f"{ac:.3f}")
             colour = FAILS if fails else HOLDS
             verdict = self.tr("fails, by {gap:.4f}") if fails else self.tr("holds, with {gap:.4f} to spare")
             parts.append(
