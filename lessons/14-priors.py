@@ -37,7 +37,15 @@ from scipy import optimize, stats
 
 from theory_lib import default_device, priors as pr
 from theory_lib.figures.exercises import claims_table, show_exercises
-from theory_lib.figures.priors import EXERCISES, PriorCanFigure, PriorGaussianFigure, PriorHeatmapFigure
+from theory_lib.figures.priors import (
+    EXERCISES,
+    PriorCanFigure,
+    PriorGaussianFigure,
+    PriorHeatmapFigure,
+    PriorLongTailFigure,
+    PriorSyntheticCanFigure,
+)
+from theory_lib.figures.priors.synthetic import can_run
 
 # headless test runs set MPLBACKEND=Agg; JupyterLab gets live figures
 if os.environ.get("MPLBACKEND", "").lower() != "agg":
@@ -133,6 +141,13 @@ show_exercises(EXERCISES, heatmap)
 #
 # Ten classes with the LA paper's "EXP" profile $n_i = \lfloor n_{\max}\cdot\rho^{-i/(K-1)}\rfloor$ (its own code; with $n_{\max} = 5000$, $K = 10$, $\rho = 100$ it gives CIFAR-10-LT's training-set size), points $2e_i + \mathcal N(0, I)$ in $\mathbb R^{10}$, a linear classifier fitted by L-BFGS, tested on a balanced set. Four runs: plain cross-entropy; the adjusted loss ($\tau = 1$); plain, read with the post-hoc rule; and plain with the bias initialised to $\log p(y)$ (the translation's suggested shortcut).
 
+# %% [markdown]
+# The profile first. On a log axis $n_i$ is a straight line from $n_{\max}$ down to $n_{\max}/\rho$: move $K$ and $\rho$ and read off the imbalance $n_0/n_{K-1}$ and the training-set size (at $K = 10$, $\rho = 100$, $n_{\max} = 5000$ it is CIFAR-10-LT's; at $K = 100$, $n_{\max} = 500$, CIFAR-100-LT's). The prior $p(y) = n_y/\sum_i n_i$ of this profile is what the adjusted loss, the post-hoc rule and CAN below are given.
+
+# %%
+profile = PriorLongTailFigure()
+profile.widget()
+
 # %%
 print(
     "CIFAR-10-LT:",
@@ -211,6 +226,64 @@ print(f"accuracy before {acc(probs):.4f}, after {acc(corrected):.4f}; CAN touche
 print(
     f"confident rows' accuracy {acc(probs, sure):.4f}; doubtful rows {acc(probs, ~sure):.4f} -> {acc(corrected, ~sure):.4f}"
 )
+
+# %% [markdown]
+# The plain model above already knows the prior (it was trained on the same long tail), so CAN has little to add. Its use case is a classifier that does *not* know it. Below: the exact posterior of the same ten classes under a **uniform** prior, $\mathrm{softmax}(2x)$, what plain training on balanced data converges to, tested on long-tailed data of imbalance $\rho$ and corrected by `can_postprocess` with the test prior. Look at three things: the share of samples CAN corrects (the doubtful ones only), the accuracy before and after on all samples and on the doubtful rows, and the dashed line, the Bayes rule that knows the prior, which CAN approaches without retraining. Then push the threshold down, $\alpha$ and the iterations up, and watch the gain turn into a loss.
+
+# %%
+synthetic = PriorSyntheticCanFigure()
+synthetic.widget()
+
+# %% [markdown]
+# ## The articles' numbers beside ours
+#
+# The LA paper's CIFAR-LT results and Su's CLUE results are **quoted** (we cannot rerun them here); the training-set sizes, the thought experiments and the share of samples CAN touches are **computed**.
+
+# %%
+quoted_cifar = {"CIFAR-10-LT": (0.7136, 0.7732, 0.7789), "CIFAR-100-LT": (0.3987, 0.4407, 0.4406)}  # LA README
+quoted_clue = {  # Su (8728), validation accuracy in %, k = 3, threshold 0.9, one iteration, α = 1
+    "IFLYTEK, BERT": (60.06, 60.52),
+    "IFLYTEK, RoBERTa": (60.64, 60.95),
+    "TNEWS, BERT": (56.80, 56.86),
+    "TNEWS, RoBERTa": (58.06, 58.00),
+}
+quoted_split = {"IFLYTEK": (0.63, 0.22, 0.6006), "TNEWS": (0.58, 0.23, 0.5680)}  # confident, doubtful, overall (BERT)
+sizes = {"CIFAR-10-LT": (5000, 10, 12406), "CIFAR-100-LT": (500, 100, 10847)}  # n_max, K, the paper's stated size
+choices = torch.tensor([[0.9, 0.05, 0.04, 0.01], [0.04, 0.9, 0.05, 0.01], [0.05, 0.04, 0.9, 0.01]] * 3, **f64)
+tenth = pr.can_correct(torch.full((4,), 0.25, **f64), choices, [0.25] * 4)  # nine answers, none of them D
+syn_run = can_run(100.0, 3, 0.9, 1.0, 1)
+table = ["| what | source | stated (quoted) | computed here |", "|---|---|---|---|"]
+for name, (n_max, k_cls, stated) in sizes.items():
+    size = pr.long_tail_counts(n_max, k_cls, 100).sum().item()
+    table.append(
+        f"| {name} training set (n_max = {n_max}, K = {k_cls}, ρ = 100) | LA paper's code | {stated} | {size} |"
+    )
+for name, (erm, post, la) in quoted_cifar.items():
+    table.append(f"| {name} balanced accuracy: ERM, post-hoc, LA loss | LA paper's README | {erm}, {post}, {la} | — |")
+table.append(
+    "| long-tailed toy (step 4), balanced accuracy: plain, post-hoc, adjusted loss | this lesson | — | "
+    f"{1 - ber['plain']:.4f}, {1 - ber['post-hoc']:.4f}, {1 - ber['adjusted loss']:.4f} |"
+)
+table.append(
+    f"| binary: p⁽ᵇ⁾ = (0.5, 0.5) beside confident (0.05, 0.95) | Su | leans to class 0 | one step {one[0]:.4f}, limit {limit[0]:.4f} |"
+)
+table.append(
+    "| ten questions: nine confident answers, none D; the tenth uniform | Su | leans to D | "
+    f"one step ({', '.join(f'{v:.3f}' for v in tenth.tolist())}) |"
+)
+for name, (plain, can_acc) in quoted_clue.items():
+    table.append(
+        f"| CLUE {name}: accuracy without → with CAN | Su | {plain:.2f}% → {can_acc:.2f}% | gain {can_acc - plain:+.2f} points |"
+    )
+for name, (hi, lo, overall) in quoted_split.items():
+    table.append(
+        f"| CLUE {name}: share CAN touches | Su's split accuracies | {hi}+, {lo}+ | {1 - (overall - lo) / (hi - lo):.1%} |"
+    )
+table.append(
+    "| synthetic classifier above (ρ = 100): share CAN touches, accuracy | this lesson | — | "
+    f"{syn_run['corrected']:.1%}; {syn_run['before']:.4f} → {syn_run['after']:.4f} |"
+)
+display(Markdown("\n".join(table)))
 
 # %% [markdown]
 # ## Summary
