@@ -192,8 +192,8 @@ class PriorLongTailFigure(InteractiveFigure):
         self.total = int(counts.sum())
         self.imbalance = int(counts[0]) / int(counts[-1])  # n_max ≥ 200 > ρ: every class has a sample
         self.readout = self.tr(
-            "K = {K}, ρ = {ratio:g}, n_max = {n_max}: from n₀ = {n0} down to n_{{K−1}} = {nl} "
-            "(imbalance n₀/n_{{K−1}} = {imb:.1f}); training-set size <b>{total}</b>; "
+            "K = {K}, ρ = {ratio:g}, n_max = {n_max}: from n₀ = {n0} down to n_(K−1) = {nl} "
+            "(imbalance n₀/n_(K−1) = {imb:.1f}); training-set size <b>{total}</b>; "
             "prior from {p0:.4f} down to {pl:.4f}."
         ).format(
             K=num_classes,
