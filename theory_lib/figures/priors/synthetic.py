@@ -114,8 +114,12 @@ class PriorSyntheticCanFigure(InteractiveFigure):
             self.bars0[i].set_height(v0)
             self.bars1[i].set_height(v1)
             for j, (dx, v) in enumerate(((-0.18, v0), (0.18, v1))):
-                self.labels[2 * i + j].set_position((i + dx, v + 0.01))
-                self.labels[2 * i + j].set_text("" if empty else f"{v:.3f}")
+                inside = v > 0.15  # inside the bar's top, clear of the dashed Bayes line
+                label = self.labels[2 * i + j]
+                label.set_position((i + dx, v - 0.015 if inside else v + 0.01))
+                label.set_va("top" if inside else "bottom")
+                label.set_color("w" if inside else "k")
+                label.set_text("" if empty else f"{v:.3f}")
         self.bayes.set_ydata([r["bayes"], r["bayes"]])
         self.prior_line.set_ydata(r["prior"])
         self.mean0.set_ydata(r["mean_before"])
