@@ -46,6 +46,7 @@ from theory_lib.figures.transport import (
     NormFigure,
     OpeningFigure,
     PushDirtFigure,
+    SinkhornFigure,
     TriangleFigure,
 )
 from theory_lib.figures.transport.timing import measure as measure_lp_times, power_fit
@@ -259,6 +260,13 @@ for eps in (1.0, 0.1, 0.01):
     value, plan = tp.sinkhorn(ps, qs, ds, eps)
     print(f"Sinkhorn at temperature {eps:g}: cost {value:.9f}, plan rows {plan.sum(1).tolist()}")
 
+# %% [markdown]
+# The figure: the opening picture's WMD problem (φ = 0) solved by Sinkhorn at temperature ε. Lower ε and watch the cost fall onto the dashed LP value and the entropic plan sharpen into the LP's; raise it and the plan spreads over every pair, its cost rising towards the independent plan's mean distance.
+
+# %%
+sinkhorn = SinkhornFigure()
+sinkhorn.widget()
+
 
 # %% [markdown]
 # ## Experiments · random sentences as d grows, and the LP's time
@@ -278,7 +286,7 @@ for dim in (2, 10, 300):
     )
 
 # %% [markdown]
-# The LP's time by sentence length, measured here: one WMD of $m$ against $m$ words (50-D) and, for the same cost matrix, the assignment solver that step 3 showed gives the same value. Lengths grow by about $\sqrt2$ until one LP's median of three passes the budget of the cell. Look at the flat start (HiGHS's fixed overhead), the slope of the LP at the longest lengths, and how far the assignment solver stays below it; the slider reads the measured points and, beyond them, the fitted power law.
+# The LP's time by sentence length, measured here: one WMD of $m$ against $m$ words (50-D) and, for the same cost matrix, the assignment solver that step 3 showed gives the same value. Lengths grow by about $\sqrt2$ until one LP's median of three passes the budget of the cell. The measurement runs once per machine and is kept in a cache file (`timing._cache_file()`), so that the figure, and any test that re-draws it, shows the same numbers; delete the file to measure again. Look at the flat start (HiGHS's fixed overhead), the slope of the LP at the longest lengths, and how far the assignment solver stays below it; the slider reads the measured points and, beyond them, the fitted power law.
 
 # %%
 lp_times = measure_lp_times()

@@ -226,3 +226,31 @@ def test_lp_time_figure_reads_measured_points_and_extrapolates_the_fit():
         assert fig.dots.get_ydata()[0] == pytest.approx(1e3 * c * 1000.0**k)
     finally:
         fig.close()
+
+
+def test_sinkhorn_figure_tends_to_the_lp_as_the_temperature_falls():
+    """Cost non-decreasing in ε, equal to the LP's at ε = 0.01 with the LP's plan; marginals kept throughout."""
+    import scipy.optimize
+
+    from theory_lib.figures.transport import SinkhornFigure
+    from theory_lib.figures.transport.entropic import COST, P, Q, entropic
+
+    m, n = COST.shape
+    a_eq = np.vstack([np.kron(np.eye(m), np.ones((1, n))), np.kron(np.ones((1, m)), np.eye(n))])
+    lp = scipy.optimize.linprog(COST.ravel(), A_eq=a_eq, b_eq=np.concatenate([P, Q]), method="highs")
+    grid = SinkhornFigure.controls["eps"].grid()
+    values = [entropic(float(e))[0] for e in grid]
+    assert all(b >= a - 1e-9 for a, b in zip(values, values[1:], strict=False))  # more entropy, more cost
+    for e in grid:
+        plan = entropic(float(e))[1]
+        assert plan.sum(1) == pytest.approx(P, abs=1e-9) and plan.sum(0) == pytest.approx(Q, abs=1e-9)
+    fig = _figure(SinkhornFigure, eps=0.01)
+    try:
+        assert fig.lp == pytest.approx(lp.fun, abs=1e-9)
+        assert fig.value - fig.lp == pytest.approx(0.0, abs=1e-6) and fig.plan_gap < 1e-3
+        fig.update(eps=1.0)
+        assert fig.value - fig.lp > 0.1 and fig.plan_gap > 0.05
+        fig.update(eps=10.0)  # towards the independent plan p q^T and its mean distance
+        assert fig.value == pytest.approx(float(COST.mean()), abs=0.05)
+    finally:
+        fig.close()

@@ -3,8 +3,9 @@
 ``measure()`` times one WMD (``tp.word_mover_distance``, HiGHS on m × m words in 50-D) and the
 assignment solver on the same cost matrix (``scipy.optimize.linear_sum_assignment``: the same value
 for equal lengths, step 3), for m = 2, 3, 4, 6, 8, … (steps of about √2), median of ``REPEATS`` runs,
-and stops after the first length whose LP median passes ``BUDGET_S``. It runs once per process
-(cached): the lesson's cell measures, the figure draws the same numbers. ``LpTimeFigure`` plots both
+and stops after the first length whose LP median passes ``BUDGET_S``. It runs once per machine: the
+result goes to a cache file that every later process reads (the lesson's figure and the browser
+test's reference render of it must draw the same numbers). ``LpTimeFigure`` plots both
 on log-log axes with a power law fitted to the four longest lengths (at small m the solver's fixed
 overhead dominates), extended to 1000 words; the slider picks a length and reads measured or extrapolated times.
 """
@@ -12,7 +13,11 @@ overhead dominates), extended to 1000 words; the slider picks a length and reads
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
+import os
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -38,9 +43,14 @@ def _median_time(fn, repeats: int) -> float:
     return float(np.median(times))
 
 
-@functools.cache
-def measure() -> dict:
-    """{"m": lengths (k,), "lp": medians (k,) in s, "assignment": medians (k,) in s}, measured once."""
+def _cache_file() -> Path:
+    """Where this machine's measurement lives, named by the settings that shape it."""
+    key = hashlib.sha1(repr((LENGTHS, REPEATS, BUDGET_S, DIM)).encode()).hexdigest()[:10]
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "theory_lib"
+    return root / f"transport-lp-times-{key}.json"
+
+
+def _measure_now() -> dict:
     import scipy.optimize  # on first use
 
     g = torch.Generator().manual_seed(16)
@@ -55,7 +65,32 @@ def measure() -> dict:
         assign.append(_median_time(lambda c=cost: scipy.optimize.linear_sum_assignment(c), REPEATS))
         if lp[-1] > BUDGET_S:
             break
-    return {"m": np.array(ms, float), "lp": np.array(lp), "assignment": np.array(assign)}
+    return {"m": ms, "lp": lp, "assignment": assign}
+
+
+@functools.cache
+def measure() -> dict:
+    """{"m": lengths (k,), "lp": medians (k,) in s, "assignment": medians (k,) in s}, measured once per machine.
+
+    The first process to measure writes the result to a cache file (created exclusively), and every
+    later process, the lesson's kernel or a test's reference render, reads that file: they all draw
+    the same numbers. Delete the file to measure again."""
+    path = _cache_file()
+    if not path.exists():
+        result = _measure_now()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(result))
+            try:
+                os.link(tmp, path)  # fails if another process got there first: then its numbers win
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink(missing_ok=True)
+        except OSError:  # a read-only home: this process keeps its own measurement
+            return {key: np.array(v, float) for key, v in result.items()}
+    return {key: np.array(v, float) for key, v in json.loads(path.read_text()).items()}
 
 
 def power_fit(m, t, last: int = FIT_LAST) -> tuple[float, float]:
