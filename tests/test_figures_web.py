@@ -144,6 +144,24 @@ def test_a_strip_is_sent_nearest_first_in_batches_and_a_covered_move_sends_no_fr
         fig.close()
 
 
+def test_a_figure_that_prepares_gets_the_coming_positions_before_each_strip_frame(monkeypatch):
+    """prepare_strip(control, values): the next STRIP_PREPARE positions, nearest first, before each frame
+    is drawn (lesson 07 computes them in one batch), so a frame never waits for a position alone."""
+    monkeypatch.setattr(web, "STRIP_PREPARE", 3)
+    fig, view = _live("smoothing.KinkFigure")
+    asked, drawn = [], []
+    fig.prepare_strip = lambda control, values: asked.append((control, list(values)))
+    real = view._render_at
+    monkeypatch.setattr(view, "_render_at", lambda name, value: drawn.append(value) or real(name, value))
+    try:
+        _run_strip(view, "k")
+        assert len(asked) == len(drawn) and all(c == "k" for c, _ in asked)
+        for i, (_, values) in enumerate(asked):
+            assert values == drawn[i : i + 3], "the frame to draw, then the next two"
+    finally:
+        fig.close()
+
+
 def test_no_strip_outside_an_event_loop_or_for_a_control_with_too_many_positions(monkeypatch):
     fig, view = _live("smoothing.KinkFigure")
     try:

@@ -20,17 +20,49 @@ def test_figure_slices_a_cached_run_and_blits_cell_and_length_moves():
         fig.fig.canvas.draw()
         full = []
         fig.fig.canvas.mpl_connect("draw_event", full.append)
-        hits = fig_rnn.profiles.cache_info().hits
+        computed = fig_rnn.gradients.compute([(1.0, 0.0)])  # already cached: nothing new
         fig.update(cell="gru")
         fig.update(T=120)  # same x bracket (up to 150) as the default T = 150
         assert not full, "changing the cell or T within a bracket should only blit"
-        assert fig_rnn.profiles.cache_info().hits > hits
+        assert computed == 0 and (1.0, 0.0) in fig_rnn.gradients._CACHE
         # what is drawn is the library's profile, sliced: lags 0..T of one run of length T_MAX
-        prof = rnn.gradient_profile("gru", fig_rnn.T_MAX, fig_rnn.HIDDEN, 1.0, 0.0, seed=fig_rnn.SEED)
+        prof = rnn.gradient_profile("gru", fig_rnn.T_MAX, fig_rnn.HIDDEN, 1.0, 0.0, seed=fig_rnn.SEED)  # alone
         x, y = fig.lines["gru"].get_data()
         np.testing.assert_array_equal(x, np.arange(121))
         np.testing.assert_allclose(y, torch.flip(prof.state, [0])[:121].numpy() / math.log(10), rtol=1e-12)
         assert "gru" in fig.readout and "<b>gru" in fig.readout
+    finally:
+        fig.close()
+
+
+def test_a_strip_computes_its_positions_in_batches_that_draw_what_a_fresh_figure_draws(monkeypatch):
+    """prepare_strip (called by the live canvas before each strip frame) computes the coming scales in
+    one batched run; the frames then draw from the cache, and each curve is the one a figure computing
+    that setting alone draws, at s = 3 too, where the tanh RNN is chaotic."""
+    from theory_lib.figures import rnn as fig_rnn
+    from theory_lib.figures.web import STRIP_PREPARE
+
+    fig = fig_rnn.RNNGradientFigure()
+    try:
+        fig.update(weight_scale=3.0)
+        calls = []
+        real = rnn.gradient_profile_grid
+        monkeypatch.setattr(rnn, "gradient_profile_grid", lambda *a, **k: calls.append(a[2]) or real(*a, **k))
+        values = [3.0, 3.05, 2.95, 3.1, 2.9, 3.15, 2.85, 3.2, 2.8][:STRIP_PREPARE]
+        for key in [fig_rnn.quantise(v, 0.0) for v in values]:
+            fig_rnn.gradients._CACHE.pop(key, None)
+        fig.prepare_strip("weight_scale", values)
+        assert calls == [[fig_rnn.quantise(v, 0.0) for v in values]], "one batched run for the coming positions"
+        for v in values:
+            fig.update(weight_scale=v)
+        fig.prepare_strip("T", [10, 20])  # the length slider slices the cached run: nothing to compute
+        assert len(calls) == 1, "the strip's frames drew from the cache"
+        batched = fig_rnn.profiles(3.0, 0.0)
+        fig_rnn.gradients._CACHE.pop((3.0, 0.0))
+        alone = fig_rnn.profiles(3.0, 0.0)
+        assert calls[-1] == [(3.0, 0.0)]
+        for cell in rnn.CELLS:
+            assert np.array_equal(batched[cell]["state"], alone[cell]["state"]), cell
     finally:
         fig.close()
 

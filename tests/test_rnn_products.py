@@ -250,3 +250,59 @@ def test_forget_bias_slows_the_decay_towards_the_gate_rate():
     rates = [rnn.decay_rate(rnn.gradient_norms("lstm", 600, 8, 1.0, b, seed=18)) for b in (0.0, 2.0, 4.0)]
     assert rates[0] > rates[1] > rates[2] > 0
     assert rates[2] < 3 * -math.log(torch.sigmoid(torch.tensor(4.0)).item())
+
+
+# ---------------------------------------------------------------- many settings in one run
+def test_a_grid_of_settings_equals_one_run_per_setting():
+    """gradient_profile_grid draws each setting as gradient_profiles does and runs them as batch rows."""
+    settings = [(0.5, 0.0), (1.0, -1.0), (1.3, 2.0), (1.5, 6.0)]  # not chaotic: rounding stays rounding
+    grid = rnn.gradient_profile_grid(300, 5, settings, seed=13)
+    assert len(grid) == len(settings)
+    for (s, b), got in zip(settings, grid, strict=True):
+        one = rnn.gradient_profiles(300, 5, s, b, seed=13)
+        assert set(got) == set(one)
+        for cell, prof in one.items():
+            assert got[cell].state.shape == (301,)
+            torch.testing.assert_close(got[cell].state, prof.state, rtol=1e-10, atol=1e-10)
+            torch.testing.assert_close(got[cell].main, prof.main, rtol=1e-10, atol=1e-10)
+            if cell == "lstm":
+                torch.testing.assert_close(got[cell].cell, prof.cell, rtol=1e-10, atol=1e-10, equal_nan=True)
+                assert got[cell].max_abs_c == pytest.approx(prof.max_abs_c, rel=1e-12)
+            else:
+                assert got[cell].cell is None and got[cell].max_abs_c is None
+
+
+def test_a_settings_result_does_not_depend_on_the_rest_of_its_grid():
+    """At s = 3 the tanh RNN is chaotic: a last-bit change in its run gives another curve (the figure's
+    strips compute settings in batches, a fresh figure computes one alone: they must draw the same)."""
+    target = (3.0, 0.0)
+    alone = rnn.gradient_profile_grid(2000, 16, [target], seed=0)[0]
+    perturbed = rnn.gradient_profiles(2000, 16, 3.0 * (1 + 2**-52), 0.0, seed=0)["rnn-tanh"].state
+    assert (perturbed - alone["rnn-tanh"].state).abs().max() > 1.0, "s = 3 is no longer chaotic: pick another"
+    for others in (
+        [(0.5, 0.0)],
+        [(0.1 * k + 0.2, 0.25 * k) for k in range(6)],
+        [(1.0 + 0.05 * k, 0.0) for k in range(16)],
+    ):
+        for at in (0, len(others)):
+            grid = others[:at] + [target] + others[at:]
+            got = rnn.gradient_profile_grid(2000, 16, grid, seed=0)[at]
+            for cell in rnn.CELLS:
+                assert torch.equal(got[cell].state, alone[cell].state), (cell, len(grid), at)
+                assert torch.equal(got[cell].main, alone[cell].main)
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ([], "settings must be a non-empty list"),
+        ([1.0], "settings must hold"),
+        ([(1.0, 0.0, 2.0)], "settings must hold"),
+        ([(-1.0, 0.0)], "weight_scale"),
+        ([(1.0, float("nan"))], "forget_bias"),
+        ([(1.0, 0.0)] * 400, "settings must ask"),
+    ],
+)
+def test_a_bad_grid_is_refused_by_name(settings, message):
+    with pytest.raises(ValueError, match=message):
+        rnn.gradient_profile_grid(2000, 16, settings, seed=0)

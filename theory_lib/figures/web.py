@@ -12,6 +12,10 @@ strips of its other sliders, so that a slider's first move paints without the ke
 per slider; a strip holds while the other controls stay where it was drawn. The strips share the
 kernel's loop one frame at a time, the learner's latest first, between the widget messages.
 
+A figure whose data is costly per position and cheaper in batches (lesson 07's gradient products)
+defines ``prepare_strip(control, values)``: before each strip frame it gets the next STRIP_PREPARE
+positions and computes what they need together; the frames are then drawn from its cache.
+
 A strip frame is exact, not an interpolation: the live figure drawn at that position, sent as the
 pixels that differ from the strip's base frame (cropped, transparent elsewhere) and painted over
 that base: pixel for pixel the Agg frame, as the fidelity tests require.
@@ -48,6 +52,7 @@ STRIP_BUDGET_S = 6.0  # kernel time one strip may take in all (nearest positions
 PREFETCH_BUDGET_S = 1.0  # the same for a strip nobody asked for yet: the positions next to the slider's
 BATCH_S = 0.1  # frames are sent at least this often while a strip is computed
 PREFETCH_IDLE_S = 0.5  # a figure on screen and untouched this long gets the strips of all its sliders
+STRIP_PREPARE = 8  # positions a figure's prepare_strip(control, values) may compute ahead in one batch
 
 
 def _png(pixels: np.ndarray, level: int = 1) -> bytes:
@@ -274,6 +279,10 @@ class CanvasView(anywidget.AnyWidget):
 
     def _strip_frame(self, s):
         t0 = time.perf_counter()
+        prepare = getattr(self.figure, "prepare_strip", None)
+        if prepare is not None:  # the figure computes the coming positions' data in one batch
+            with one_cpu_thread():
+                prepare(s["control"], [value for _, value in s["todo"][:STRIP_PREPARE]])
         key, value = s["todo"].pop(0)
         try:
             pixels, html = self._render_at(s["control"], value)

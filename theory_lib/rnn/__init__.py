@@ -27,6 +27,7 @@ from theory_lib.rnn.products import (
     GradientProfile,
     gradient_norms,
     gradient_profile,
+    gradient_profile_grid,
     gradient_profiles,
     log_product_norms,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "log_product_norms",
     "gradient_profile",
     "gradient_profiles",
+    "gradient_profile_grid",
     "gradient_norms",
     "decay_rate",
     "decay_fit",

@@ -149,26 +149,41 @@ class _Trace:
     def gates(self, t0: int, t1: int) -> torch.Tensor:
         """Gate pre-activations of steps t0+1 .. t1 (rows j -> step j+1), shape (n, B, G*H)."""
         p = self.p
-        gi = self.x[t0:t1] @ p["weight_ih"].T + p["bias_ih"]  # (n, B, GH)
-        gh = self.h[t0:t1] @ p["weight_hh"].T + p["bias_hh"]  # (n, B, GH)
+        gi = _times_T(self.x[t0:t1], p["weight_ih"]) + p["bias_ih"]  # (n, B, GH)
+        gh = _times_T(self.h[t0:t1], p["weight_hh"]) + p["bias_hh"]  # (n, B, GH)
         if self.cell == "gru":  # r multiplies the whole hidden part of n (torch's convention)
             return gi, gh
         return gi + gh
 
 
+def _times_T(v: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
+    """v @ Wᵀ: with weights W (M, K) shared by the batch, or per batch row, W (B, M, K) for v (..., B, K)."""
+    return v @ W.T if W.dim() == 2 else (v.movedim(-2, 0) @ W.mT).movedim(0, -2)  # one matmul per row
+
+
 def _run(cell: str, x: torch.Tensor, p: dict, h0=None, c0=None) -> _Trace:
-    """h_1 .. h_T from h_0 (zeros by default); states kept for the Jacobians."""
+    """h_1 .. h_T from h_0 (zeros by default); states kept for the Jacobians.
+
+    ``p`` holds one cell's parameters, or (products.gradient_profile_grid) one per batch row: weights
+    (B, GH, ·) and biases (B, GH)."""
     T, B, _ = x.shape
-    H = p["weight_hh"].shape[1]
-    U_T = p["weight_hh"].T  # (H, GH)
-    gi = x @ p["weight_ih"].T + p["bias_ih"] + (0 if cell == "gru" else p["bias_hh"])  # (T, B, GH)
+    H = p["weight_hh"].shape[-1]
+    U_T = p["weight_hh"].mT  # (H, GH), or (B, H, GH) per row
+    if U_T.dim() == 2:
+        lin = torch.addmm  # g + h U^T
+    else:
+
+        def lin(g, h, u):  # the same, row by row
+            return torch.baddbmm(g.unsqueeze(1), h.unsqueeze(1), u).squeeze(1)
+
+    gi = _times_T(x, p["weight_ih"]) + p["bias_ih"] + (0 if cell == "gru" else p["bias_hh"])  # (T, B, GH)
     h = torch.empty(T + 1, B, H, dtype=x.dtype, device=x.device)
     h[0] = 0 if h0 is None else h0
     c = mask = logscale = None
     hs, gis = h.unbind(0), gi.unbind(0)
     if cell == "rnn-tanh":
         for t in range(T):
-            torch.tanh(torch.addmm(gis[t], hs[t], U_T), out=hs[t + 1])  # h_t = tanh(W x_t + U h_{t-1} + b)
+            torch.tanh(lin(gis[t], hs[t], U_T), out=hs[t + 1])  # h_t = tanh(W x_t + U h_{t-1} + b)
     elif cell == "rnn-relu":
         # h_t = relu(W x_t + U h_{t-1} + b) = e^{ρ_t} ĥ_t. When h heads for overflow, ĥ is divided by its
         # max and the inputs by e^{ρ}; the Jacobian diag(1[pre > 0]) U only needs the sign pattern,
@@ -178,11 +193,11 @@ def _run(cell: str, x: torch.Tensor, p: dict, h0=None, c0=None) -> _Trace:
         logscale = torch.zeros(T + 1, B, dtype=x.dtype, device=x.device)
         big = 1e100 if x.dtype == torch.float64 else 1e15
         room = math.log10(torch.finfo(x.dtype).max / big)
-        grow = math.log10(torch.linalg.matrix_norm(p["weight_hh"], ord=2).item() + 1.0)
+        grow = math.log10(torch.linalg.matrix_norm(p["weight_hh"], ord=2).max().item() + 1.0)
         k = int(max(1, min(16, room / max(grow, 1e-3) - 1)))
         rho, w, done, masks = logscale[0], None, 0, mask.unbind(0)
         for t in range(T):
-            pre = torch.addmm(gis[t] if w is None else gis[t] * w, hs[t], U_T)  # pre-activation / e^{ρ}
+            pre = lin(gis[t] if w is None else gis[t] * w, hs[t], U_T)  # pre-activation / e^{ρ}
             torch.gt(pre, 0, out=masks[t])
             torch.clamp_min(pre, 0, out=hs[t + 1])
             if t % k == k - 1:
@@ -199,18 +214,18 @@ def _run(cell: str, x: torch.Tensor, p: dict, h0=None, c0=None) -> _Trace:
         c[0] = 0 if c0 is None else c0
         cs = c.unbind(0)
         for t in range(T):
-            a = torch.addmm(gis[t], hs[t], U_T)  # (B, 4H): i, f, g, o
+            a = lin(gis[t], hs[t], U_T)  # (B, 4H): i, f, g, o
             i, f, g, o = torch.sigmoid(a).view(B, 4, H).unbind(1)
             g = torch.tanh(a[:, 2 * H : 3 * H])
             torch.addcmul(f * cs[t], i, g, out=cs[t + 1])  # c_t = f c_{t-1} + i g
             torch.mul(o, torch.tanh(cs[t + 1]), out=hs[t + 1])  # h_t = o tanh(c_t)
     else:  # gru
-        U_rz, U_n = U_T[:, : 2 * H], U_T[:, 2 * H :]
-        gi_rz = (gi[..., : 2 * H] + p["bias_hh"][: 2 * H]).unbind(0)  # W x + b for r, z (both biases)
-        gi_n, b_n = gi[..., 2 * H :].unbind(0), p["bias_hh"][2 * H :]
+        U_rz, U_n = U_T[..., : 2 * H], U_T[..., 2 * H :]
+        gi_rz = (gi[..., : 2 * H] + p["bias_hh"][..., : 2 * H]).unbind(0)  # W x + b for r, z (both biases)
+        gi_n, b_n = gi[..., 2 * H :].unbind(0), p["bias_hh"][..., 2 * H :]
         for t in range(T):
-            r, z = torch.sigmoid(torch.addmm(gi_rz[t], hs[t], U_rz)).view(B, 2, H).unbind(1)
-            n = torch.tanh(torch.addcmul(gi_n[t], r, torch.addmm(b_n, hs[t], U_n)))  # tanh(W_n x + r (U_n h + b))
+            r, z = torch.sigmoid(lin(gi_rz[t], hs[t], U_rz)).view(B, 2, H).unbind(1)
+            n = torch.tanh(torch.addcmul(gi_n[t], r, lin(b_n, hs[t], U_n)))  # tanh(W_n x + r (U_n h + b))
             torch.lerp(n, hs[t], z, out=hs[t + 1])  # h_t = (1 - z) n + z h_{t-1}
     return _Trace(cell, p, x, h, c, mask, logscale)
 
@@ -229,7 +244,7 @@ def _jacobians(tr: _Trace, t0: int, t1: int, *, su_chain: bool = False):
         z = torch.sigmoid(gi[..., H : 2 * H] + gh[..., H : 2 * H])
         hn = gh[..., 2 * H :]  # U_n h_{t-1} + b_hn
         n = torch.tanh(gi[..., 2 * H :] + r * hn)
-        Ur, Uz, Un = U[:H], U[H : 2 * H], U[2 * H :]
+        Ur, Uz, Un = U[..., :H, :], U[..., H : 2 * H, :], U[..., 2 * H :, :]
         dn = (1 - n**2).unsqueeze(-1) * (r.unsqueeze(-1) * Un + (hn * r * (1 - r)).unsqueeze(-1) * Ur)
         J = ((tr.h[t0:t1] - n) * z * (1 - z)).unsqueeze(-1) * Uz + (1 - z).unsqueeze(-1) * dn
         J.diagonal(dim1=-2, dim2=-1).add_(z)  # + diag(z): the main term
@@ -242,7 +257,7 @@ def _jacobians(tr: _Trace, t0: int, t1: int, *, su_chain: bool = False):
     k = t0 - lo  # rows of step t0+1 start here
     i_, f_, g_, o_ = i[k:], f[k:], g[k:], o[k:]
     c_prev, c_new = tr.c[t0:t1], tr.c[t0 + 1 : t1 + 1]
-    Ui, Uf, Ug, Uo = U[:H], U[H : 2 * H], U[2 * H : 3 * H], U[3 * H :]
+    Ui, Uf, Ug, Uo = U[..., :H, :], U[..., H : 2 * H, :], U[..., 2 * H : 3 * H, :], U[..., 3 * H :, :]
     dc_dh = (
         (c_prev * f_ * (1 - f_)).unsqueeze(-1) * Uf
         + (g_ * i_ * (1 - i_)).unsqueeze(-1) * Ui

@@ -147,8 +147,8 @@ def gradient_profiles(
 ) -> dict:
     """``gradient_profile`` for several cells at once: {cell: GradientProfile}.
 
-    The products of all cells run in one batched loop (smaller states padded with zeros), which
-    costs about as much as one cell. With ``seed`` each cell draws from its own generator seeded
+    The products of all cells run in one loop over the steps (batched by state size), which costs
+    about as much as one cell. With ``seed`` each cell draws from its own generator seeded
     alike, so a cell's result does not depend on which others come along.
     """
     cells = tuple(cells) if isinstance(cells, (list, tuple)) else (cells,)
@@ -159,7 +159,7 @@ def gradient_profiles(
     T = integer("T", T, minimum=1)
     norm = choice("norm", norm, _NORMS)
     B = 1 if batch is None else integer("batch", batch, minimum=1)
-    chunk = min(integer("chunk", chunk, minimum=1), T)
+    chunk = min(integer("chunk", chunk, minimum=1), T, _chunk_for(B))
     hidden = integer("hidden", hidden, minimum=1)
     fits("T", T, 16 * T * B * hidden * len(cells) + chunk * len(cells) * B * 4 * hidden * hidden)
     device = _checks.device("device", device, generator=generator)
@@ -173,52 +173,149 @@ def gradient_profiles(
         )
         x = torch.randn(T, B, hidden, dtype=dtype, device=device, generator=gen)  # (T, B, I)
         runs[c] = _run(c, x, p)
-    H = int(hidden)
+    rows = _profiles_of_runs(runs, T, hidden, norm, chunk)
+    if batch is None:
+        rows = {
+            c: GradientProfile(*(None if v is None else v[:, 0] for v in g[:3]), g.max_abs_c) for c, g in rows.items()
+        }
+    return {c: g._replace(max_abs_c=None if g.max_abs_c is None else g.max_abs_c.max().item()) for c, g in rows.items()}
+
+
+@public(
+    {"T": 6, "hidden": 3, "settings": [[1.0, 0.0], [2.0, 1.0]], "seed": 0},
+    extremes={"T": [1, 2000], "settings": [[[0.0, 0.0], [1e6, -1e6]]], "norm": ["spectral"]},
+    kinds={"settings": "other"},
+    nonfinite="cell is NaN at t = 0; -inf for a zero product",
+)
+@one_cpu_thread()
+def gradient_profile_grid(
+    T: int,
+    hidden: int,
+    settings,
+    seed: int,
+    device=None,
+    *,
+    cells=CELLS,
+    norm: str = "rms",
+    input_scale: float = 1.0,
+    dtype=torch.float64,
+    chunk: int = 32,
+) -> list[dict]:
+    """``gradient_profiles`` at many settings in one batched run: for each (weight_scale, forget_bias) of
+    ``settings``, in order, {cell: GradientProfile}.
+
+    Each setting draws its parameters and inputs as ``gradient_profiles(T, hidden, s, b, seed=seed)``
+    does, and the settings run side by side as batch rows (weights per row), so the loops over the T
+    steps run once for the whole grid: 32 settings cost about 3× one. The results equal one call per
+    setting to rounding; where the run is chaotic (a tanh RNN at s >= 2), rounding grows over the T
+    steps and only the curves' statistics agree, so a figure that must repaint identically computes
+    each setting within the same grid every time.
+    """
+    T = integer("T", T, minimum=1)
+    hidden = integer("hidden", hidden, minimum=1)
+    norm = choice("norm", norm, _NORMS)
+    cells = tuple(cells) if isinstance(cells, (list, tuple)) else (cells,)
+    for c in cells:
+        choice("cells", c, CELLS)
+    if not cells or len(set(cells)) != len(cells):
+        raise ValueError(f"cells must be distinct names from {list(CELLS)}, got {cells!r}")
+    if not isinstance(settings, (list, tuple)) or not settings:
+        raise ValueError(f"settings must be a non-empty list of (weight_scale, forget_bias) pairs, got {settings!r}")
+    for pair in settings:
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise ValueError(f"settings must hold (weight_scale, forget_bias) pairs, got {pair!r}")
+    N = len(settings)
+    chunk = min(integer("chunk", chunk, minimum=1), T)  # not by N: a setting's result is the same in any grid
+    # the runs' states and gates (at most 4 H per step and row for each cell), and a chunk's Jacobians:
+    # their copies and the products' buffers, 8 of the LSTM's (2H)² per step and row
+    fits("settings", settings, 4 * T * N * hidden * len(cells) + 8 * chunk * N * (2 * hidden) ** 2)
+    device = _checks.device("device", device)
+    _checks.seed("seed", seed)
+    runs = {}
+    for c in cells:
+        params, x = [], None
+        for s, b in settings:  # each setting's draws, as gradient_profiles makes them
+            gen = _generator(seed, None, device)
+            params.append(
+                init_params(c, hidden, s, b, input_scale=input_scale, device=device, dtype=dtype, generator=gen)
+            )
+            x = torch.randn(T, 1, hidden, dtype=dtype, device=device, generator=gen)  # the same for every setting
+        p = {k: torch.stack([q[k] for q in params]) for k in params[0]}  # weights (N, GH, ·), biases (N, GH)
+        runs[c] = _run(c, x.expand(T, N, hidden), p)
+    rows = _profiles_of_runs(runs, T, hidden, norm, chunk)
+    return [
+        {
+            c: GradientProfile(
+                *(None if v is None else v[:, k].clone() for v in g[:3]),
+                None if g.max_abs_c is None else g.max_abs_c[k].item(),
+            )
+            for c, g in rows.items()
+        }
+        for k in range(N)
+    ]
+
+
+def _chunk_for(rows: int) -> int:
+    """Steps per chunk of Jacobians: at most 1024 steps × rows (about 64 MB at H = 16), at least 16 steps."""
+    return max(16, 1024 // rows)
+
+
+def _profiles_of_runs(runs: dict, T: int, H: int, norm: str, chunk: int) -> dict:
+    """{cell: GradientProfile} with a batch dimension: curves (T+1, B), max_abs_c (B,), from the runs.
+
+    All cells' products run in one loop over the steps, in two batched products: one for the states
+    of size H (RNNs, GRU, the LSTM's ∂c/∂c chain), one for the LSTM's (h, c) of size 2H."""
+    cells = tuple(runs)
+    tr0 = next(iter(runs.values()))
+    B, dtype, device = tr0.h.shape[1], tr0.h.dtype, tr0.h.device
     # one product slot per cell (S = H, or 2H for the LSTM), plus the LSTM's chain of Su's ∂c/∂c
     slots = [(c, "state", 2 * H if c == "lstm" else H) for c in cells] + [("lstm", "chain", H)] * ("lstm" in cells)
-    Smax = max(S for *_, S in slots)
-    M0 = torch.zeros(len(slots), B, Smax, Smax, dtype=dtype, device=device)
-    for k, (*_, S) in enumerate(slots):
-        M0[k, :, range(S), range(S)] = 1.0  # I_S padded with zeros
-    prod = _LogProduct(T, "spectral" if norm == "spectral" else "fro", M0)
+    groups = {S: [k for k, (*_, S2) in enumerate(slots) if S2 == S] for S in sorted({S for *_, S in slots})}
+    prods = {}
+    for S, members in groups.items():
+        eye = torch.eye(S, dtype=dtype, device=device).expand(len(members), B, S, S)
+        prods[S] = _LogProduct(T, "spectral" if norm == "spectral" else "fro", eye)
+    where = {slots[k]: (S, members.index(k)) for S, members in groups.items() for k in members}
     mains = {c: [] for c in cells}
     for t0 in range(((T - 1) // chunk) * chunk, -1, -chunk):  # latest chunk first
         t1 = min(t0 + chunk, T)
-        Jall = torch.zeros(t1 - t0, len(slots), B, Smax, Smax, dtype=dtype, device=device)
+        Jall = {S: torch.empty(t1 - t0, len(m), B, S, S, dtype=dtype, device=device) for S, m in groups.items()}
         for c in cells:
             J, main, K = _jacobians(runs[c], t0, t1, su_chain=c == "lstm")
-            Jall[:, slots.index((c, "state", J.shape[-1])), :, : J.shape[-1], : J.shape[-1]] = J
+            S, i = where[c, "state", J.shape[-1]]
+            Jall[S][:, i] = J
             if main is not None:
                 mains[c].append(torch.log(main))
             if K is not None:  # the chain K_T ⋯ K_{t+1} starts at K_2 (K_1 needs o_0): I in its place
                 if t0 == 0:
                     K[0] = torch.eye(H, dtype=dtype, device=device)
-                Jall[:, slots.index(("lstm", "chain", H)), :, :H, :H] = K
-        prod.feed(t0, Jall)
-    out = prod.out  # (T+1, slots, B)
-    if norm == "rms":
-        out = out - 0.5 * torch.log(torch.tensor([S for *_, S in slots], dtype=dtype, device=device)).unsqueeze(-1)
-    out[T] = 0.0  # log‖I‖, exactly
+                S, i = where["lstm", "chain", H]
+                Jall[S][:, i] = K
+        for S, prod in prods.items():
+            prod.feed(t0, Jall[S])
     result = {}
     for c in cells:
         tr = runs[c]
-        state = out[:, slots.index((c, "state", 2 * H if c == "lstm" else H))]
+        S, i = where[c, "state", 2 * H if c == "lstm" else H]
+        state = prods[S].out[:, i]  # (T+1, B)
+        if norm == "rms":
+            state = state - 0.5 * math.log(S)
+        state[T] = 0.0  # log‖I‖, exactly
         if c in ("lstm", "gru"):
             main = _diag_suffix(torch.cat(mains[c][::-1], 0), norm)
         else:
-            lag = torch.arange(T, -1, -1, dtype=dtype, device=device)  # T - t
-            main = lag * torch.log(torch.linalg.matrix_norm(tr.p["weight_hh"], ord=2))
+            lag = torch.arange(T, -1, -1, dtype=dtype, device=device).unsqueeze(-1)  # T - t
+            main = lag * torch.log(torch.linalg.matrix_norm(tr.p["weight_hh"], ord=2))  # (T+1, 1 or B)
             main[T] = 0.0  # (T - t) log‖U‖ is 0·(-inf) at t = T when U = 0
-            main = main.unsqueeze(-1).expand(T + 1, B).clone()
+            main = main.expand(T + 1, B).clone()
         chain = max_c = None
         if c == "lstm":
-            chain = out[:, slots.index(("lstm", "chain", H))].clone()
+            S, i = where["lstm", "chain", H]
+            chain = prods[S].out[:, i] - (0.5 * math.log(H) if norm == "rms" else 0.0)
+            chain[T] = 0.0
             chain[0] = math.nan
-            max_c = tr.c.abs().max().item()
-        if batch is None:
-            state, main = state[:, 0], main[:, 0]
-            chain = None if chain is None else chain[:, 0]
-        result[c] = GradientProfile(state.clone(), main, chain, max_c)
+            max_c = tr.c.abs().amax(dim=(0, 2))  # (B,)
+        result[c] = GradientProfile(state, main, chain, max_c)
     return result
 
 
