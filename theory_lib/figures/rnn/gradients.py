@@ -5,7 +5,7 @@ Every curve comes from ``theory_lib.rnn.gradient_profile_grid`` on one random se
 cached; the sequence-length slider only slices the lags 0 .. T of that run. A change of scale or
 bias that misses the cache recomputes the four cells (about 0.4 s), which is the only slow move;
 the live canvas's strips compute the positions ahead 8 at a time (``prepare_strip``), for about
-the cost of two.
+the cost of three.
 
 ``fits(s, b, T)`` gives the rates the readout shows; the lesson's tables call it too, so a rate
 in a table is the one the figure shows at the same (s, b, T).
@@ -65,7 +65,7 @@ def profiles(weight_scale: float, gate_bias: float) -> dict:
 
 def compute(settings) -> int:
     """Compute the (scale, bias) ``settings`` not yet cached in one batched run
-    (``rnn.gradient_profile_grid``: 8 settings cost about twice one) and cache them; how many were new.
+    (``rnn.gradient_profile_grid``: 8 settings cost about 3× one) and cache them; how many were new.
 
     A setting's profiles do not depend on which others share its run, so a curve drawn from a
     prefetched batch is the one a fresh figure computes alone (at s >= 2 the tanh RNN is chaotic, and
