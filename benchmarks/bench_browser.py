@@ -256,6 +256,86 @@ def print_table(path: str):
     print(footer(result))
 
 
+# Issue 17's targets for a figure that updates while dragged: a single move paints within 50 ms (median) and
+# 100 ms (p95); a drag paints every value the slider crossed, or at least 20 frames/s; the last paint
+# comes within 100 ms of the release, and at most a fifth of the naive baseline's lag after it.
+TARGETS = {"first_median_ms": 50, "first_p95_ms": 100, "fps": 20, "lag_ms": 100, "lag_ratio": 0.2}
+
+
+def verdict(row: dict) -> str:
+    """Which of issue 17's targets one slider's row misses ("meets" when none), for the markdown table."""
+    if "error" in row or "skipped" in row:
+        return "-"
+    fig, t, misses = row["fig"], TARGETS, []
+    fp, drag = fig["first_paint_ms"], fig["drag"]
+    if fp["median"] is None or fp["median"] > t["first_median_ms"]:
+        misses.append("median")
+    if fp["p95"] is None or fp["p95"] > t["first_p95_ms"]:
+        misses.append("p95")
+    crossed = drag.get("crossed")
+    if drag["fps"] is None or (drag["fps"] < t["fps"] and (crossed is None or drag["paints"] < crossed)):
+        misses.append("frames")
+    if drag["lag_ms"] is None or drag["lag_ms"] > t["lag_ms"]:
+        misses.append("lag")
+    ratio = row.get("ratio_drag_lag")
+    if ratio is not None and ratio > t["lag_ratio"]:
+        misses.append("vs baseline")
+    return "meets" if not misses else "misses " + ", ".join(misses)
+
+
+def print_markdown(paths: list[str]):
+    """One markdown table of saved runs side by side (the README's maintainer notes link to it)."""
+    runs = [json.loads(Path(p).read_text()) for p in paths]
+    labels = [f"run {i + 1} ({r['machine']['commit']})" for i, r in enumerate(runs)]
+    for label, r in zip(labels, runs, strict=True):
+        m = r["machine"]
+        print(
+            f"- {label}: {r['args']['moves']} moves per slider, {r['args']['drag_seconds']:g} s drags, "
+            f"baseline {'no' if r['args']['skip_baseline'] else 'yes'}, load average "
+            f"{' '.join(map(str, m['load_start']))} at start and {' '.join(map(str, m.get('load_end', [])))} at "
+            f"the end, {r['total_s'] / 60:.0f} min"
+        )
+    rows: dict[str, list] = {}
+    for i, r in enumerate(runs):
+        for name, entry in r["figures"].items():
+            for control, row in entry["controls"].items():
+                rows.setdefault(f"{name}.{control}", [None] * len(runs))[i] = (row, entry["continuous"])
+    head = ["figure.control"]
+    for label in labels:
+        head += [f"1st paint med/p95, {label}", f"drag: fps, lag, painted/crossed, {label}", f"targets, {label}"]
+    head += ["baseline: move, drag lag", "lag ÷ baseline's"]
+    print("\n| " + " | ".join(head) + " |\n|" + "---|" * len(head))
+    for label, per_run in rows.items():
+        cells, base = [label], None
+        for got in per_run:
+            if got is None or "fig" not in got[0]:
+                why = "-" if got is None else got[0].get("skipped") or got[0].get("error", "-")[:40]
+                cells += [why, "", ""]
+                continue
+            row, continuous = got
+            fp, d = row["fig"]["first_paint_ms"], row["fig"]["drag"]
+            cells.append(f"{_f(fp['median'])}/{_f(fp['p95'])} ms")
+            cells.append(f"{_f(d['fps'], '', 1)} fps, {_f(d['lag_ms'], ' ms')}, {d['paints']}/{d.get('crossed', '-')}")
+            cells.append(verdict(row) if continuous else "on release")
+            if base is None and row.get("base"):
+                base = row
+        if base is not None:
+            b = base["base"]
+            cells.append(f"{_f(b['first_paint_ms']['median'], ' ms')}, {_f(b['drag']['lag_ms'], ' ms')}")
+            cells.append(_f(base.get("ratio_drag_lag"), "", 2))
+        else:
+            cells += ["-", "-"]
+        print("| " + " | ".join(cells) + " |")
+    for i, label in enumerate(labels):
+        live = [(name, got[0]) for name, per_run in rows.items() if (got := per_run[i]) is not None and got[1]]
+        measured = [(name, row) for name, row in live if "fig" in row]
+        meets = [name for name, row in measured if verdict(row) == "meets"]
+        print(
+            f"\n{label}: {len(meets)} of {len(measured)} sliders that update while dragged meet every target"
+            f" ({len(live) - len(measured)} not measured)"
+        )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="", help="only figures whose name contains this (or one of a,b,c)")
@@ -264,6 +344,9 @@ def main():
     parser.add_argument("--json", default="", help="also write the results to this file")
     parser.add_argument("--skip-baseline", action="store_true", help="measure the figures only")
     parser.add_argument("--table", default="", metavar="JSON", help="only print the table of a saved run")
+    parser.add_argument(
+        "--markdown", default="", metavar="JSON[,JSON]", help="only print saved runs side by side as a markdown table"
+    )
     parser.add_argument("--drag-span", type=float, default=0.3, help="fraction of the track a drag covers (0.3)")
     parser.add_argument("--drag-passes", type=int, default=1, help="out-and-back passes per drag (default 1)")
     parser.add_argument(
@@ -276,6 +359,8 @@ def main():
     args = parser.parse_args()
     if args.table:
         return print_table(args.table)
+    if args.markdown:
+        return print_markdown(args.markdown.split(","))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # `kill PID` stops the server and browser too
     if not CHROMIUM.exists():
         sys.exit(f"bench-browser: {CHROMIUM} is missing (apt-get install chromium; `make browser` does it as root)")

@@ -6,7 +6,9 @@ replayed twice, interleaved move by move:
   update  - the figure's own path: figure.update(**move) (compute + in-place redraw on Agg)
   rebuild - the naive path: a new figure with the same parameters, fully drawn, then closed
 and the table gives the median and p95 of each and the ratio rebuild/update of the medians.
-The target is a median update under 50 ms on a 2-core CPU. This reports; it asserts nothing.
+Issue 17's target for a figure that updates while dragged: a median update within 20 ms and a p95
+within 100 ms, full draws included, on a 2-core CPU (figures that train on release are exempt: they
+show progress instead). This reports; it asserts nothing.
 
     python benchmarks/bench_figures.py [--moves 40] [--only softmax] [--by-control] [--json out.json]
 
@@ -30,6 +32,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from theory_lib.figures import figure_classes  # noqa: E402
+
+MEDIAN_MS, P95_MS = 20, 100  # issue 17's targets for one update in the kernel
 
 
 def percentile(values, q):
@@ -117,7 +121,10 @@ def main():
             continue
         r = bench_figure(cls, max(1, args.moves // (4 if not cls.continuous else 1)))
         results[name] = r
-        flag = "" if r["update_median_ms"] < 50 else "  <- over the 50 ms target"
+        over = [f"median > {MEDIAN_MS} ms"] * (r["update_median_ms"] > MEDIAN_MS) + [f"p95 > {P95_MS} ms"] * (
+            r["update_p95_ms"] > P95_MS
+        )
+        flag = f"  <- {', '.join(over)}" if over and cls.continuous else ""
         print(
             f"{name:48s} {r['update_median_ms']:10.1f} ms {r['update_p95_ms']:5.1f} ms "
             f"{r['rebuild_median_ms']:12.1f} ms {r['rebuild_p95_ms']:5.1f} ms {r['ratio']:5.1f}x "
