@@ -128,6 +128,11 @@ def test_controls_reach_the_values_the_lesson_names(name):
                 assert all(str(v) == label for label, v in widget.options)
         elif isinstance(spec, Slider) and spec.integer:
             assert type(widget).__name__ == "IntSlider", f"{name}.{control}: a count on a float slider"
+        elif isinstance(spec, Slider):  # the readout the learner reads is the value, not a rounding of it
+            step, fmt = spec.grid_step(), widget.readout_format
+            for v in (spec.value, *getattr(spec, "named", ()), spec.min + step, spec.max - step, spec.max):
+                shown = float(f"{v:{fmt}}")
+                assert abs(shown - v) <= 1e-9 * step, f"{name}.{control}: {v!r} reads as {f'{v:{fmt}}'}"
 
 
 @pytest.mark.parametrize("name", sorted(FIGURES))

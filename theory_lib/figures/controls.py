@@ -36,6 +36,14 @@ class Slider:
         """The browser slider's step: ipywidgets' default (1 for integers, 0.1 for floats) unless given."""
         return self.step if self.step is not None else (1 if self.integer else 0.1)
 
+    def decimals(self) -> int:
+        """Decimals that write every position min + k·step exactly: 2 (ipywidgets' default) or more."""
+        d = 2
+        for v in (self.min, self.grid_step()):
+            while d < 12 and abs(round(v, d) - v) > 1e-12 * max(1.0, abs(v)):
+                d += 1
+        return d
+
     def reachable(self, v) -> bool:
         """Can the learner set exactly ``v`` with this control's widget?"""
         if not self.min <= v <= self.max:
@@ -71,6 +79,8 @@ class Slider:
 
         cls = w.IntSlider if self.integer else w.FloatSlider
         kw = {} if self.step is None else {"step": self.step}
+        if not self.integer:  # the readout writes every position exactly: λ = 1.70174, not 1.70
+            kw["readout_format"] = f".{self.decimals()}f"
         return cls(
             min=self.min,
             max=self.max,

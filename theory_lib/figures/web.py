@@ -47,7 +47,7 @@ from theory_lib._checks import one_cpu_thread
 __all__ = ["CANVAS_CSS", "CanvasView", "WebCanvasAgg"]
 
 CANVAS_CSS = ".tl-canvas"  # the browser test and the benchmark find a figure's canvas by it
-STRIP_MAX_POSITIONS = 256  # a control with more positions gets no strip (every slider here has fewer)
+STRIP_MAX_POSITIONS = 512  # a control with more positions gets no strip (lesson 17: 40001-position λ and c)
 STRIP_BUDGET_S = 6.0  # kernel time one strip may take in all (nearest positions come first)
 PREFETCH_BUDGET_S = 1.0  # the same for a strip nobody asked for yet: the positions next to the slider's
 BATCH_S = 0.1  # frames are sent at least this often while a strip is computed
@@ -169,8 +169,10 @@ class CanvasView(anywidget.AnyWidget):
             return
         if not prefetch:
             self._prefetch_later(loop)
-        positions = _positions(self.figure.controls[name], self.controls[name], self.positions[name])
-        if positions is None or len(positions) > STRIP_MAX_POSITIONS:
+        positions = _positions(
+            self.figure.controls[name], self.controls[name], self.positions[name], STRIP_MAX_POSITIONS
+        )
+        if positions is None:
             return
         others, s = self._others(name), self.strips.get(name)
         if s is not None and s["others"] == others and not s.get("cancelled"):
@@ -369,15 +371,20 @@ def _hashable(key):
     return tuple(key) if isinstance(key, list) else key
 
 
-def _positions(spec, ctrl, key_spec):
-    """(key, parameter value) for every position of a slider-like control; None for other controls."""
+def _positions(spec, ctrl, key_spec, limit: int | None = None):
+    """(key, parameter value) for every position of a slider-like control; None for other controls, and
+    for one with more than ``limit`` positions (not listed: lesson 17's λ has 40001)."""
     import ipywidgets as w
 
     if isinstance(ctrl, w.SelectionSlider):
+        if limit is not None and len(ctrl._options_labels) > limit:
+            return None
         pairs = zip(ctrl._options_labels, ctrl._options_values, strict=True)
         return [(label, spec.check("value", value)) for label, value in pairs]
     if isinstance(ctrl, (w.FloatSlider, w.IntSlider)):
         count = round((ctrl.max - ctrl.min) / ctrl.step) + 1
+        if limit is not None and count > limit:
+            return None
         out = []
         for k in range(count):
             try:
