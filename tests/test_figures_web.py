@@ -80,6 +80,22 @@ def test_a_strip_frame_painted_over_its_base_is_that_state_drawn_from_scratch(na
         fig.close()
 
 
+@pytest.mark.parametrize("name, control", [("performer.VarianceFigure", "m"), ("vae.VaeEssFigure", "d")])
+def test_a_selection_at_its_first_option_is_read_as_the_page_reads_it(name, control):
+    """ipywidgets leaves a SelectionSlider made at index 0 with label "": the kernel read that, the page
+    read "1", so every other slider's strip held a key the page never matched (and, believing the page
+    covered, the kernel sent no frame): lesson 10's and 19's sliders painted nothing while dragged."""
+    fig, view = _live(name)
+    try:
+        ctrl = view.controls[control]
+        assert ctrl.index == 0
+        assert view.position_key(control) == ctrl._options_labels[0] == str(fig.params[control])
+        other = next(n for n in view.controls if n != control and web._positions(fig.controls[n], view.controls[n], {}))
+        assert view._others(other)[control] == ctrl._options_labels[0]
+    finally:
+        fig.close()
+
+
 def test_a_layer_of_an_unchanged_frame_is_empty():
     base = np.full((4, 5, 4), 255, dtype=np.uint8)
     at, png = web._layer(base, base.copy())

@@ -360,8 +360,8 @@ def _key_spec(ctrl) -> dict:
 
 
 def _read_key(spec: dict, ctrl):
-    if spec["kind"] == "label":
-        return ctrl.label
+    if spec["kind"] == "label":  # as the page reads it: ipywidgets leaves a SelectionSlider made at index 0 unlabelled
+        return ctrl._options_labels[ctrl.index]
     if spec["kind"] == "grid":
         return round((ctrl.value - spec["min"]) / spec["step"])
     return ctrl.value
