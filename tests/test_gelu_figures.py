@@ -52,6 +52,23 @@ def test_logistic_marks_and_the_v_of_the_max_error():
         fig.close()
 
 
+def test_logistic_error_and_its_largest_point_stay_inside_the_axes_over_the_slider():
+    """At λ = 1.9 the error reaches −0.0328: with limits ±0.03 its trough, its circle and the dot left the axes."""
+    from theory_lib.figures.gelu import LogisticFigure
+
+    spec = LogisticFigure.controls["lam"]
+    fig = _figure(LogisticFigure)
+    try:
+        for lam in (spec.min, 1.59577, 1.70174, spec.max):
+            fig.update(lam=lam)
+            lo, hi = fig.curve.axes.get_ylim()
+            assert lo <= fig.curve.get_ydata().min() and fig.curve.get_ydata().max() <= hi, lam
+            assert lo <= fig.top.get_ydata()[0] <= hi, lam
+            assert fig.dot.get_ydata()[0] <= fig.dot.axes.get_ylim()[1], lam
+    finally:
+        fig.close()
+
+
 def test_criteria_only_minimax_reproduces_both_constants_and_levels_differ():
     from theory_lib.figures.gelu import CriteriaFigure
 

@@ -41,7 +41,9 @@ class LogisticFigure(InteractiveFigure):
         (self.top,) = left.plot(
             [], [], "o", mfc="none", mec="tab:red", ms=12, mew=1.8, label=self.tr("largest |error|")
         )
-        left.set(xlim=(0, 5), ylim=(-0.03, 0.03), xlabel="x", ylabel=self.tr("error"))
+        left.set(
+            xlim=(0, 5), ylim=(-0.035, 0.035), xlabel="x", ylabel=self.tr("error")
+        )  # |error| <= 0.0329 on the slider
         left.legend(loc="lower right", fontsize=9, frameon=False)
         right.plot(LAMS, max_error_curve(), color="0.3", lw=1.5)
         marks = [
@@ -52,7 +54,7 @@ class LogisticFigure(InteractiveFigure):
         for (v, label, colour), (lw, ls) in zip(marks, [(1, "--"), (3, "-"), (1.2, "--")], strict=True):
             right.axvline(v, color=colour, lw=lw, ls=ls, label=label)
         (self.dot,) = right.plot([], [], "o", color="tab:red", ms=7)
-        right.set(xlim=(1.5, 2.0), ylim=(0, 0.03), xlabel="λ", ylabel=self.tr("max |Φ − σ(λx)| over ℝ"))
+        right.set(xlim=(1.5, 2.0), ylim=(0, 0.035), xlabel="λ", ylabel=self.tr("max |Φ − σ(λx)| over ℝ"))
         right.legend(loc="lower right", fontsize=8, frameon=False)
         self.title = left.text(0.5, 1.01, "", transform=left.transAxes, ha="center", va="bottom", fontsize=10)
 
