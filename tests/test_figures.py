@@ -16,7 +16,7 @@ import re
 import numpy as np
 import pytest
 
-from theory_lib.figures import Choice, InteractiveFigure, LogSlider, Slider, Text, figure_classes
+from theory_lib.figures import Choice, FineSlider, InteractiveFigure, LogSlider, Slider, Text, figure_classes
 from theory_lib.figures.background import settle
 
 FIGURES = figure_classes()
@@ -120,7 +120,12 @@ def test_controls_reach_the_values_the_lesson_names(name):
             assert spec.reachable(v), f"{name}.{control}: {v!r} cannot be set exactly on its widget"
         widget = spec.widget(control)
         assert widget.value == spec.value, f"{name}.{control}: the widget opens at {widget.value!r}, not {spec.value!r}"
-        if isinstance(spec, LogSlider):
+        if isinstance(spec, FineSlider):  # each position read exactly, and told apart from its neighbours
+            labels = [label for label, _ in widget.options]
+            assert len(set(labels)) == len(labels), f"{name}.{control}: two positions read alike"
+            for label, v in widget.options:
+                assert float(label) == v and spec.min <= v <= spec.max, f"{name}.{control}: {v!r} reads as {label}"
+        elif isinstance(spec, LogSlider):
             values = [v for _, v in widget.options]
             assert all(spec.min <= v <= spec.max for v in values)
             if spec.integer:
@@ -133,6 +138,20 @@ def test_controls_reach_the_values_the_lesson_names(name):
             for v in (spec.value, *getattr(spec, "named", ()), spec.min + step, spec.max - step, spec.max):
                 shown = float(f"{v:{fmt}}")
                 assert abs(shown - v) <= 1e-9 * step, f"{name}.{control}: {v!r} reads as {f'{v:{fmt}}'}"
+
+
+def test_a_fine_slider_steps_evenly_and_stops_at_each_named_value():
+    spec = FineSlider(1.5, 1.9, 1.702, step=0.001, named=(1.59577, 1.70174))
+    grid = spec.grid()
+    assert len(grid) == 401 + 2 and grid == sorted(grid) and (grid[0], grid[-1]) == (1.5, 1.9)
+    assert 1.70174 in grid and grid[grid.index(1.70174) - 1 : grid.index(1.70174) + 2] == [1.701, 1.70174, 1.702]
+    assert spec.reachable(1.70174) and spec.reachable(1.8) and not spec.reachable(1.70175)
+    assert [label for label, _ in spec._options([1.5, 1.70174, 1.9])] == ["1.50000", "1.70174", "1.90000"]
+    widget = spec.widget("lam")
+    spec.show(widget, 1.70175)  # a lesson may set a value between the stops: it joins the grid
+    assert widget.value == 1.70175 and widget.label == "1.70175"
+    with pytest.raises(ValueError, match="lam must be in"):
+        spec.check("lam", 1.95)
 
 
 @pytest.mark.parametrize("name", sorted(FIGURES))
@@ -231,7 +250,7 @@ def test_widget_drives_the_figure(name):
         controls = box.children[0].children
         assert len(controls) == len(cls.controls)
         for widget, (control, spec) in zip(controls, cls.controls.items(), strict=True):
-            if isinstance(spec, LogSlider):
+            if isinstance(spec, (LogSlider, FineSlider)):
                 assert (widget.options[0][1], widget.options[-1][1]) == (spec.min, spec.max), control
             elif isinstance(spec, Slider):
                 assert (widget.min, widget.max) == (spec.min, spec.max), control

@@ -17,6 +17,7 @@ from PIL import Image
 
 from theory_lib.figures import web
 from theory_lib.figures.base import FIGURES, figure_classes
+from theory_lib.figures.controls import Slider
 
 figure_classes()
 
@@ -94,6 +95,17 @@ def test_a_selection_at_its_first_option_is_read_as_the_page_reads_it(name, cont
         assert view._others(other)[control] == ctrl._options_labels[0]
     finally:
         fig.close()
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_every_slider_is_short_enough_for_a_strip(name):
+    """A slider with more than STRIP_MAX_POSITIONS positions gets no strip: every move would wait for the
+    kernel (lesson 17's λ and c had 40001 and painted 6 of 137 values in a drag)."""
+    for control, spec in FIGURES[name].controls.items():
+        if isinstance(spec, Slider):
+            ctrl = spec.widget(control)
+            grid = web._positions(spec, ctrl, web._key_spec(ctrl), web.STRIP_MAX_POSITIONS)
+            assert grid is not None, f"{name}.{control}: more than {web.STRIP_MAX_POSITIONS} positions"
 
 
 def test_a_layer_of_an_unchanged_frame_is_empty():

@@ -59,12 +59,28 @@ def test_logistic_error_and_its_largest_point_stay_inside_the_axes_over_the_slid
     spec = LogisticFigure.controls["lam"]
     fig = _figure(LogisticFigure)
     try:
-        for lam in (spec.min, 1.59577, 1.70174, spec.max):
+        for lam in sorted({*spec.grid()[::10], spec.max, *spec.named}):
             fig.update(lam=lam)
             lo, hi = fig.curve.axes.get_ylim()
             assert lo <= fig.curve.get_ydata().min() and fig.curve.get_ydata().max() <= hi, lam
             assert lo <= fig.top.get_ydata()[0] <= hi, lam
             assert fig.dot.get_ydata()[0] <= fig.dot.axes.get_ylim()[1], lam
+    finally:
+        fig.close()
+
+
+def test_minimax_error_and_its_peaks_stay_inside_the_axes_over_the_slider():
+    """From c = 0.043 to 0.047 the error reached 7.3·10⁻⁴ and its largest peak left the ±4·10⁻⁴ axes."""
+    from theory_lib.figures.gelu import MinimaxFigure
+
+    spec = MinimaxFigure.controls["c"]
+    fig = _figure(MinimaxFigure)
+    try:
+        for c in sorted({*spec.grid()[::10], spec.max, *spec.named}):
+            fig.update(c=c)
+            lo, hi = fig.ax.get_ylim()
+            assert lo <= fig.curve.get_ydata().min() and fig.curve.get_ydata().max() <= hi, c
+            assert all(lo <= y <= hi for y in (*fig.peaks.get_ydata(), *fig.top.get_ydata())), c
     finally:
         fig.close()
 

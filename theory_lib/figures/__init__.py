@@ -7,6 +7,6 @@ figures live in the module, or package, named after its topic (``smoothing``, ``
 """
 
 from theory_lib.figures.base import FIGURES, InteractiveFigure, figure_classes
-from theory_lib.figures.controls import Choice, LogSlider, Slider, Text
+from theory_lib.figures.controls import Choice, FineSlider, LogSlider, Slider, Text
 
-__all__ = ["FIGURES", "Choice", "InteractiveFigure", "LogSlider", "Slider", "Text", "figure_classes"]
+__all__ = ["FIGURES", "Choice", "FineSlider", "InteractiveFigure", "LogSlider", "Slider", "Text", "figure_classes"]

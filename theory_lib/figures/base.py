@@ -31,7 +31,7 @@ import numpy as np
 from theory_lib._checks import one_cpu_thread
 from theory_lib.figures import redraw
 from theory_lib.figures.background import Worker
-from theory_lib.figures.controls import Text
+from theory_lib.figures.controls import Slider, Text
 from theory_lib.figures.language import Refused, check_language, current_language, tr
 from theory_lib.figures.style import close_figure, style_for, styled_figure
 
@@ -41,6 +41,8 @@ FIGURES: dict[str, type[InteractiveFigure]] = {}
 _PACKAGE = "theory_lib.figures."
 # the shared layer: no figures
 _LAYER = ("background", "base", "controls", "exercises", "language", "redraw", "style", "web")
+CONTROL_MIN_WIDTH = "340px"  # a control's column: two side by side in a notebook's output area
+SLIDER_MAX_WIDTH = "640px"  # a lone slider, label and readout included (they take ~100-250 px)
 
 
 def figure_name(cls) -> str:
@@ -224,13 +226,17 @@ class InteractiveFigure:
             if hasattr(ctrl, "continuous_update") and not isinstance(spec, Text):
                 ctrl.continuous_update = self.continuous
             ctrl.observe(self._worker.on_change(name) if self._worker else self._on_change(name), names="value")
+            if isinstance(spec, Slider):  # the track fills its cell (below): a longer drag per value
+                ctrl.layout.width, ctrl.layout.max_width = "100%", SLIDER_MAX_WIDTH
             self._controls[name] = ctrl
         # The live canvas (web.py): the kernel's frames, and strips of frames the browser paints itself.
         view = self._view = CanvasView(self, self._controls, self._readout_widget)
         self._redraw()  # the first frame
+        # As many columns as fit, each control filling its own: a lone slider spans the row. ipywidgets'
+        # fixed 300 px left lesson 17's c a 47 px track (its label and readout took the rest) for 405 values.
         controls = w.GridBox(
             list(self._controls.values()),
-            layout=w.Layout(grid_template_columns="repeat(auto-fill, minmax(290px, 1fr))"),
+            layout=w.Layout(grid_template_columns=f"repeat(auto-fit, minmax({CONTROL_MIN_WIDTH}, 1fr))"),
         )
         self._widget = w.VBox([controls, view, self._readout_widget, self._state_widget, *progress])
         self._sync_widgets()

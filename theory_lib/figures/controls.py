@@ -1,4 +1,4 @@
-"""The controls of a figure, declared as data: ``Slider``, ``LogSlider``, ``Choice``, ``Text``.
+"""The controls of a figure, declared as data: ``Slider``, ``LogSlider``, ``FineSlider``, ``Choice``, ``Text``.
 
 One declaration per parameter serves four uses: it builds the ipywidget (``widget``, ``show``),
 validates a value given to ``update(**params)`` (``check``: a ``ValueError`` naming the control),
@@ -13,7 +13,7 @@ import numbers
 import random
 from dataclasses import dataclass, field
 
-__all__ = ["LOG_MANTISSAS", "Choice", "LogSlider", "Slider", "Text"]
+__all__ = ["LOG_MANTISSAS", "Choice", "FineSlider", "LogSlider", "Slider", "Text"]
 
 
 @dataclass
@@ -96,12 +96,52 @@ class Slider:
         ctrl.value = v
 
 
+@dataclass
+class _GridSlider(Slider):
+    """A slider over an explicit grid of exact values (``grid()``), built as a selection slider, so the
+    browser sends exactly those numbers. Its strip of frames (``web``) needs a grid of at most 512."""
+
+    def grid(self) -> list:
+        raise NotImplementedError
+
+    def reachable(self, v) -> bool:
+        return v in self.grid()
+
+    def samples(self, rng, k):
+        grid = self.grid()
+        return [self.min, self.max] + [rng.choice(grid) for _ in range(k)]
+
+    def widget(self, name):
+        import ipywidgets as w
+
+        return w.SelectionSlider(
+            options=self._options(self.grid()),
+            value=self.value,
+            description=self.label or name,
+            continuous_update=True,
+            style={"description_width": "initial"},
+        )
+
+    def _label(self, v) -> str:
+        raise NotImplementedError
+
+    def _options(self, grid):
+        return [(self._label(v), v) for v in grid]
+
+    def show(self, ctrl, v):
+        """Put ``v`` on the widget, adding it to the grid if a lesson set a value off the grid."""
+        grid = self.grid()
+        if v not in grid:
+            ctrl.options = self._options(sorted({*grid, v}))
+        ctrl.value = v
+
+
 # Round mantissas for a log slider: about 12 per decade, each one a number a person would type.
 LOG_MANTISSAS = (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9)
 
 
 @dataclass
-class LogSlider(Slider):
+class LogSlider(_GridSlider):
     """A slider uniform in log10 of the value (n from 2 to 10^4, tau from 0.01 to 10 ...).
 
     It moves over a grid of round numbers (``LOG_MANTISSAS`` times powers of ten) within
@@ -123,13 +163,6 @@ class LogSlider(Slider):
             values = {int(round(v)) for v in values}
         return sorted(float(v) if not self.integer else v for v in values)
 
-    def reachable(self, v) -> bool:
-        return v in self.grid()
-
-    def samples(self, rng, k):
-        grid = self.grid()
-        return [self.min, self.max] + [rng.choice(grid) for _ in range(k)]
-
     def check(self, name, v):
         if isinstance(v, float) and math.isfinite(v):
             for bound in (self.min, self.max):  # 10**log10(max) can overshoot a bound by an ulp
@@ -139,26 +172,34 @@ class LogSlider(Slider):
                 v = int(v)
         return super().check(name, v)
 
-    def widget(self, name):
-        import ipywidgets as w
+    def _label(self, v) -> str:
+        return str(v) if self.integer else f"{v:.4g}"
 
-        return w.SelectionSlider(
-            options=self._options(self.grid()),
-            value=self.value,
-            description=self.label or name,
-            continuous_update=True,
-            style={"description_width": "initial"},
-        )
 
-    def _options(self, grid):
-        return [(str(v) if self.integer else f"{v:.4g}", v) for v in grid]
+@dataclass
+class FineSlider(_GridSlider):
+    """A linear slider in steps of ``step`` that also stops exactly at each ``named`` value in between.
 
-    def show(self, ctrl, v):
-        """Put ``v`` on the widget, adding it to the grid if a lesson set a value off the grid."""
-        grid = self.grid()
-        if v not in grid:
-            ctrl.options = self._options(sorted({*grid, v}))
-        ctrl.value = v
+    Lesson 17's λ moves from 1.5 to 1.9 in steps of 0.001 and stops at the min–max λ = 1.70174 too:
+    404 positions, where a plain slider in steps of 10⁻⁵ would have 40001 (too many to send ahead as a
+    strip, so every move would wait for the kernel). Every position reads with the same decimals, the
+    fewest that write each of them exactly (1.70100, 1.70174, 1.70200).
+    """
+
+    def grid(self) -> list:
+        count = round((self.max - self.min) / self.grid_step()) + 1
+        values = {float(f"{self.min + k * self.grid_step():.12g}") for k in range(count)}
+        return sorted(values | {float(v) for v in (self.value, *self.named)})
+
+    def decimals(self) -> int:
+        d = super().decimals()
+        for v in (self.value, *self.named):
+            while d < 12 and abs(round(v, d) - v) > 1e-12 * max(1.0, abs(v)):
+                d += 1
+        return d
+
+    def _label(self, v) -> str:
+        return f"{v:.{self.decimals()}f}"
 
 
 @dataclass

@@ -48,7 +48,7 @@ __all__ = ["CANVAS_CSS", "CanvasView", "WebCanvasAgg"]
 
 CANVAS_CSS = ".tl-canvas"  # the browser test and the benchmark find a figure's canvas by it
 STRIP_MAX_POSITIONS = 512  # a control with more positions gets no strip (lesson 17: 40001-position λ and c)
-STRIP_BUDGET_S = 6.0  # kernel time one strip may take in all (nearest positions come first)
+STRIP_BUDGET_S = 10.0  # kernel time one strip may take in all (nearest positions come first)
 PREFETCH_BUDGET_S = 1.0  # the same for a strip nobody asked for yet: the positions next to the slider's
 BATCH_S = 0.1  # frames are sent at least this often while a strip is computed
 PREFETCH_IDLE_S = 0.5  # a figure on screen and untouched this long gets the strips of all its sliders

@@ -13,7 +13,7 @@ import torch
 
 from theory_lib import gelu as g
 from theory_lib.figures.base import InteractiveFigure
-from theory_lib.figures.controls import Slider
+from theory_lib.figures.controls import FineSlider
 
 X = np.linspace(0.0, 5.0, 1001)
 LAMS = np.linspace(1.5, 2.0, 201)
@@ -29,7 +29,8 @@ def max_error_curve() -> np.ndarray:
 class LogisticFigure(InteractiveFigure):
     """Φ(x) − σ(λx) and max |error| against λ, λ on a slider."""
 
-    controls = {"lam": Slider(1.5, 1.9, 1.702, step=1e-5, label="logistic slope λ", named=LAM_NAMED)}
+    # steps of 0.001 and a stop at each named λ: 404 positions, few enough to send ahead as a strip
+    controls = {"lam": FineSlider(1.5, 1.9, 1.702, step=0.001, label="logistic slope λ", named=LAM_NAMED)}
     figsize = (9.0, 3.9)
 
     def build(self):
