@@ -332,10 +332,29 @@ def _open_in_lab(session: Session, lab: Server, notebook: Path):
 
 
 def _close_in_lab(session: Session, context, capsys, started: float):
-    """Shut the notebook's kernel down (best effort), close the browser context, write the log."""
+    """Shut the notebook's kernel down, close the browser context, write the log.
+
+    The page's shutdown is best effort (a page that broke cannot send it); then the server's REST API
+    ends whatever session of this notebook is left, so a closed lesson's kernel does not keep a core
+    busy with its strips while the next lessons are tested."""
     try:
         session.page.evaluate("() => window.__tlPanel && window.__tlPanel.sessionContext.shutdown()")
     except Exception:
         pass
     context.close()
+    left = _end_sessions(session.server, session.lesson.name)
+    if left:
+        session.note(f"the page left {left} kernel session(s) running: ended through the server's API")
     session.finish(capsys, started)
+
+
+def _end_sessions(server: Server, notebook: str) -> int:
+    """DELETE every session of ``notebook`` on ``server`` (its kernel is shut down); how many there were."""
+    import urllib.request
+
+    with urllib.request.urlopen(server.url("/api/sessions"), timeout=10) as r:
+        sessions = [s for s in json.load(r) if Path(s.get("path", "")).name == notebook]
+    for s in sessions:
+        request = urllib.request.Request(server.url(f"/api/sessions/{s['id']}"), method="DELETE")
+        urllib.request.urlopen(request, timeout=30).close()
+    return len(sessions)
