@@ -246,6 +246,12 @@ class NotebookPage:
             """() => { const B = window.__bench, d = B.last('pointerdown'), u = B.last('pointerup');
                  return [d, u, B.inputs.filter(i => i[0] === 'pointermove' && i[1] >= d && i[1] <= u).length]; }"""
         )
+        # The kernel may still hold the slider's last value (queued behind a strip frame, or sent by the
+        # widget only once the value in flight was acknowledged), and its page-side status reads idle
+        # meanwhile: two round trips on the shell channel, which is FIFO, make sure it was handled and
+        # its frame sent before the wait for quiet starts (else a late frame would go uncounted as lag).
+        for _ in range(2):
+            self.session.execute("pass")
         r = self._wait(target_id, up, need_paint=False)
         during = page.evaluate("([id, d, u]) => window.__bench.since(id, d, u)", [target_id, down, up])
         last = r["last"] if r["last"] is not None else (during[-1] if during else None)
