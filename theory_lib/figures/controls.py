@@ -16,6 +16,14 @@ from dataclasses import dataclass, field
 __all__ = ["LOG_MANTISSAS", "Choice", "FineSlider", "LogSlider", "Slider", "Text"]
 
 
+def _decimals(v: float) -> int:
+    """The fewest decimals (at most 12) that write ``v`` exactly: 1.70174 -> 5."""
+    d = 0
+    while d < 12 and abs(round(v, d) - v) > 1e-12 * max(1.0, abs(v)):
+        d += 1
+    return d
+
+
 @dataclass
 class Slider:
     """A linear slider; ``integer=True`` for counts.
@@ -38,11 +46,7 @@ class Slider:
 
     def decimals(self) -> int:
         """Decimals that write every position min + k·step exactly: 2 (ipywidgets' default) or more."""
-        d = 2
-        for v in (self.min, self.grid_step()):
-            while d < 12 and abs(round(v, d) - v) > 1e-12 * max(1.0, abs(v)):
-                d += 1
-        return d
+        return max(2, _decimals(self.min), _decimals(self.grid_step()))
 
     def reachable(self, v) -> bool:
         """Can the learner set exactly ``v`` with this control's widget?"""
@@ -192,11 +196,7 @@ class FineSlider(_GridSlider):
         return sorted(values | {float(v) for v in (self.value, *self.named)})
 
     def decimals(self) -> int:
-        d = super().decimals()
-        for v in (self.value, *self.named):
-            while d < 12 and abs(round(v, d) - v) > 1e-12 * max(1.0, abs(v)):
-                d += 1
-        return d
+        return max(super().decimals(), *(_decimals(v) for v in (self.value, *self.named)))
 
     def _label(self, v) -> str:
         return f"{v:.{self.decimals()}f}"
