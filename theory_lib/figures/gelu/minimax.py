@@ -26,9 +26,7 @@ class MinimaxFigure(InteractiveFigure):
 
     # steps of 10⁻⁵ and a stop at each named c: 205 positions, few enough to send ahead as a strip. From
     # 0.043 to 0.047 the error reached 7.3·10⁻⁴ and left the axes; this range holds every named c.
-    controls = {
-        "c": FineSlider(0.044, 0.046, 0.0455399, step=1e-5, label="cubic coefficient c = b/a", named=C_NAMED)
-    }
+    controls = {"c": FineSlider(0.044, 0.046, 0.0455399, step=1e-5, label="cubic coefficient c = b/a", named=C_NAMED)}
     figsize = (7.0, 4.5)
 
     def build(self):
