@@ -45,6 +45,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import statistics
@@ -290,7 +291,8 @@ def verdict(row: dict, base_lag: float | None = None) -> str:
 def print_markdown(paths: list[str]):
     """One markdown table of saved runs side by side (the README's maintainer notes link to it)."""
     runs = [json.loads(Path(p).read_text()) for p in paths]
-    labels = [f"run {i + 1} ({r['machine']['commit']})" for i, r in enumerate(runs)]
+    numbers = [m.group(1) if (m := re.search(r"-run(\d+)\.json$", p)) else str(i + 1) for i, p in enumerate(paths)]
+    labels = [f"run {n} ({r['machine']['commit']})" for n, r in zip(numbers, runs, strict=True)]
     for label, r in zip(labels, runs, strict=True):
         m = r["machine"]
         print(
