@@ -52,35 +52,29 @@ def test_logistic_marks_and_the_v_of_the_max_error():
         fig.close()
 
 
-def test_logistic_error_and_its_largest_point_stay_inside_the_axes_over_the_slider():
-    """At λ = 1.9 the error reaches −0.0328: with limits ±0.03 its trough, its circle and the dot left the axes."""
-    from theory_lib.figures.gelu import LogisticFigure
+@pytest.mark.parametrize(
+    "name, control, artists",
+    [
+        # at λ = 1.9 the error reaches −0.0328: with limits ±0.03 its trough, circle and dot left the axes
+        ("LogisticFigure", "lam", ("curve", "top", "dot")),
+        # from c = 0.043 to 0.047 the error reached 7.3·10⁻⁴ and its largest peak left the ±4·10⁻⁴ axes
+        ("MinimaxFigure", "c", ("curve", "peaks", "top")),
+    ],
+)
+def test_the_error_and_its_marks_stay_inside_the_axes_over_the_slider(name, control, artists):
+    from theory_lib.figures import gelu
 
-    spec = LogisticFigure.controls["lam"]
-    fig = _figure(LogisticFigure)
+    cls = getattr(gelu, name)
+    spec = cls.controls[control]
+    fig = _figure(cls)
     try:
-        for lam in sorted({*spec.grid()[::10], spec.max, *spec.named}):
-            fig.update(lam=lam)
-            lo, hi = fig.curve.axes.get_ylim()
-            assert lo <= fig.curve.get_ydata().min() and fig.curve.get_ydata().max() <= hi, lam
-            assert lo <= fig.top.get_ydata()[0] <= hi, lam
-            assert fig.dot.get_ydata()[0] <= fig.dot.axes.get_ylim()[1], lam
-    finally:
-        fig.close()
-
-
-def test_minimax_error_and_its_peaks_stay_inside_the_axes_over_the_slider():
-    """From c = 0.043 to 0.047 the error reached 7.3·10⁻⁴ and its largest peak left the ±4·10⁻⁴ axes."""
-    from theory_lib.figures.gelu import MinimaxFigure
-
-    spec = MinimaxFigure.controls["c"]
-    fig = _figure(MinimaxFigure)
-    try:
-        for c in sorted({*spec.grid()[::10], spec.max, *spec.named}):
-            fig.update(c=c)
-            lo, hi = fig.ax.get_ylim()
-            assert lo <= fig.curve.get_ydata().min() and fig.curve.get_ydata().max() <= hi, c
-            assert all(lo <= y <= hi for y in (*fig.peaks.get_ydata(), *fig.top.get_ydata())), c
+        for v in sorted({*spec.grid()[::10], spec.max, *spec.named}):
+            fig.update(**{control: v})
+            for artist in artists:
+                line = getattr(fig, artist)
+                lo, hi = line.axes.get_ylim()
+                y = np.asarray(line.get_ydata(), dtype=float)
+                assert len(y) and lo <= y.min() and y.max() <= hi, f"{control} = {v}: {artist} leaves the axes"
     finally:
         fig.close()
 
